@@ -1,0 +1,40 @@
+# The two quickstart commands are `make demo` and `make test`; both set up .venv first.
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup setup-dev demo run build serve test check lint format clean
+
+setup:
+	scripts/setup.sh
+
+setup-dev:
+	scripts/setup.sh dev
+
+## demo: set up, benchmark the embedded default suite into data/, build site/
+demo: setup
+	$(BIN)/scaleboard run
+	$(BIN)/scaleboard build
+	@echo "site built in site/ — preview it with: $(BIN)/scaleboard serve"
+
+build:
+	$(BIN)/scaleboard build
+
+serve:
+	$(BIN)/scaleboard serve
+
+## test: set up, then every check: lint, format, tests
+test: setup-dev check
+
+check: lint
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf site .pytest_cache

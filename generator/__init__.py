@@ -1,0 +1,1 @@
+"""The generator: records + content + templates → a static site. Never imports torch."""

@@ -1,0 +1,1 @@
+"""The runner: suites → measurement points → records in ``data/``. The only package that imports torch."""

@@ -1,0 +1,111 @@
+"""What one child process measures (a :class:`GroupSpec`) and the record skeleton for a point.
+
+A *group* is one (model, optimization, precision, attention, threads) combination
+over a rising list of batch sizes. The sweep (``runner.sweep``) runs each group in
+its own child process; the measurement engine (``runner.group``) turns a group into
+records. Both build records with :func:`base_record`, so every record of a point has
+every field of the contract in ``scaleboard.record``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+from scaleboard.record import SCHEMA
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long to measure each point. Defaults suit a CPU; suites override them."""
+
+    warmup_iterations: int = 2
+    min_iterations: int = 5  # statistics need a few samples even for slow points
+    max_iterations: int = 200  # cap for fast points
+    min_time_s: float = 1.0  # keep timing until both min_iterations and min_time_s are met
+    max_time_s: float = 10.0  # stop timing a point after this long, whatever the count
+    point_timeout_s: float = 60.0  # one iteration slower than this → status "timeout"
+    hard_timeout_s: float = 900.0  # a child silent for this long is killed (a hang)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """One child process's work: a configuration over rising batch sizes."""
+
+    run_id: str
+    suite: str
+    machine: str
+    model: str
+    optimization: str
+    precision: str
+    attention: str
+    threads: int
+    batch_sizes: tuple[int, ...]
+    seq_len: int
+    device: dict  # {type, name, count, memory_bytes}, collected once by the parent
+    env: dict  # versions and fingerprint, collected once by the parent
+    task: str = "forward"
+    new_tokens: int | None = None
+    budget: Budget = field(default_factory=Budget)
+    seed: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} {self.optimization}/{self.precision}/{self.attention} t{self.threads}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GroupSpec:
+        data = dict(data)
+        data["budget"] = Budget(**data.get("budget", {}))
+        data["batch_sizes"] = tuple(data["batch_sizes"])
+        return cls(**data)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def base_record(
+    spec: GroupSpec,
+    batch_size: int,
+    status: str,
+    reason: str | None = None,
+    *,
+    weights: str = "random",
+    params: int | None = None,
+) -> dict:
+    """A complete record for one point with no measurement yet (all results null)."""
+    return {
+        "schema": SCHEMA,
+        "run_id": spec.run_id,
+        "created_at": utc_now(),
+        "suite": spec.suite,
+        "machine": spec.machine,
+        "model": spec.model,
+        "weights": weights,
+        "params": params,
+        "task": spec.task,
+        "seq_len": spec.seq_len,
+        "new_tokens": spec.new_tokens,
+        "optimization": spec.optimization,
+        "precision": spec.precision,
+        "attention": spec.attention,
+        "threads": spec.threads,
+        "batch_size": batch_size,
+        "device": dict(spec.device),
+        "env": dict(spec.env),
+        "status": status,
+        "reason": reason,
+        "latency_ms": None,
+        "samples_ms": [],
+        "iterations": 0,
+        "throughput": None,
+        "memory": None,
+        "warmup": None,
+        "quality": None,
+        "energy": None,
+        "compute": None,
+    }

@@ -1,0 +1,8 @@
+"""ScaleBoard: benchmark how PyTorch models scale, publish the results as a static site."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("scaleboard")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"

@@ -1,0 +1,5 @@
+import sys
+
+from scaleboard.cli import main
+
+sys.exit(main())

@@ -1,0 +1,413 @@
+"""The record contract shared by the runner and the generator (schema ``scaleboard.record/1``).
+
+One JSON object per line of a ``data/*.jsonl`` file; every line stands alone.
+This module is the only place that defines the fields. It imports nothing heavy
+(no torch, no pandas) so that both stages, and a Pages workflow without torch,
+can use it.
+
+Units live in the names: ``*_ms`` milliseconds, ``*_s`` seconds, ``*_bytes`` bytes,
+``*_per_s`` per second, ``*_w`` watts, ``*_j`` joules.
+
+Fields (``?`` marks a value that may be null):
+
+===============  ==========================================================================
+field            meaning
+===============  ==========================================================================
+schema           ``"scaleboard.record/1"``
+run_id           one id per ``scaleboard run`` invocation
+created_at       ISO-8601 UTC time the point finished, e.g. ``2026-11-23T01:02:03Z``
+suite            campaign label (the original scalebench "revision")
+machine          machine label (defaults to the device name)
+model            model name: a preset (``gpt2``) or a Hugging Face id / local directory
+weights          ``random`` (preset built from config) or ``pretrained``
+params?          parameter count of the model
+task             ``forward`` (one forward pass) or ``generate`` (greedy decoding)
+seq_len          input length in tokens
+new_tokens?      tokens generated per sample when ``task == "generate"``, else null
+optimization     ``eager``, ``torchscript``, ``compile``, ``compile-reduce-overhead``,
+                 ``compile-max-autotune``
+precision        ``fp32``, ``tf32``, ``fp16``, ``bf16``, ``amp-fp16``, ``amp-bf16``,
+                 ``int8-dynamic``
+attention        ``sdpa`` or ``eager``
+threads          CPU intra-op threads (``torch.set_num_threads``)
+batch_size       samples per call
+device           ``{type, name, count, memory_bytes?}``: ``type`` is cpu / cuda / mps
+env              ``{python, torch?, transformers?, cuda?, driver?, scaleboard, git_sha?,
+                 cpu?, cores?, os, fingerprint}``; ``fingerprint`` is a hash of all of it
+status           ``ok``, ``oom``, ``timeout``, ``error``, ``unsupported``, ``skipped``
+reason?          why the status is not ``ok`` (an error message, "oom at 256", ...)
+latency_ms?      ``{p50, p90, p95, p99, mean, std, min, max}``: one call (a whole batch)
+samples_ms       raw per-iteration latencies in ms, at most ``MAX_SAMPLES`` of them
+iterations       number of timed iterations (may exceed ``len(samples_ms)``)
+throughput?      ``{samples_per_s, tokens_per_s}`` from the median latency
+memory?          ``{peak_allocated_bytes?, peak_reserved_bytes?, peak_rss_bytes?}``
+warmup?          ``{first_call_s?, warmup_s?, warmup_iterations?}``: ``first_call_s`` is the
+                 first call on a fresh callable (trace / compile cost included)
+quality?         ``{reference, max_abs_diff?, rel_error?, next_token_agreement?,
+                 perplexity?, ok?}``: outputs compared with fp32 eager on the same input
+energy?          ``{joules_per_sample?, mean_power_w?}``
+compute?         ``{flops_per_sample?, achieved_tflops?, mfu?}``
+isolation?       ``{gpu_other_processes?, load_avg_1m?}``: what else ran on the device
+duration_s?      wall time spent on the point, set-up included
+===============  ==========================================================================
+
+Any field beyond these is kept but reported as a warning (``--strict`` fails on it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scaleboard.errors import ScaleboardError
+
+SCHEMA = "scaleboard.record/1"
+
+#: Raw samples kept per record; enough for percentiles and a histogram, small on disk.
+MAX_SAMPLES = 200
+
+STATUSES = ("ok", "oom", "timeout", "error", "unsupported", "skipped")
+TASKS = ("forward", "generate")
+WEIGHTS = ("random", "pretrained")
+OPTIMIZATIONS = ("eager", "torchscript", "compile", "compile-reduce-overhead", "compile-max-autotune")
+PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "amp-fp16", "amp-bf16", "int8-dynamic")
+ATTENTIONS = ("sdpa", "eager")
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+#: The fields that identify a measurement point; together with the environment
+#: fingerprint they decide whether a point was already measured (resume).
+POINT_FIELDS = (
+    "suite",
+    "machine",
+    "model",
+    "task",
+    "seq_len",
+    "new_tokens",
+    "optimization",
+    "precision",
+    "attention",
+    "threads",
+    "batch_size",
+)
+
+_NUM = (int, float)
+_ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field: its JSON type(s), whether it may be null, and allowed values."""
+
+    types: tuple[type, ...]
+    nullable: bool = False
+    choices: tuple[str, ...] | None = None
+    # For objects: the sub-fields and their types (all nullable numbers unless named).
+    keys: dict[str, tuple[tuple[type, ...], bool]] | None = None
+    required: bool = True
+
+
+def _nums(*names: str, nullable: bool = True) -> dict[str, tuple[tuple[type, ...], bool]]:
+    return {n: (_NUM, nullable) for n in names}
+
+
+FIELDS: dict[str, Field] = {
+    "schema": Field((str,)),
+    "run_id": Field((str,)),
+    "created_at": Field((str,)),
+    "suite": Field((str,)),
+    "machine": Field((str,)),
+    "model": Field((str,)),
+    "weights": Field((str,), choices=WEIGHTS),
+    "params": Field((int,), nullable=True),
+    "task": Field((str,), choices=TASKS),
+    "seq_len": Field((int,)),
+    "new_tokens": Field((int,), nullable=True),
+    "optimization": Field((str,), choices=OPTIMIZATIONS),
+    "precision": Field((str,), choices=PRECISIONS),
+    "attention": Field((str,), choices=ATTENTIONS),
+    "threads": Field((int,)),
+    "batch_size": Field((int,)),
+    "device": Field(
+        (dict,),
+        keys={
+            "type": ((str,), False),
+            "name": ((str,), False),
+            "count": ((int,), False),
+            "memory_bytes": ((int,), True),
+        },
+    ),
+    "env": Field(
+        (dict,),
+        keys={
+            "python": ((str,), False),
+            "torch": ((str,), True),
+            "transformers": ((str,), True),
+            "cuda": ((str,), True),
+            "driver": ((str,), True),
+            "scaleboard": ((str,), False),
+            "git_sha": ((str,), True),
+            "cpu": ((str,), True),
+            "cores": ((int,), True),
+            "os": ((str,), False),
+            "fingerprint": ((str,), False),
+        },
+    ),
+    "status": Field((str,), choices=STATUSES),
+    "reason": Field((str,), nullable=True),
+    "latency_ms": Field(
+        (dict,), nullable=True, keys=_nums("p50", "p90", "p95", "p99", "mean", "std", "min", "max", nullable=False)
+    ),
+    "samples_ms": Field((list,)),
+    "iterations": Field((int,)),
+    "throughput": Field((dict,), nullable=True, keys=_nums("samples_per_s", "tokens_per_s", nullable=False)),
+    "memory": Field(
+        (dict,), nullable=True, keys=_nums("peak_allocated_bytes", "peak_reserved_bytes", "peak_rss_bytes")
+    ),
+    "warmup": Field((dict,), nullable=True, keys=_nums("first_call_s", "warmup_s", "warmup_iterations")),
+    "quality": Field(
+        (dict,),
+        nullable=True,
+        keys={
+            "reference": ((str,), False),
+            **_nums("max_abs_diff", "rel_error", "next_token_agreement", "perplexity"),
+            "ok": ((bool,), True),
+        },
+    ),
+    "energy": Field((dict,), nullable=True, required=False, keys=_nums("joules_per_sample", "mean_power_w")),
+    "compute": Field((dict,), nullable=True, required=False, keys=_nums("flops_per_sample", "achieved_tflops", "mfu")),
+    "isolation": Field(
+        (dict,),
+        nullable=True,
+        required=False,
+        keys={"gpu_other_processes": ((int,), True), "load_avg_1m": (_NUM, True)},
+    ),
+    "duration_s": Field(_NUM, nullable=True, required=False),
+}
+
+_POSITIVE_INTS = ("seq_len", "batch_size", "threads")
+
+
+class RecordError(ScaleboardError, ValueError):
+    """A record that breaks the contract; ``str()`` is ``path:line: message``."""
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        self.message, self.path, self.line = message, path, line
+        super().__init__(where(path, line) + message)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validation finding. ``severity`` is ``error`` (unusable line) or ``warning``."""
+
+    path: str
+    line: int | None
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return where(self.path, self.line) + self.message
+
+
+def where(path: str | Path | None, line: int | None) -> str:
+    """``data/x.jsonl:17: `` (the prefix of every message about a file)."""
+    if path is None:
+        return ""
+    return f"{path}:{line}: " if line is not None else f"{path}: "
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        dict: "an object",
+        list: "a list",
+        bool: "true/false",
+    }
+    return " or ".join(dict.fromkeys(names[t] for t in types))
+
+
+def _type_ok(value: Any, types: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):  # bool is an int in Python, never in our schema
+        return bool in types
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return isinstance(value, types)
+
+
+def _check_value(name: str, value: Any, types: tuple[type, ...], nullable: bool) -> str | None:
+    if value is None:
+        return None if nullable else f"field '{name}' must not be null"
+    if not _type_ok(value, types):
+        return f"field '{name}' must be {_type_name(types)}, got {json.dumps(value)[:60]}"
+    return None
+
+
+def validate(record: Any) -> tuple[list[str], list[str]]:
+    """Check one parsed record. Returns ``(errors, warnings)`` as plain messages."""
+    if not isinstance(record, dict):
+        return [f"a record must be a JSON object, got {type(record).__name__}"], []
+    errors: list[str] = []
+    for name, spec in FIELDS.items():
+        if name not in record:
+            if spec.required:
+                errors.append(f"missing field '{name}'")
+            continue
+        errors.extend(_check_field(name, record[name], spec))
+    if not errors:
+        errors.extend(_check_semantics(record))
+    warnings = [f"unknown field '{name}'" for name in record if name not in FIELDS]
+    return errors, warnings
+
+
+def _check_field(name: str, value: Any, spec: Field) -> list[str]:
+    message = _check_value(name, value, spec.types, spec.nullable)
+    if message or value is None:
+        return [message] if message else []
+    if spec.choices and value not in spec.choices:
+        return [f"field '{name}' is {value!r}; expected one of {', '.join(spec.choices)}"]
+    if spec.keys is None:
+        return []
+    out = []
+    for key, (types, nullable) in spec.keys.items():
+        if key not in value:
+            if not nullable:
+                out.append(f"missing field '{name}.{key}'")
+            continue
+        sub = _check_value(f"{name}.{key}", value[key], types, nullable)
+        if sub:
+            out.append(sub)
+    return out
+
+
+def _check_semantics(record: dict) -> list[str]:
+    errors = []
+    if record["schema"] != SCHEMA:
+        errors.append(f"field 'schema' is {record['schema']!r}; this version reads {SCHEMA!r}")
+    if not _ISO_UTC.match(record["created_at"]):
+        errors.append(
+            f"field 'created_at' is {record['created_at']!r}; expected ISO-8601 UTC like 2026-01-31T12:00:00Z"
+        )
+    for name in _POSITIVE_INTS:
+        if record[name] < 1:
+            errors.append(f"field '{name}' must be at least 1, got {record[name]}")
+    if record["device"]["type"] not in DEVICE_TYPES:
+        errors.append(f"field 'device.type' is {record['device']['type']!r}; expected one of {', '.join(DEVICE_TYPES)}")
+    if record["status"] == "ok":
+        for name in ("latency_ms", "throughput"):
+            if record[name] is None:
+                errors.append(f"field '{name}' must not be null when status is 'ok'")
+        if not record["samples_ms"]:
+            errors.append("field 'samples_ms' must not be empty when status is 'ok'")
+    elif not record.get("reason"):
+        errors.append(f"field 'reason' must say why when status is {record['status']!r}")
+    if len(record["samples_ms"]) > MAX_SAMPLES:
+        errors.append(f"field 'samples_ms' holds {len(record['samples_ms'])} samples; at most {MAX_SAMPLES}")
+    if any(not _type_ok(s, _NUM) for s in record["samples_ms"]):
+        errors.append("field 'samples_ms' must hold numbers only")
+    return errors
+
+
+def dumps(record: dict) -> str:
+    """One record as one line of JSON (no trailing newline). Validates first."""
+    errors, _ = validate(record)
+    if errors:
+        raise RecordError("; ".join(errors))
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def loads(line: str, path: str | Path | None = None, lineno: int | None = None) -> tuple[dict, list[str]]:
+    """Parse and validate one line. Raises :class:`RecordError` naming ``path:lineno``."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"not valid JSON ({exc.msg} at column {exc.colno})", path, lineno) from None
+    errors, warnings = validate(record)
+    if errors:
+        raise RecordError("; ".join(errors), path, lineno)
+    return record, warnings
+
+
+@dataclass
+class Loaded:
+    """Records read from files, with every problem found on the way."""
+
+    records: list[dict]
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def iter_file(path: str | Path, display: str | None = None) -> Iterator[tuple[int, dict | None, Problem | None]]:
+    """Yield ``(lineno, record, problem)`` for each non-blank line of a JSONL file.
+
+    A last line without its newline that does not parse is a *truncated write*
+    (a runner killed mid-line): it is reported as a warning, never an error,
+    so an interrupted run never breaks loading.
+    """
+    name = display or str(path)
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    lines = text.split("\n")
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        is_last_unterminated = lineno == len(lines) and not text.endswith("\n")
+        try:
+            record, warnings = loads(line, name, lineno)
+        except RecordError as exc:
+            if is_last_unterminated and line.lstrip().startswith("{"):
+                yield lineno, None, Problem(name, lineno, "truncated last line (interrupted write) ignored", "warning")
+            else:
+                yield lineno, None, Problem(name, lineno, exc.message)
+            continue
+        for warning in warnings:
+            yield lineno, None, Problem(name, lineno, warning, "warning")
+        yield lineno, record, None
+
+
+def load_records(paths: Iterable[str | Path], root: str | Path | None = None) -> Loaded:
+    """Read many JSONL files; paths in messages are shown relative to ``root``."""
+    loaded = Loaded([], [])
+    for path in sorted(Path(p) for p in paths):
+        display = _display(path, root)
+        for _, record, problem in iter_file(path, display):
+            if problem is not None:
+                loaded.problems.append(problem)
+            if record is not None:
+                loaded.records.append(record)
+    return loaded
+
+
+def data_files(data_dir: str | Path) -> list[Path]:
+    """Every ``*.jsonl`` under ``data_dir``, sorted, so builds are deterministic."""
+    return sorted(Path(data_dir).rglob("*.jsonl"))
+
+
+def _display(path: Path, root: str | Path | None) -> str:
+    if root is None:
+        return str(path)
+    try:
+        return str(path.resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def point_key(record: dict) -> tuple:
+    """The identity of a measurement point, environment fingerprint included."""
+    return (*tuple(record.get(f) for f in POINT_FIELDS), record.get("env", {}).get("fingerprint"))
+
+
+def config_name(record: dict) -> str:
+    """A short label for a configuration: ``compile · bf16 · sdpa``."""
+    return " · ".join((record["optimization"], record["precision"], record["attention"]))

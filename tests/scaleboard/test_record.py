@@ -1,0 +1,162 @@
+"""The record contract: round trip and every validation error, with file:line."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from scaleboard import record as rec
+from scaleboard.record import RecordError
+
+
+def make(**overrides) -> dict:
+    base = {
+        "schema": rec.SCHEMA,
+        "run_id": "r1",
+        "created_at": "2026-11-23T01:02:03Z",
+        "suite": "default",
+        "machine": "test-box",
+        "model": "tiny-gpt2",
+        "weights": "random",
+        "params": 180480,
+        "task": "forward",
+        "seq_len": 16,
+        "new_tokens": None,
+        "optimization": "eager",
+        "precision": "fp32",
+        "attention": "sdpa",
+        "threads": 1,
+        "batch_size": 2,
+        "device": {"type": "cpu", "name": "cpu", "count": 1, "memory_bytes": 1 << 30},
+        "env": {"python": "3.11.7", "scaleboard": "0.1.0", "os": "Linux", "fingerprint": "abc"},
+        "status": "ok",
+        "reason": None,
+        "latency_ms": dict.fromkeys(("p50", "p90", "p95", "p99", "mean", "std", "min", "max"), 1.5),
+        "samples_ms": [1.5, 1.5],
+        "iterations": 2,
+        "throughput": {"samples_per_s": 1333.3, "tokens_per_s": 21333.3},
+        "memory": {"peak_rss_bytes": 1000},
+        "warmup": {"first_call_s": 0.1},
+        "quality": None,
+        "energy": None,
+        "compute": None,
+    }
+    base.update(overrides)
+    return base
+
+
+def test_round_trip_is_lossless():
+    original = make(quality={"reference": "eager/fp32", "max_abs_diff": 0.0, "next_token_agreement": 1.0, "ok": True})
+    line = rec.dumps(original)
+    assert "\n" not in line
+    parsed, warnings = rec.loads(line)
+    assert parsed == original
+    assert warnings == []
+
+
+def _without(field: str) -> dict:
+    record = make()
+    del record[field]
+    return record
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (_without("batch_size"), "missing field 'batch_size'"),
+        (make(batch_size="8"), "field 'batch_size' must be an integer"),
+        (make(batch_size=True), "field 'batch_size' must be an integer"),
+        (make(batch_size=0), "field 'batch_size' must be at least 1"),
+        (make(threads=None), "field 'threads' must not be null"),
+        (make(status="fine"), "field 'status' is 'fine'; expected one of ok"),
+        (make(precision="fp8"), "field 'precision' is 'fp8'"),
+        (make(optimization="magic"), "field 'optimization' is 'magic'"),
+        (make(weights="some"), "field 'weights' is 'some'"),
+        (make(task="train"), "field 'task' is 'train'"),
+        (make(schema="scaleboard.record/99"), "this version reads 'scaleboard.record/1'"),
+        (make(created_at="yesterday"), "expected ISO-8601 UTC"),
+        (make(device={"type": "tpu", "name": "x", "count": 1}), "field 'device.type' is 'tpu'"),
+        (make(device={"name": "x", "count": 1}), "missing field 'device.type'"),
+        (make(latency_ms=None), "field 'latency_ms' must not be null when status is 'ok'"),
+        (make(latency_ms={"p50": 1.0}), "missing field 'latency_ms.p90'"),
+        (make(throughput={"samples_per_s": "fast", "tokens_per_s": 1.0}), "field 'throughput.samples_per_s' must be"),
+        (make(samples_ms=[]), "field 'samples_ms' must not be empty"),
+        (make(samples_ms=["x"]), "field 'samples_ms' must hold numbers only"),
+        (make(samples_ms=[1.0] * (rec.MAX_SAMPLES + 1)), "at most"),
+        (make(status="oom", reason=None, latency_ms=None), "field 'reason' must say why"),
+        (make(quality={"max_abs_diff": 0.1}), "missing field 'quality.reference'"),
+        (make(quality={"reference": "x", "ok": "yes"}), "field 'quality.ok' must be true/false"),
+        (make(memory={"peak_rss_bytes": float("nan")}), "field 'memory.peak_rss_bytes' must be"),
+        ([1, 2], "a record must be a JSON object"),
+    ],
+)
+def test_each_validation_error_is_named(record, message):
+    errors, _ = rec.validate(record)
+    assert any(message in e for e in errors), errors
+    with pytest.raises(RecordError, match="data/x.jsonl:17: "):
+        rec.loads(json.dumps(record), "data/x.jsonl", 17)
+
+
+def test_failed_point_needs_no_measurement():
+    record = make(
+        status="oom", reason="CUDA out of memory at batch 512", latency_ms=None, throughput=None, samples_ms=[]
+    )
+    assert rec.validate(record) == ([], [])
+
+
+def test_unknown_field_is_a_warning_not_an_error():
+    errors, warnings = rec.validate(make(colour="blue"))
+    assert errors == []
+    assert warnings == ["unknown field 'colour'"]
+
+
+def test_dumps_refuses_an_invalid_record():
+    with pytest.raises(RecordError, match="missing field 'batch_size'"):
+        rec.dumps(_without("batch_size"))
+
+
+def test_bad_json_names_file_and_line():
+    with pytest.raises(RecordError, match=r"^data/x.jsonl:3: not valid JSON"):
+        rec.loads("{nope", "data/x.jsonl", 3)
+
+
+def test_load_records_reports_problems_with_relative_paths(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    good = rec.dumps(make())
+    (data / "a.jsonl").write_text(good + "\n\n" + json.dumps(_without("model")) + "\n")
+    (data / "b.jsonl").write_text(good + "\n" + good[:40])  # killed mid-write
+    loaded = rec.load_records(rec.data_files(data), root=tmp_path)
+    assert len(loaded.records) == 2
+    assert [str(p) for p in loaded.errors] == ["data/a.jsonl:3: missing field 'model'"]
+    assert [str(p) for p in loaded.warnings] == ["data/b.jsonl:2: truncated last line (interrupted write) ignored"]
+
+
+def test_a_bad_last_line_that_ends_in_newline_is_an_error(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text(rec.dumps(make())[:40] + "\n")
+    loaded = rec.load_records([path], root=tmp_path)
+    assert [p.severity for p in loaded.problems] == ["error"]
+
+
+def test_point_key_separates_configurations_and_environments():
+    a = make()
+    b = copy.deepcopy(a)
+    assert rec.point_key(a) == rec.point_key(b)
+    b["env"]["fingerprint"] = "other"
+    assert rec.point_key(a) != rec.point_key(b)
+    assert rec.point_key(a) != rec.point_key(make(batch_size=4))
+
+
+def test_config_name():
+    assert rec.config_name(make(optimization="compile", precision="bf16")) == "compile · bf16 · sdpa"
+
+
+def test_record_module_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, scaleboard.record, scaleboard.cli; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
