@@ -1,14 +1,76 @@
-"""``scaleboard build``, ``validate``, ``serve`` and ``new``."""
+"""``scaleboard build`` and ``scaleboard validate`` (``serve`` and ``new`` come from ``authoring_cli``)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("build", help="build the static site from data/, content/ and templates/")
-    parser.set_defaults(func=_not_yet)
+    """Add the generator's subcommands to the ``scaleboard`` parser."""
+    build = commands.add_parser(
+        "build",
+        help="build the static site from data/, content/ and templates/",
+        description="Render every page from data/**/*.jsonl, content/ and templates/ into a new site/, "
+        "replacing the old one only when everything succeeded.",
+    )
+    _project_option(build)
+    build.add_argument("--out", metavar="DIR", help="output directory (default: out_dir of scaleboard.yaml, site/)")
+    build.add_argument(
+        "--base-url",
+        metavar="PATH",
+        help="path prefix the site is served under, e.g. /repo/ for https://user.github.io/repo/ (default: base_url of scaleboard.yaml, /)",
+    )
+    build.add_argument("--strict", action="store_true", help="fail on warnings (unknown fields, truncated lines)")
+    build.add_argument("--drafts", action="store_true", help="include posts marked as drafts")
+    build.set_defaults(func=run_build)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check data/ and content/ without building",
+        description="Validate scaleboard.yaml, every data/**/*.jsonl line and the content/ files; build nothing.",
+    )
+    _project_option(validate)
+    validate.add_argument("--strict", action="store_true", help="fail on warnings too")
+    validate.set_defaults(func=run_validate)
+
+    from generator import authoring_cli
+
+    authoring_cli.register(commands)
 
 
-def _not_yet(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+def _project_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-C",
+        "--project",
+        metavar="DIR",
+        default=".",
+        help="project root holding scaleboard.yaml, data/ and content/ (default: the current directory)",
+    )
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from generator.build import build
+
+    result = build(args.project, out=args.out, base_url=args.base_url, strict=args.strict, drafts=args.drafts)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"built {result.pages} pages ({result.files} files) into {result.out_dir} in {result.seconds:.1f} s")
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from generator.build import load_data, load_site_content
+    from generator.config import load_config
+
+    config = load_config(Path(args.project))
+    data = load_data(config, strict=args.strict)
+    for warning in data.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    content = load_site_content(config, drafts=True)
+    checked = f"{data.files} data files, {len(data.rows)} points"
+    if content is not None:
+        checked += ", content/"
+    print(f"ok: {checked}")
+    return 0

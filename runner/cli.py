@@ -1,14 +1,258 @@
-"""``scaleboard run``. Torch is imported only when the command runs."""
+"""``scaleboard run``: a suite (a file, or the embedded default for the device) plus flags → records.
+
+A thin layer: flags override the suite's values, every bad value is reported at once as
+a :class:`~scaleboard.errors.ConfigError` (``error: ...`` and exit 1), and the work is
+done by :mod:`runner.sweep`. Torch is imported only when the command runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import shlex
+from pathlib import Path
+
+#: (flag, suite field, metavar, help). Each flag overrides the suite field of the same meaning.
+OVERRIDES = (
+    (
+        "--models",
+        "models",
+        "NAMES",
+        "comma-separated models: presets (gpt2, gpt2-medium, gpt2-large, gpt2-xl, "
+        "distilgpt2, tiny-gpt2), local directories or cached Hugging Face ids",
+    ),
+    (
+        "--optimizations",
+        "optimizations",
+        "NAMES",
+        "comma-separated: eager, torchscript, compile, compile-reduce-overhead, compile-max-autotune",
+    ),
+    (
+        "--precisions",
+        "precisions",
+        "NAMES",
+        "comma-separated: fp32, tf32, fp16, bf16, amp-fp16, amp-bf16, int8-dynamic",
+    ),
+    ("--attention", "attention", "NAMES", "comma-separated attention implementations: sdpa, eager"),
+    ("--batch-sizes", "batch_sizes", "SPEC", "batch sizes as numbers and ranges, e.g. 1-32,64,128,256,512,1024"),
+    ("--threads", "threads", "SPEC", "CPU threads: numbers (1,2,4), 'auto' (1, 2, 4 … cores) or 'max' (all cores)"),
+    ("--seq-len", "seq_len", "TOKENS", "input length in tokens"),
+    ("--task", "task", "TASK", "forward (one forward pass) or generate (greedy decoding, needs --new-tokens)"),
+    ("--new-tokens", "new_tokens", "N", "tokens generated per sample when the task is generate"),
+    ("--device", "device", "DEVICE", "auto, cpu, cuda or mps (auto: cuda, else mps, else cpu)"),
+    ("--machine", "machine", "LABEL", "machine label in the records (default: the GPU name, or CPU model and cores)"),
+    ("--suite-label", "label", "LABEL", "campaign label in the records (default: the suite's label)"),
+    ("--out", "out", "DIR", "folder the records go to, as <DIR>/<suite>/<machine>/<run_id>.jsonl (default: data)"),
+    (
+        "--memory-limit",
+        "memory_limit",
+        "SIZE",
+        "CPU memory cap per measuring process: 85%% (of available RAM), "
+        "8G, 512M or 'none'; an allocation beyond it is recorded as oom",
+    ),
+    (
+        "--run-budget",
+        "run_budget_s",
+        "DURATION",
+        "stop after this long (600, 90s, 10m, 1h); points not started are left for the next run",
+    ),
+    (
+        "--point-timeout",
+        "point_timeout_s",
+        "SECONDS",
+        "one iteration slower than this is a timeout; larger batch sizes of that configuration are skipped",
+    ),
+    (
+        "--hard-timeout",
+        "hard_timeout_s",
+        "SECONDS",
+        "a measuring process silent for this long is killed and its point recorded as a timeout",
+    ),
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("run", help="benchmark models into data/*.jsonl records")
-    parser.set_defaults(func=_not_yet)
+    parser = commands.add_parser(
+        "run",
+        help="benchmark models into data/*.jsonl records",
+        description="Measure every point of a suite (models × optimizations × precisions × attention × threads × "
+        "batch sizes) and append one record per point. Points already recorded for the same configuration and "
+        "environment are skipped, so running the same command again resumes an interrupted run.",
+    )
+    parser.add_argument(
+        "suite", nargs="?", metavar="SUITE.yaml", help="suite file (default: the embedded suite for the device)"
+    )
+    for flag, _, metavar, help_text in OVERRIDES:
+        parser.add_argument(flag, metavar=metavar, help=help_text)
+    parser.add_argument("--dry-run", action="store_true", help="list the points and a time estimate; measure nothing")
+    parser.add_argument("--force", action="store_true", help="measure points again even if already recorded")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or per-point lines")
+    parser.set_defaults(func=run_command)
 
 
-def _not_yet(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+def run_command(args: argparse.Namespace) -> int:
+    from runner import environment, store
+    from runner.progress import Progress
+    from runner.sweep import build_groups, make_plan
+
+    suite = resolve_suite(args)
+    device_type = environment.resolve_device(suite.device)
+    device, env, machine = environment.collect(device_type, suite.machine)
+    run_id = store.new_run_id()
+    groups = build_groups(suite, run_id=run_id, machine=machine, device=device, env=env)
+    index = store.index_records(suite.out)
+    progress = Progress(quiet=args.quiet)
+    _report_problems(index, progress)
+    plan = make_plan(groups, index, force=args.force)
+    path = store.run_path(suite.out, suite.label, machine, run_id)
+    if args.dry_run:
+        print_plan(plan, suite, device_type, machine, index, progress)
+        return 0
+    return _measure(args, suite, plan, path, device_type, progress)
+
+
+def resolve_suite(args: argparse.Namespace):
+    """The suite file (or the embedded default for the device) with the flags applied."""
+    from runner import environment
+    from runner.suite import default_suite, load_suite
+
+    suite = load_suite(args.suite) if args.suite else default_suite(environment.resolve_device(args.device or "auto"))
+    return apply_overrides(suite, args)
+
+
+def apply_overrides(suite, args: argparse.Namespace):
+    """Flags win over the suite. Every bad flag is reported, then one ConfigError."""
+    from runner import suite as s
+    from runner.models import check_model
+    from scaleboard.errors import ConfigError
+    from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS, TASKS
+
+    parsers = {
+        "models": lambda v: s.parse_names(v, None, "model"),
+        "optimizations": lambda v: s.parse_names(v, OPTIMIZATIONS, "optimization"),
+        "precisions": lambda v: s.parse_names(v, PRECISIONS, "precision"),
+        "attention": lambda v: s.parse_names(v, ATTENTIONS, "attention"),
+        "batch_sizes": s.parse_batch_sizes,
+        "threads": s.parse_threads,
+        "seq_len": lambda v: s.parse_positive_int(v, "the sequence length"),
+        "task": lambda v: s.parse_names(v, TASKS, "task")[0],
+        "new_tokens": lambda v: s.parse_positive_int(v, "new tokens"),
+        "device": lambda v: s.parse_names(v, s.DEVICES, "device")[0],
+        "memory_limit": s.parse_memory_limit,
+        "run_budget_s": lambda v: s.parse_duration_s(v, "the run budget"),
+        "point_timeout_s": lambda v: s.parse_duration_s(v, "the point timeout"),
+        "hard_timeout_s": lambda v: s.parse_duration_s(v, "the hard timeout"),
+    }
+    changes, budget, problems = {}, {}, []
+    for flag, name, _, _ in OVERRIDES:
+        raw = getattr(args, _dest(flag))
+        if raw is None:
+            continue
+        try:
+            value = parsers.get(name, str)(raw)
+            if name == "models":
+                for model in value:
+                    check_model(model)
+        except (ValueError, ConfigError) as exc:
+            problems.append(f"{flag}: {exc}")
+            continue
+        (budget if name.endswith("timeout_s") else changes)[name] = value
+    if (changes.get("task") or suite.task) == "generate" and not (changes.get("new_tokens") or suite.new_tokens):
+        problems.append("--task generate needs --new-tokens")
+    if problems:
+        raise ConfigError("\n  ".join(problems) if len(problems) == 1 else "\n  ".join(["bad options:", *problems]))
+    if budget:
+        from dataclasses import replace
+
+        changes["budget"] = replace(suite.budget, **budget)
+    return suite.replace(**changes)
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def resume_command(args: argparse.Namespace) -> str:
+    """The same command without --force/--dry-run: running it measures only what is missing."""
+    words = ["scaleboard", "run"] + ([args.suite] if args.suite else [])
+    for flag, _, _, _ in OVERRIDES:
+        value = getattr(args, _dest(flag))
+        if value is not None:
+            words += [flag, str(value)]
+    if args.quiet:
+        words.append("--quiet")
+    return shlex.join(words)
+
+
+def _report_problems(index, progress) -> None:
+    shown = index.problems[:5]
+    for problem in shown:
+        progress.message(f"warning: {problem}")
+    if len(index.problems) > len(shown):
+        progress.message(f"warning: … and {len(index.problems) - len(shown)} more problems in existing records")
+
+
+def print_plan(plan, suite, device_type: str, machine: str, index, progress) -> None:
+    from runner.progress import format_duration
+    from runner.sweep import estimate_s
+
+    console = progress.console
+    console.print(f"suite {suite.label} ({suite.source}) on {machine} [{device_type}]", markup=False, soft_wrap=True)
+    for spec in plan.todo:
+        console.print(f"  {spec.label:44} batch sizes {compact_sizes(spec.batch_sizes)}", markup=False, soft_wrap=True)
+    done = plan.total_points - plan.todo_points
+    console.print(
+        f"{plan.todo_points} points to measure in {len(plan.todo)} groups "
+        f"({plan.total_points} in the suite, {done} already recorded under {suite.out}/); "
+        f"rough estimate {format_duration(estimate_s(plan, device_type, index))} "
+        "(timeouts end a group's rise early)",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def compact_sizes(sizes: tuple[int, ...]) -> str:
+    """``(1, 2, 3, 4, 8, 16)`` → ``1-4,8,16``."""
+    parts, i = [], 0
+    while i < len(sizes):
+        j = i
+        while j + 1 < len(sizes) and sizes[j + 1] == sizes[j] + 1:
+            j += 1
+        parts.append(str(sizes[i]) if j == i else f"{sizes[i]}-{sizes[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def _measure(args, suite, plan, path: Path, device_type: str, progress) -> int:
+    import psutil
+
+    from runner.store import RunFile
+    from runner.suite import memory_limit_bytes
+    from runner.sweep import run_sweep
+
+    limit = memory_limit_bytes(suite.memory_limit, psutil.virtual_memory().available)
+    done = plan.total_points - plan.todo_points
+    progress.message(
+        f"suite {suite.label}: {plan.total_points} points, {done} already recorded, {plan.todo_points} to measure"
+    )
+    progress.start(plan.todo_points)
+    with RunFile(path) as run_file:
+        try:
+            result = run_sweep(
+                plan,
+                run_file,
+                progress,
+                device_type=device_type,
+                memory_limit_bytes=limit,
+                run_budget_s=suite.run_budget_s,
+            )
+        finally:
+            progress.stop()
+    progress.summary(plan.existing + result.records)
+    where = f"{run_file.count} records written to {path}" if run_file.count else "no new records"
+    progress.message(where)
+    if result.stopped_by:
+        progress.message(
+            f"stopped ({result.stopped_by}): {result.not_measured} points not measured; "
+            f"resume with:\n  {resume_command(args)}"
+        )
+    return result.exit_code

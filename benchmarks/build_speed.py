@@ -1,0 +1,71 @@
+"""How fast `scaleboard build` is on a large synthetic data set, and how heavy its pages are.
+
+Synthesises ≈ 20 models × 4 machines × 12 configurations × 37 batch sizes ≈ 35k records
+(generator.synthetic; made-up numbers of a plausible shape) into a temporary project,
+builds it, and prints build seconds, pages, the largest page and the gzipped size of the
+largest model page. Goals: ≤ 5 s on 2 cores; a model page ≤ 150 KB gzipped (plotly.js,
+written once under assets/ and cached by the browser, not counted).
+
+    .venv/bin/python benchmarks/build_speed.py [--models 20] [--machines 4] [--threads 1] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import tempfile
+import time
+from pathlib import Path
+
+from generator import synthetic
+from generator.build import build
+
+MACHINES = (
+    synthetic.machine("epyc-2c", "cpu", 8, 1.0),
+    synthetic.machine("NVIDIA T4", "cuda", 16, 6.0),
+    synthetic.machine("NVIDIA A100 80GB PCIe", "cuda", 80, 20.0),
+    synthetic.machine("NVIDIA H100 80GB HBM3", "cuda", 80, 45.0),
+)
+
+
+def make_project(root: Path, models: int, machines: int, threads: tuple[int, ...]) -> int:
+    names = [(f"model-{i:02d}", 20_000_000 * (i + 1)) for i in range(models)]
+    records = synthetic.dataset(models=names, machines=MACHINES[:machines], threads=threads)
+    for model, _ in names:  # one file per model, as several runs would write
+        synthetic.write_jsonl((r for r in records if r["model"] == model), root / "data" / f"{model}.jsonl")
+    return len(records)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", type=int, default=20, help="number of models (default 20)")
+    parser.add_argument("--machines", type=int, default=4, choices=range(1, 5), help="number of machines (default 4)")
+    parser.add_argument("--threads", default="1", help="CPU thread counts, comma-separated (default 1)")
+    parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it (default: a temporary directory)")
+    args = parser.parse_args()
+    threads = tuple(int(t) for t in args.threads.split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(args.keep or tmp)
+        count = make_project(root, args.models, args.machines, threads)
+        started = time.perf_counter()
+        result = build(root, out=root / "site")
+        seconds = time.perf_counter() - started
+        report(root / "site", count, seconds, result.pages)
+
+
+def report(site: Path, records: int, seconds: float, pages: int) -> None:
+    html = [p for p in site.rglob("*.html")]
+    largest = max(html, key=lambda p: p.stat().st_size)
+    models = [p for p in html if p.relative_to(site).parts[0] == "models"]
+    largest_model = max(models, key=lambda p: p.stat().st_size)
+    gz = len(gzip.compress(largest_model.read_bytes(), compresslevel=6))
+    print(f"records:               {records}")
+    print(f"build:                 {seconds:.2f} s")
+    print(f"pages:                 {pages} ({len(html)} HTML files)")
+    print(f"largest page:          {largest.relative_to(site)} {largest.stat().st_size / 1024:.0f} KiB")
+    print(f"largest model page:    {largest_model.relative_to(site)} {largest_model.stat().st_size / 1024:.0f} KiB")
+    print(f"  gzipped:             {gz / 1024:.1f} KiB (goal ≤ 150 KB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""``scaleboard build``: gather everything, render every page, then write the site at once.
+
+The order matters (as in mkdocs)::
+
+    config = load_config(root)
+    rows, raw, warnings = load_data(config, strict)      # data/**/*.jsonl, validated line by line
+    content = load_site_content(config, drafts)          # content/ (the blog side), when present
+    site = make_site(config, rows, raw, content, drafts)  # the one typed context object
+    files = render_pages(site, gather_pages(site))       # every page rendered in memory…
+    write_site(out_dir, files, assets(site))             # …then written into a temporary directory and swapped in
+
+A failure anywhere before the swap leaves the previous ``site/`` untouched. Nothing
+in the output depends on the clock or on iteration order, so the same inputs give
+byte-identical output.
+
+Blog pages come from ``generator/blog.py: pages(site) -> list[Page]`` and content
+from ``generator/content.py: load_content(content_dir, *, drafts=False)`` when those
+modules exist.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import gc
+import importlib
+import importlib.util
+import multiprocessing
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from generator.config import SiteConfig, load_config, normalize_base_url
+from generator.frame import flatten, latest_per_point
+from generator.site import SHIPPED_TEMPLATES, Page, Site, make_site
+from scaleboard.errors import BuildError
+from scaleboard.record import Problem, data_files, iter_file
+
+#: Written into every built site: a directory without it is never replaced (it is not ours).
+MARKER = ".scaleboard-site"
+MAX_ERRORS_SHOWN = 20
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    pages: int
+    files: int
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Data:
+    rows: list[dict]
+    raw: dict[tuple, list[dict]]  # (model, machine, suite) → the newest original record of each point
+    warnings: list[str]
+    files: int
+    raw_lines: dict[tuple, list[str]] = field(default_factory=dict)  # the same records as JSON text
+
+
+def load_data(config: SiteConfig, strict: bool = False) -> Data:
+    """Read and validate every ``data/**/*.jsonl``; errors name ``file:line``."""
+    files = data_files(config.path("data_dir"))
+    records, problems, lines = _read(files, config.root)
+    warnings = [str(p) for p in problems if p.severity == "warning"]
+    errors = [str(p) for p in problems if p.severity == "error"] + (warnings if strict else [])
+    if errors:
+        shown = errors[:MAX_ERRORS_SHOWN]
+        more = len(errors) - len(shown)
+        tail = [f"... and {more} more"] if more else []
+        if len(errors) == 1:
+            raise BuildError(errors[0])
+        kind = "problems" if strict else "errors"
+        raise BuildError(f"{len(errors)} {kind} in data:\n" + "\n".join(shown + tail))
+    latest = latest_per_point(records)
+    raw: dict[tuple, list[dict]] = {}
+    raw_lines: dict[tuple, list[str]] = {}
+    for record in latest:
+        key = (record["model"], record["machine"], record["suite"])
+        raw.setdefault(key, []).append(record)
+        raw_lines.setdefault(key, []).append(lines[id(record)])
+    return Data([flatten(r) for r in latest], raw, warnings, len(files), raw_lines)
+
+
+def _read(files: list[Path], root: Path) -> tuple[list[dict], list[Problem], dict[int, str]]:
+    """Like ``scaleboard.record.load_records``, also keeping each record's line of JSON
+    (the JSON downloads reuse the text instead of encoding 35k records again)."""
+    records: list[dict] = []
+    problems: list[Problem] = []
+    lines: dict[int, str] = {}
+    for path in files:
+        display = _relative(path, root)
+        text_lines = None
+        for lineno, record, problem in iter_file(path, display):
+            if problem is not None:
+                problems.append(problem)
+            if record is not None:
+                if text_lines is None:
+                    text_lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+                records.append(record)
+                lines[id(record)] = text_lines[lineno - 1].strip()
+    return records, problems, lines
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _optional_module(name: str):
+    """``generator.blog`` / ``generator.content`` when they exist; their own errors propagate."""
+    if importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name)
+
+
+def load_site_content(config: SiteConfig, drafts: bool = False) -> Any:
+    content_module = _optional_module("generator.content")
+    content_dir = config.path("content_dir")
+    if content_module is None or not hasattr(content_module, "load_content") or not content_dir.is_dir():
+        return None
+    return content_module.load_content(content_dir, drafts=drafts)
+
+
+def gather_pages(site: Site) -> list[Page]:
+    """Every page of the site: records pages, downloads, then the blog's pages."""
+    from generator import pages as core
+
+    found = core.pages(site)
+    blog = _optional_module("generator.blog")
+    if blog is not None and hasattr(blog, "pages"):
+        found.extend(blog.pages(site))
+        from generator import feed
+
+        found.append(feed.sitemap_page(site, found))  # needs every page, so it comes last
+    return found
+
+
+def safe_file(root: Path, relative: str) -> Path:
+    """``root / relative``, refusing anything that would land outside ``root``."""
+    rel = PurePosixPath(relative)
+    target = (root / rel).resolve()
+    if rel.is_absolute() or ".." in rel.parts or not target.is_relative_to(root.resolve()):
+        raise BuildError(f"refusing to write {relative!r}: it is outside the site directory")
+    return target
+
+
+def render_pages(site: Site, pages: Iterable[Page], workers: int | None = None) -> dict[str, bytes]:
+    """Render every page in memory: output file → bytes. Two pages on one file is an error.
+
+    Pages with a ``make_context`` (the model pages) are spread over ``workers`` processes
+    when there are many of them; the output is the same either way.
+    """
+    pages = list(pages)
+    files: dict[str, bytes] = {}
+    for page in pages:
+        if page.file in files:
+            raise BuildError(f"two pages would be written to {page.file!r}")
+        files[page.file] = b""
+    heavy = [i for i, page in enumerate(pages) if page.make_context is not None]
+    workers = default_workers() if workers is None else workers
+    done = _render_in_processes(site, pages, heavy, workers) if len(heavy) >= PARALLEL_MIN_PAGES else {}
+    for i, page in enumerate(pages):
+        files[page.file] = done[i] if i in done else _render(site, page)
+    return files
+
+
+def _render(site: Site, page: Page) -> bytes:
+    if page.template is None:
+        body = page.body if page.body is not None else b""
+        return body if isinstance(body, bytes) else body.encode("utf-8")
+    context = page.make_context() if page.make_context is not None else page.context
+    text = site.env.get_template(page.template).render(page=page, **context)
+    return text.encode("utf-8")
+
+
+#: Below this many heavy pages, starting processes costs more than it saves.
+PARALLEL_MIN_PAGES = 12
+_JOB: tuple[Site, list[Page]] | None = None  # what forked workers render (inherited, never pickled)
+
+
+def default_workers() -> int:
+    """Processes for rendering: ``SCALEBOARD_WORKERS`` or the usable CPUs (at most 4).
+
+    Forking is only safe from a single-threaded process (``scaleboard serve`` runs
+    threads), and only where ``fork`` exists; otherwise pages render in this process.
+    """
+    if os.environ.get("SCALEBOARD_WORKERS"):
+        return max(1, int(os.environ["SCALEBOARD_WORKERS"]))
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cpus, 4)
+
+
+def _render_in_processes(site: Site, pages: list[Page], indices: list[int], workers: int) -> dict[int, bytes]:
+    global _JOB
+    if workers < 2:
+        return {}
+    chunks = [indices[i :: workers * 2] for i in range(workers * 2)]  # interleaved: similar sizes
+    _JOB = (site, pages)
+    try:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            return {i: body for part in pool.map(_render_chunk, chunks) for i, body in part}
+    finally:
+        _JOB = None
+
+
+def _render_chunk(indices: list[int]) -> list[tuple[int, bytes]]:
+    assert _JOB is not None
+    site, pages = _JOB
+    return [(i, _render(site, pages[i])) for i in indices]
+
+
+def assets(site: Site) -> dict[str, bytes]:
+    """Static files: ``templates/assets/**`` (project overrides shipped) and one plotly.min.js."""
+    import plotly
+
+    found: dict[str, bytes] = {}
+    for base in dict.fromkeys((SHIPPED_TEMPLATES, site.config.path("templates_dir"))):
+        asset_dir = base / "assets"
+        for path in sorted(asset_dir.rglob("*")) if asset_dir.is_dir() else []:
+            if path.is_file():
+                found["assets/" + path.relative_to(asset_dir).as_posix()] = path.read_bytes()
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    found["assets/plotly.min.js"] = plotly_js.read_bytes()
+    return found
+
+
+def write_site(out_dir: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` into a temporary directory beside ``out_dir``, then swap it in."""
+    out_dir = out_dir.resolve()
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
+        raise BuildError(f"refusing to replace {out_dir}: it is not empty and was not built by scaleboard")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-build-", dir=out_dir.parent))
+    try:
+        for name, data in sorted(files.items()):
+            target = safe_file(tmp, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        (tmp / MARKER).write_text("built by scaleboard build; replaced on every build\n")
+        tmp.chmod(0o755)  # mkdtemp makes it private; a site is meant to be read
+        _swap(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _swap(new: Path, out_dir: Path) -> None:
+    if not out_dir.exists():
+        new.rename(out_dir)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-old-", dir=out_dir.parent))
+    old.rmdir()
+    out_dir.rename(old)
+    try:
+        new.rename(out_dir)
+    except BaseException:
+        old.rename(out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def build(
+    root: str | Path = ".",
+    out: str | Path | None = None,
+    base_url: str | None = None,
+    strict: bool = False,
+    drafts: bool = False,
+) -> BuildResult:
+    """Build the site of the project in ``root``; returns what was written."""
+    started = time.perf_counter()
+    # The build allocates millions of small objects and frees them all at the end: the
+    # cyclic garbage collector would re-scan the records many times for nothing.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(Path(root), out, base_url, strict, drafts, started)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _build(root: Path, out: str | Path | None, base_url: str | None, strict: bool, drafts: bool, started: float):
+    config = load_config(root)
+    if base_url is not None:
+        config = replace(config, base_url=normalize_base_url(base_url))
+    data = load_data(config, strict)
+    site = make_site(config, data.rows, data.raw, load_site_content(config, drafts), drafts)
+    site.raw_lines = data.raw_lines
+    site.warnings.extend(data.warnings)
+    site.strict = strict  # --strict also turns bad chart / leaderboard blocks in posts into errors
+    pages = gather_pages(site)
+    files = render_pages(site, pages)
+    for name, body in assets(site).items():
+        files.setdefault(name, body)
+    out_dir = Path(out) if out is not None else config.path("out_dir")
+    write_site(out_dir if out_dir.is_absolute() else Path.cwd() / out_dir, files)
+    return BuildResult(out_dir, len(pages), len(files), time.perf_counter() - started, site.warnings)

@@ -1,0 +1,442 @@
+"""The chart component: records + a chart spec → a Plotly figure (a plain dict) → HTML.
+
+The model pages, the compare page and ```` ```chart ```` blocks in posts all use it.
+A spec is a small mapping (the YAML of a ```` ```chart ```` block maps straight onto it)::
+
+    model: gpt2                      # filters: a value or a list of values, keys below
+    machine: NVIDIA H100 80GB HBM3
+    metric: tokens_per_s             # what is on y, one of METRICS
+    x: batch_size                    # one of X_AXES (batch_size is drawn on a log2 axis)
+    series: optimization             # one line (or bar group) per value; a name or a list of names
+    type: line                       # line | bar | heatmap (default: line, bar when x is categorical)
+    title: GPT-2 on an H100          # optional; default "<metric> by <x>"
+    log_x: true                      # optional; default true for batch_size
+    log_y: false                     # optional
+
+Filter keys (singular or plural, a value or a list): ``model``, ``machine``, ``suite``,
+``task``, ``optimization(s)``, ``precision(s)``, ``attention(s)``, ``config(s)``,
+``threads``, ``batch_size(s)``. When several points share one (series, x) cell, the
+best value is drawn and the hover names the configuration it came from.
+
+:func:`validate_spec` returns every problem as a message; :func:`chart_html` raises
+:class:`ChartSpecError` with them. Figures are plain dicts with compact, rounded data
+(``jsonout.rnd``): building ``plotly.graph_objects`` figures would be ~100× slower.
+"""
+
+from __future__ import annotations
+
+import math
+from operator import itemgetter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from generator.jsonout import rnd
+from generator.site import PALETTE, Site, config_order
+from scaleboard.errors import ScaleboardError
+from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
+
+
+@dataclass(frozen=True)
+class Metric:
+    column: str
+    label: str
+    unit: str
+    higher_is_better: bool
+    scale: float = 1.0  # multiply the column by this to get ``unit``
+
+
+GIB = 1024**3
+
+METRICS: dict[str, Metric] = {
+    "latency_ms": Metric("latency_p50_ms", "Latency p50", "ms", False),
+    "latency_p50_ms": Metric("latency_p50_ms", "Latency p50", "ms", False),
+    "latency_p90_ms": Metric("latency_p90_ms", "Latency p90", "ms", False),
+    "latency_p99_ms": Metric("latency_p99_ms", "Latency p99", "ms", False),
+    "latency_mean_ms": Metric("latency_mean_ms", "Latency mean", "ms", False),
+    "samples_per_s": Metric("samples_per_s", "Throughput", "samples/s", True),
+    "tokens_per_s": Metric("tokens_per_s", "Throughput", "tokens/s", True),
+    "peak_memory_gib": Metric("peak_memory_bytes", "Peak memory", "GiB", False, 1 / GIB),
+    "first_call_s": Metric("first_call_s", "First call (compile / trace)", "s", False),
+    "latency_cv": Metric("latency_cv", "Latency CV (std / mean)", "", False),
+    "p99_over_p50": Metric("p99_over_p50", "Tail ratio p99 / p50", "×", False),
+    "speedup": Metric("speedup", "Speed-up over baseline", "×", True),
+    "relative_tokens_per_s": Metric("relative_tokens_per_s", "Throughput relative to the reference", "×", True),
+    "tokens_per_s_per_gib": Metric("tokens_per_s_per_gib", "Tokens/s per GiB", "tokens/s/GiB", True),
+    "next_token_agreement": Metric("next_token_agreement", "Next-token agreement", "", True),
+    "max_abs_diff": Metric("max_abs_diff", "Max abs logit difference", "", False),
+    "joules_per_sample": Metric("joules_per_sample", "Energy", "J/sample", False),
+    "mfu": Metric("mfu", "Model FLOPs utilisation", "", True),
+}
+#: Metrics the compare page computes itself; records do not hold them.
+PAGE_ONLY_METRICS = ("relative_tokens_per_s",)
+METRIC_ALIASES = {"latency": "latency_ms", "throughput": "tokens_per_s", "peak_memory": "peak_memory_gib"}
+
+#: Columns a chart can put on x or split into series.
+X_AXES = ("batch_size", "threads", "config", "optimization", "precision", "attention", "machine", "model", "suite")
+SERIES = (*X_AXES, "task")
+NUMERIC = ("batch_size", "threads")
+TYPES = ("line", "bar", "heatmap")
+FILTERS = {
+    "model": "model",
+    "models": "model",
+    "machine": "machine",
+    "machines": "machine",
+    "suite": "suite",
+    "suites": "suite",
+    "task": "task",
+    "optimization": "optimization",
+    "optimizations": "optimization",
+    "precision": "precision",
+    "precisions": "precision",
+    "attention": "attention",
+    "attentions": "attention",
+    "config": "config",
+    "configs": "config",
+    "threads": "threads",
+    "batch_size": "batch_size",
+    "batch_sizes": "batch_size",
+}
+OPTIONS = ("metric", "x", "series", "type", "title", "log_x", "log_y")
+LABELS = {
+    "batch_size": "batch size",
+    "threads": "threads",
+    "config": "configuration",
+    "optimization": "optimization",
+    "precision": "precision",
+    "attention": "attention",
+    "machine": "machine",
+    "model": "model",
+    "suite": "suite",
+    "task": "task",
+}
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+
+
+class ChartSpecError(ScaleboardError, ValueError):
+    """A chart spec with problems; ``errors`` lists each one."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("; ".join(errors))
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    metric: str = "latency_ms"
+    x: str = "batch_size"
+    series: tuple[str, ...] = ("config",)
+    type: str = ""
+    title: str = ""
+    log_x: bool | None = None
+    log_y: bool = False
+    filters: tuple[tuple[str, tuple], ...] = field(default=())
+
+    @property
+    def chart_type(self) -> str:
+        return self.type or ("line" if self.x in NUMERIC else "bar")
+
+
+def validate_spec(spec: Mapping[str, Any], site: Site | None = None) -> list[str]:
+    """Every problem with a spec mapping: unknown keys, metrics, axes, models, machines..."""
+    if not isinstance(spec, Mapping):
+        return ["a chart spec must be a mapping of keys to values"]
+    errors = [f"unknown key '{k}'" for k in spec if k not in OPTIONS and k not in FILTERS]
+    metric = METRIC_ALIASES.get(spec.get("metric", "latency_ms"), spec.get("metric", "latency_ms"))
+    if metric not in METRICS or metric in PAGE_ONLY_METRICS:
+        errors.append(
+            f"unknown metric {metric!r}; expected one of {', '.join(m for m in METRICS if m not in PAGE_ONLY_METRICS)}"
+        )
+    if spec.get("x", "batch_size") not in X_AXES:
+        errors.append(f"unknown x {spec.get('x')!r}; expected one of {', '.join(X_AXES)}")
+    for name in _as_list(spec.get("series", "config")):
+        if name not in SERIES and name not in ("none", None):
+            errors.append(f"unknown series {name!r}; expected one of {', '.join(SERIES)}")
+    if spec.get("type", "line") not in TYPES:
+        errors.append(f"unknown type {spec.get('type')!r}; expected one of {', '.join(TYPES)}")
+    errors.extend(_check_filter_values(spec, site))
+    return errors
+
+
+def _check_filter_values(spec: Mapping[str, Any], site: Site | None) -> list[str]:
+    known = {
+        "optimization": OPTIMIZATIONS,
+        "precision": PRECISIONS,
+        "attention": ATTENTIONS,
+        "task": ("forward", "generate"),
+    }
+    if site is not None:
+        for dim in ("model", "machine", "suite", "config"):
+            known[dim] = tuple(sorted({r[dim] for r in site.rows}))
+    errors = []
+    for key, column in FILTERS.items():
+        if key not in spec:
+            continue
+        for value in _as_list(spec[key]):
+            if column in NUMERIC and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                errors.append(f"{key}: {value!r} is not a positive integer")
+            elif column in known and value not in known[column]:
+                some = ", ".join(known[column][:12]) + (" ..." if len(known[column]) > 12 else "")
+                errors.append(f"unknown {column} {value!r} (known: {some or 'none'})")
+    return errors
+
+
+def _as_list(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def parse_spec(spec: Mapping[str, Any], site: Site | None = None) -> ChartSpec:
+    """A validated :class:`ChartSpec`; raises :class:`ChartSpecError` listing every problem."""
+    errors = validate_spec(spec, site)
+    if errors:
+        raise ChartSpecError(errors)
+    metric = spec.get("metric", "latency_ms")
+    series = tuple(s for s in _as_list(spec.get("series", "config")) if s not in ("none", None))
+    filters: dict[str, tuple] = {}
+    for key, column in FILTERS.items():
+        if key in spec:
+            filters[column] = (*filters.get(column, ()), *_as_list(spec[key]))
+    return ChartSpec(
+        metric=METRIC_ALIASES.get(metric, metric),
+        x=spec.get("x", "batch_size"),
+        series=series,
+        type=spec.get("type", ""),
+        title=str(spec.get("title", "")),
+        log_x=spec.get("log_x"),
+        log_y=bool(spec.get("log_y", False)),
+        filters=tuple(sorted(filters.items())),
+    )
+
+
+def filter_rows(rows: Iterable[dict], filters: Iterable[tuple[str, tuple]]) -> list[dict]:
+    """Rows whose every filtered column holds one of the allowed values."""
+    checks = [(column, set(values)) for column, values in filters]
+    return [r for r in rows if all(r[c] in allowed for c, allowed in checks)]
+
+
+def add_speedups(rows: list[dict], baseline: tuple[str, str, str]) -> list[dict]:
+    """``rows`` with ``speedup`` = baseline latency / latency at the same point (set in place).
+
+    The baseline is the (optimization, precision, attention) of ``scaleboard.yaml``,
+    measured on the same model, machine, suite, task, threads and batch size. The site's
+    rows already hold it (computed once by ``make_site``); this recomputes it for a baseline.
+    """
+    base = {}
+    for r in rows:
+        if (r["optimization"], r["precision"], r["attention"]) == baseline and r["latency_p50_ms"]:
+            base[_cell(r)] = r["latency_p50_ms"]
+    for r in rows:
+        ref, own = base.get(_cell(r)), r["latency_p50_ms"]
+        r["speedup"] = ref / own if ref and own else None
+    return rows
+
+
+def _cell(r: dict) -> tuple:
+    return (r["model"], r["machine"], r["suite"], r["task"], r["seq_len"], r["threads"], r["batch_size"])
+
+
+def chart_figure(rows: Iterable[dict], spec: ChartSpec, colors: Mapping[str, str], flagged: Iterable[str] = ()) -> dict:
+    """A Plotly figure dict for ``rows`` (flat rows, see ``generator.frame``) and ``spec``.
+
+    ``colors`` maps configuration names to colours (``Site.colors``); ``flagged`` names
+    the configurations that fail the correctness gate: their labels carry a ⚠.
+    """
+    metric = METRICS[spec.metric]
+    if spec.filters:
+        rows = filter_rows(rows, spec.filters)
+    cells = _best_cells(rows, spec, metric)
+    flagged = frozenset(flagged)
+    if spec.chart_type == "heatmap":
+        data = [_heatmap_trace(cells, spec, metric, flagged)] if cells else []
+    else:
+        data = _traces(cells, spec, metric, colors, flagged)
+    return {"data": data, "layout": _layout(spec, metric, cells)}
+
+
+def _best_cells(rows: Iterable[dict], spec: ChartSpec, metric: Metric) -> dict[tuple, dict[Any, tuple]]:
+    """series key → x → (value, row): the best value of each cell."""
+    cells: dict[tuple, dict[Any, tuple]] = {}
+    column, higher, x, series = metric.column, metric.higher_is_better, spec.x, spec.series
+    single = series[0] if len(series) == 1 else None
+    for r in rows:
+        value = r.get(column)
+        if value is None or value != value:  # missing or NaN
+            continue
+        key = (r[single],) if single is not None else tuple([r[s] for s in series])
+        line = cells.get(key)
+        if line is None:
+            line = cells[key] = {}
+        xv = r[x]
+        old = line.get(xv)
+        if old is None or (value > old[0] if higher else value < old[0]):
+            line[xv] = (value, r)
+    return cells
+
+
+def _order(dim: str, values: Iterable) -> list:
+    values = list(values)
+    if dim == "config":
+        return sorted(values, key=config_order)
+    if dim in ("optimization", "precision", "attention"):
+        axis = {"optimization": OPTIMIZATIONS, "precision": PRECISIONS, "attention": ATTENTIONS}[dim]
+        return sorted(values, key=lambda v: (axis.index(v) if v in axis else len(axis), v))
+    return sorted(values)
+
+
+def _series_order(spec: ChartSpec, keys: Iterable[tuple]) -> list[tuple]:
+    keys = list(keys)
+    for position in reversed(range(len(spec.series))):
+        rank = {v: i for i, v in enumerate(_order(spec.series[position], {k[position] for k in keys}))}
+        keys.sort(key=lambda k, p=position, rk=rank: rk[k[p]])
+    return keys
+
+
+def _label(dim: str, value: Any, flagged: frozenset[str] = frozenset()) -> str:
+    if dim == "threads":
+        return f"{value} thread" + ("s" if value != 1 else "")
+    if dim == "batch_size":
+        return f"batch {value}"
+    if dim == "config" and value in flagged:
+        return f"{value} ⚠"
+    return str(value)
+
+
+def _traces(cells: dict, spec: ChartSpec, metric: Metric, colors: Mapping[str, str], flagged: frozenset) -> list[dict]:
+    keys = _series_order(spec, cells)
+    styles = _styles(spec, keys, colors)
+    unit = f" {metric.unit}" if metric.unit else ""
+    traces = []
+    for key in keys:
+        line = cells[key]
+        xs = _order(spec.x, line)
+        name = " · ".join(_label(d, v, flagged) for d, v in zip(spec.series, key, strict=True)) or metric.label
+        trace = {"name": name, "x": [_label("config", x, flagged) for x in xs] if spec.x == "config" else xs}
+        values = [line[x][0] for x in xs]
+        if metric.scale != 1:
+            values = [v * metric.scale for v in values]
+        trace["y"] = list(map(rnd, values))
+        color, dash = styles[key]
+        if spec.chart_type == "bar":
+            trace["type"] = "bar"
+            bar_colors = [colors.get(x, color) for x in xs] if spec.x == "config" and not spec.series else color
+            trace["marker"] = {"color": bar_colors}
+        else:
+            trace.update(type="scatter", mode="lines+markers", line={"color": color, "dash": dash})
+        origins = _origins(line, xs, spec)
+        where = "%{x}" if spec.x == "config" else f"{LABELS[spec.x]} %{{x}}"
+        if isinstance(origins, list):
+            trace["customdata"] = origins
+            origins = "%{customdata}"
+        origin = f"<br>{_hover_text(origins)}" if origins else ""
+        trace["hovertemplate"] = f"{_hover_text(name)}<br>{where}<br>%{{y}}{unit}{origin}<extra></extra>"
+        traces.append(trace)
+    return traces
+
+
+def _origins(line: dict, xs: list, spec: ChartSpec) -> list[str] | str | None:
+    """The configuration (and threads) behind each point, when the series does not say it:
+    one text when every point shares it, else one per point."""
+    named = set(spec.series) | {spec.x}
+    sample = next(iter(line.values()))[1]
+    parts = [d for d in ("config", "threads") if d not in named and d in sample]
+    if not parts or ("config" in parts and {"optimization", "precision", "attention"} <= named):
+        return None
+    get = itemgetter(*parts)
+    keys = [get(line[x][1]) for x in xs]
+    texts = {}
+    for key in set(keys):
+        values = key if len(parts) > 1 else (key,)
+        texts[key] = " · ".join(_label(d, v) for d, v in zip(parts, values, strict=True))
+    return next(iter(texts.values())) if len(texts) == 1 else [texts[k] for k in keys]
+
+
+def _hover_text(text: str) -> str:
+    """Plotly reads ``%{...}`` in a hover template as a variable: keep names literal."""
+    return text if text == "%{customdata}" else text.replace("%{", "%\u200b{")
+
+
+def _styles(spec: ChartSpec, keys: list[tuple], colors: Mapping[str, str]) -> dict[tuple, tuple[str, str]]:
+    """A colour and dash per series: configurations keep their site-wide colour."""
+    styles = {}
+    ranks = [{v: i for i, v in enumerate(_order(d, {k[p] for k in keys}))} for p, d in enumerate(spec.series)]
+    for key in keys:
+        color, dash = PALETTE[0], "solid"
+        if "config" in spec.series:
+            color = colors.get(key[spec.series.index("config")], PALETTE[-1])
+            others = [ranks[p][key[p]] for p, d in enumerate(spec.series) if d != "config"]
+            dash = DASHES[others[0] % len(DASHES)] if others else "solid"
+        elif spec.series:
+            color = PALETTE[ranks[0][key[0]] % len(PALETTE)]
+            dash = DASHES[ranks[1][key[1]] % len(DASHES)] if len(keys[0]) > 1 else "solid"
+        styles[key] = (color, dash)
+    return styles
+
+
+def _heatmap_trace(cells: dict, spec: ChartSpec, metric: Metric, flagged: frozenset) -> dict:
+    keys = _series_order(spec, cells)
+    xs = _order(spec.x, {x for line in cells.values() for x in line})
+    z = [[rnd(cells[k][x][0] * metric.scale) if x in cells[k] else None for x in xs] for k in keys]
+    names = [" · ".join(_label(d, v, flagged) for d, v in zip(spec.series, k, strict=True)) for k in keys]
+    unit = f" {metric.unit}" if metric.unit else ""
+    trace = {"type": "heatmap", "x": [str(x) for x in xs], "y": names, "z": z, "colorscale": "RdBu"}
+    trace["hovertemplate"] = f"%{{y}}<br>{LABELS[spec.x]} %{{x}}<br>%{{z}}{unit}<extra></extra>"
+    if spec.metric == "speedup":
+        # Diverging around 1×: red slower than the baseline, blue faster.
+        top = max((abs(math.log2(v)) for row in z for v in row if v), default=1.0) or 1.0
+        trace.update(zmid=0, z=[[rnd(math.log2(v)) if v else None for v in row] for row in z], customdata=z)
+        trace["hovertemplate"] = f"%{{y}}<br>{LABELS[spec.x]} %{{x}}<br>%{{customdata}}×<extra></extra>"
+        trace["colorbar"] = _log2_colorbar(top)
+        trace.update(zmin=-top, zmax=top)
+    return trace
+
+
+def _log2_colorbar(top: float) -> dict:
+    steps = [s for s in range(-math.ceil(top), math.ceil(top) + 1)]
+    return {"tickvals": steps, "ticktext": [f"{2.0**s:g}×" for s in steps], "title": {"text": "speed-up"}}
+
+
+def _layout(spec: ChartSpec, metric: Metric, cells: dict) -> dict:
+    unit = f" ({metric.unit})" if metric.unit else ""
+    title = spec.title or f"{metric.label} by {LABELS[spec.x]}"
+    layout: dict[str, Any] = {"title": {"text": title}, "xaxis": {"title": {"text": LABELS[spec.x]}}}
+    if spec.chart_type == "heatmap":
+        layout["xaxis"]["type"] = "category"
+        layout["yaxis"] = {"automargin": True}
+        return layout
+    layout["yaxis"] = {"title": {"text": metric.label + unit}, "type": "log" if spec.log_y else "linear"}
+    if spec.x in NUMERIC:
+        xs = sorted({x for line in cells.values() for x in line})
+        log_x = spec.log_x if spec.log_x is not None else spec.x == "batch_size"
+        layout["xaxis"].update(_log2_axis(xs) if log_x and xs else {"type": "linear", "tickvals": xs})
+    else:
+        layout["xaxis"]["type"] = "category"
+    return layout
+
+
+def _log2_axis(xs: list[int]) -> dict:
+    """A log axis ticked at powers of two: 1, 2, 4, ... (Plotly's log axes are base 10)."""
+    top = max(1, math.ceil(math.log2(max(xs))))
+    ticks = [2**i for i in range(top + 1)]
+    return {"type": "log", "tickvals": ticks, "ticktext": [str(t) for t in ticks]}
+
+
+def chart_block(title: str, figures: Mapping[str, dict], selectors: list[dict] | None = None, **extra: Any) -> dict:
+    """What the ``chart`` macro renders: figures keyed by the selector values joined with ``|``.
+
+    ``selectors`` is a list of ``{"label", "options": [(value, text), ...]}``; with none,
+    ``figures`` holds one figure under the key ``""``.
+    """
+    return {"title": title, "figures": dict(figures), "selectors": selectors or [], **extra}
+
+
+def chart_html(site: Site, spec: Mapping[str, Any]) -> Markup:
+    """A ```` ```chart ```` block as HTML: validate, filter the site's records, draw."""
+    parsed = parse_spec(spec, site)
+    rows = site.rows
+    flagged = {r["config"] for r in filter_rows(rows, parsed.filters) if r["quality_ok"] is False}
+    figure = chart_figure(rows, parsed, site.colors, flagged)
+    block = chart_block(parsed.title or figure["layout"]["title"]["text"], {"": figure})
+    macro = site.env.get_template("_chart.html").module.chart
+    return Markup(macro(block))

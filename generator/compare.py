@@ -1,0 +1,107 @@
+"""The compare page: one model across machines (hardware generations) and across suites.
+
+Each value is a configuration's best tokens/s (over batch sizes and threads).
+"Across machines" divides it by the baseline configuration's best on a reference
+machine chosen in the chart (or shows absolute tokens/s); "across suites" divides it
+by the baseline configuration's best in the machine's first suite, so a campaign
+that got faster reads as a rising line.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from generator.charts import ChartSpec, chart_block, chart_figure
+from generator.site import Site
+
+
+def _best(rows: list[dict]) -> dict[tuple, float]:
+    """(machine, suite, config) → best tokens/s."""
+    best: dict[tuple, float] = {}
+    for r in rows:
+        if r["status"] == "ok" and r["tokens_per_s"] is not None:
+            key = (r["machine"], r["suite"], r["config"])
+            best[key] = max(best.get(key, 0.0), r["tokens_per_s"])
+    return best
+
+
+def _suite_order(rows: list[dict]) -> list[str]:
+    first: dict[str, str] = {}
+    for r in rows:
+        first[r["suite"]] = min(first.get(r["suite"], r["created_at"]), r["created_at"])
+    return sorted(first, key=lambda s: (first[s], s))
+
+
+def _fig(site: Site, rows: list[dict], flagged: set[str], **spec) -> dict:
+    return chart_figure(rows, ChartSpec(**spec), site.colors, flagged)
+
+
+def across_machines(site: Site, rows: list[dict], baseline: str, flagged: set[str]) -> dict:
+    best = _best(rows)
+    per_machine: dict[tuple, float] = {}
+    for (machine, _, config), value in best.items():
+        per_machine[(machine, config)] = max(per_machine.get((machine, config), 0.0), value)
+    machines = sorted({m for m, _ in per_machine})
+    absolute = [{"machine": m, "config": c, "tokens_per_s": v} for (m, c), v in sorted(per_machine.items())]
+    figures = {"": _fig(site, absolute, flagged, metric="tokens_per_s", x="machine", series=("config",), type="bar",
+                        title="Best tokens/s per machine")}  # fmt: skip
+    options = [("", "absolute tokens/s")]
+    for ref in machines:
+        base = per_machine.get((ref, baseline))
+        if not base:
+            continue
+        relative = [{**p, "relative_tokens_per_s": p["tokens_per_s"] / base} for p in absolute]
+        figures[ref] = _fig(site, relative, flagged, metric="relative_tokens_per_s", x="machine", series=("config",),
+                            type="bar", title=f"Best tokens/s relative to {baseline} on {ref}")  # fmt: skip
+        options.append((ref, f"{baseline} on {ref} = 1×"))
+    return chart_block("Across machines", figures, [{"label": "Normalise to", "options": options}])
+
+
+def across_suites(site: Site, rows: list[dict], baseline: str, flagged: set[str]) -> dict | None:
+    suites = _suite_order(rows)
+    if len(suites) < 2:
+        return None
+    best = _best(rows)
+    rank = {s: i for i, s in enumerate(suites)}
+    figures, options = {}, []
+    for machine in sorted({m for m, _, _ in best}):
+        points = sorted(((s, c, v) for (m, s, c), v in best.items() if m == machine), key=lambda p: rank[p[0]])
+        base = next((v for s, c, v in points if c == baseline), None)
+        if not base:
+            continue
+        relative = [{"suite": s, "config": c, "relative_tokens_per_s": v / base} for s, c, v in points]
+        first = next(s for s, c, _ in points if c == baseline)
+        figure = _fig(site, relative, flagged, metric="relative_tokens_per_s", x="suite", series=("config",),
+                      type="line", title=f"{machine}: best tokens/s relative to {baseline} in {first}")  # fmt: skip
+        for trace in figure["data"]:  # connect the points in campaign order, not by name
+            pairs = sorted(zip(trace["x"], trace["y"], strict=True), key=lambda p: rank[p[0]])
+            trace["x"], trace["y"] = [p[0] for p in pairs], [p[1] for p in pairs]
+        figure["layout"]["xaxis"]["categoryorder"] = "array"
+        figure["layout"]["xaxis"]["categoryarray"] = suites
+        figures[machine] = figure
+        options.append((machine, machine))
+    if not figures:
+        return None
+    return chart_block("Across suites", figures, [{"label": "Machine", "options": options}])
+
+
+def context(site: Site) -> dict:
+    b = site.config.baseline
+    baseline = f"{b.optimization} · {b.precision} · {b.attention}"
+    by_model: dict[str, list[dict]] = defaultdict(list)
+    for r in site.rows:
+        by_model[r["model"]].append(r)
+    models = []
+    for model in sorted(by_model):
+        rows = by_model[model]
+        flagged = {r["config"] for r in rows if r["quality_ok"] is False}
+        models.append(
+            {
+                "name": model,
+                "slug": site.slugs["model"][model],
+                "machines": across_machines(site, rows, baseline, flagged),
+                "suites": across_suites(site, rows, baseline, flagged),
+                "pages": sorted({(r["machine"], r["suite"]) for r in rows}),
+            }
+        )
+    return {"models": models, "baseline": baseline}

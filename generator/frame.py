@@ -1,0 +1,183 @@
+"""Records → flat rows (one per measurement point) → a pandas DataFrame.
+
+Nested record fields become flat columns whose names carry their units
+(``latency_p50_ms``, ``tokens_per_s``, ``peak_memory_bytes``). A point measured
+more than once (a re-run, another environment) keeps its newest record: the one
+with the latest ``created_at``, the later file line winning ties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from scaleboard.record import POINT_FIELDS, config_name
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Every column of the frame, in CSV order.
+COLUMNS = (
+    "suite",
+    "machine",
+    "model",
+    "weights",
+    "params",
+    "task",
+    "seq_len",
+    "new_tokens",
+    "optimization",
+    "precision",
+    "attention",
+    "config",
+    "threads",
+    "batch_size",
+    "status",
+    "reason",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_mean_ms",
+    "latency_std_ms",
+    "latency_min_ms",
+    "latency_max_ms",
+    "latency_cv",
+    "p99_over_p50",
+    "iterations",
+    "samples_per_s",
+    "tokens_per_s",
+    "peak_memory_bytes",
+    "peak_allocated_bytes",
+    "peak_reserved_bytes",
+    "peak_rss_bytes",
+    "tokens_per_s_per_gib",
+    "speedup",
+    "first_call_s",
+    "warmup_s",
+    "quality_ok",
+    "quality_reference",
+    "max_abs_diff",
+    "rel_error",
+    "next_token_agreement",
+    "perplexity",
+    "joules_per_sample",
+    "mean_power_w",
+    "achieved_tflops",
+    "mfu",
+    "device_type",
+    "device_name",
+    "device_count",
+    "device_memory_bytes",
+    "fingerprint",
+    "run_id",
+    "created_at",
+)
+
+_EMPTY: dict = {}
+
+
+def flatten(record: dict) -> dict:
+    """One validated record as one flat row (every key of :data:`COLUMNS`)."""
+    lat = record.get("latency_ms") or _EMPTY
+    thr, qual, device = record.get("throughput") or _EMPTY, record.get("quality") or _EMPTY, record["device"]
+    warm, energy, compute = (
+        record.get("warmup") or _EMPTY,
+        record.get("energy") or _EMPTY,
+        record.get("compute") or _EMPTY,
+    )
+    p50, mean, std, p99 = lat.get("p50"), lat.get("mean"), lat.get("std"), lat.get("p99")
+    mem = _memory(record.get("memory") or _EMPTY, device["type"])
+    peak, tokens = mem["peak_memory_bytes"], thr.get("tokens_per_s")
+    return {
+        "suite": record["suite"],
+        "machine": record["machine"],
+        "model": record["model"],
+        "weights": record["weights"],
+        "params": record.get("params"),
+        "task": record["task"],
+        "seq_len": record["seq_len"],
+        "new_tokens": record.get("new_tokens"),
+        "optimization": record["optimization"],
+        "precision": record["precision"],
+        "attention": record["attention"],
+        "config": config_name(record),
+        "threads": record["threads"],
+        "batch_size": record["batch_size"],
+        "status": record["status"],
+        "reason": record.get("reason"),
+        "latency_p50_ms": p50,
+        "latency_p90_ms": lat.get("p90"),
+        "latency_p95_ms": lat.get("p95"),
+        "latency_p99_ms": p99,
+        "latency_mean_ms": mean,
+        "latency_std_ms": std,
+        "latency_min_ms": lat.get("min"),
+        "latency_max_ms": lat.get("max"),
+        # CV = std / mean and the tail ratio p99 / p50: the two jitter figures of the model page.
+        "latency_cv": std / mean if std is not None and mean else None,
+        "p99_over_p50": p99 / p50 if p99 is not None and p50 else None,
+        "iterations": record.get("iterations"),
+        "samples_per_s": thr.get("samples_per_s"),
+        "tokens_per_s": tokens,
+        **mem,
+        "tokens_per_s_per_gib": tokens / (peak / 1024**3) if peak and tokens is not None else None,
+        "speedup": None,  # set by make_site: it depends on the configured baseline
+        "first_call_s": warm.get("first_call_s"),
+        "warmup_s": warm.get("warmup_s"),
+        "quality_ok": qual.get("ok"),
+        "quality_reference": qual.get("reference"),
+        "max_abs_diff": qual.get("max_abs_diff"),
+        "rel_error": qual.get("rel_error"),
+        "next_token_agreement": qual.get("next_token_agreement"),
+        "perplexity": qual.get("perplexity"),
+        "joules_per_sample": energy.get("joules_per_sample"),
+        "mean_power_w": energy.get("mean_power_w"),
+        "achieved_tflops": compute.get("achieved_tflops"),
+        "mfu": compute.get("mfu"),
+        "device_type": device["type"],
+        "device_name": device["name"],
+        "device_count": device["count"],
+        "device_memory_bytes": device.get("memory_bytes"),
+        "fingerprint": record["env"]["fingerprint"],
+        "run_id": record["run_id"],
+        "created_at": record["created_at"],
+    }
+
+
+def _memory(mem: dict, device_type: str) -> dict:
+    alloc, reserved, rss = mem.get("peak_allocated_bytes"), mem.get("peak_reserved_bytes"), mem.get("peak_rss_bytes")
+    # On an accelerator the model's footprint is what the allocator held; on a CPU it is the process RSS.
+    peak = (alloc or reserved or rss) if device_type != "cpu" else (rss or alloc)
+    return {
+        "peak_memory_bytes": peak,
+        "peak_allocated_bytes": alloc,
+        "peak_reserved_bytes": reserved,
+        "peak_rss_bytes": rss,
+    }
+
+
+def latest_per_point(records: Iterable[dict]) -> list[dict]:
+    """Keep the newest record of each point, in the order points first appear.
+
+    Records arrive in a deterministic order (sorted files, then lines), so the result is too.
+    """
+    newest: dict[tuple, dict] = {}
+    for record in records:
+        key = tuple(map(record.get, POINT_FIELDS))
+        old = newest.get(key)
+        if old is None or record["created_at"] >= old["created_at"]:
+            newest[key] = record
+    return list(newest.values())
+
+
+def to_rows(records: Iterable[dict]) -> list[dict]:
+    """Flat rows of the newest record per point, sorted by point."""
+    return [flatten(r) for r in latest_per_point(records)]
+
+
+def to_frame(rows: list[dict]) -> pd.DataFrame:
+    """The rows as a DataFrame with every column of :data:`COLUMNS`, even when empty."""
+    import pandas as pd  # imported here: building a site needs no DataFrame, and pandas takes ~0.4 s to import
+
+    return pd.DataFrame.from_records(rows, columns=list(COLUMNS))

@@ -1,0 +1,173 @@
+"""The leaderboard: one row per (model, machine, optimization, precision, attention).
+
+Each row shows the configuration's best throughput (tokens/s, with its batch size,
+threads and suite), latency at batch 1, speed-up over the baseline configuration of
+the same model on the same machine, peak memory and tokens/s per GiB at the best
+point, first-call seconds and the correctness gate.
+
+Ranking rule: a configuration that fails the correctness gate (``quality.ok`` false
+on any of its points) is never ranked. It keeps its row, flagged, but it sorts below
+every passing row by default and gets no rank number; the page's "failing last"
+switch can mix it in when sorting by another column.
+
+``leaderboard_html(site, spec)`` renders a table for a ```` ```leaderboard ```` block;
+its spec takes the chart filters (``model``, ``machine``, ``suite``, ``optimization``...)
+and ``sort`` (a column key), ``order`` (asc / desc) and ``limit``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from generator.charts import FILTERS, ChartSpecError, _as_list, _check_filter_values, filter_rows
+from generator.site import Site, config_order
+
+GIB = 1024**3
+KEY = ("model", "machine", "optimization", "precision", "attention")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    numeric: bool = True
+    higher_is_better: bool = True
+
+
+COLUMNS = (
+    Column("model", "Model", False),
+    Column("machine", "Machine", False),
+    Column("optimization", "Optimization", False),
+    Column("precision", "Precision", False),
+    Column("attention", "Attention", False),
+    Column("tokens_per_s", "Best tokens/s"),
+    Column("batch_size", "at batch"),
+    Column("latency_b1_ms", "Latency @ b1 (ms)", higher_is_better=False),
+    Column("speedup", "Speed-up"),
+    Column("peak_memory_gib", "Peak memory (GiB)", higher_is_better=False),
+    Column("tokens_per_s_per_gib", "Tokens/s per GiB"),
+    Column("first_call_s", "First call (s)", higher_is_better=False),
+    Column("quality", "Quality", False),
+)
+SORT_KEYS = tuple(c.key for c in COLUMNS)
+SPEC_KEYS = ("sort", "order", "limit", "title")
+
+
+def _best(group: list[dict]) -> dict:
+    return max(group, key=lambda r: (r["tokens_per_s"], -r["batch_size"], -r["threads"]))
+
+
+def _quality(group: list[dict]) -> tuple[str, float | None]:
+    oks = [r["quality_ok"] for r in group if r["quality_ok"] is not None]
+    agreement = min((r["next_token_agreement"] for r in group if r["next_token_agreement"] is not None), default=None)
+    return ("unchecked" if not oks else "pass" if all(oks) else "fail"), agreement
+
+
+def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
+    """Leaderboard rows, passing configurations first, then by best tokens/s."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in site.rows if rows is None else rows:
+        if r["status"] == "ok" and r["tokens_per_s"] is not None:
+            groups.setdefault(tuple(r[k] for k in KEY), []).append(r)
+    best = {k: _best(g) for k, g in groups.items()}
+    b = site.config.baseline
+    out = []
+    for key in sorted(groups, key=lambda k: (k[0], k[1], config_order(" · ".join(k[2:])))):
+        group, top = groups[key], best[key]
+        base = best.get((key[0], key[1], b.optimization, b.precision, b.attention))
+        quality, agreement = _quality(group)
+        memory = top["peak_memory_bytes"]
+        b1 = [r["latency_p50_ms"] for r in group if r["batch_size"] == 1 and r["latency_p50_ms"] is not None]
+        out.append(
+            {
+                **dict(zip(KEY, key, strict=True)),
+                "config": top["config"],
+                "color": site.color(top["config"]),
+                "tokens_per_s": top["tokens_per_s"],
+                "samples_per_s": top["samples_per_s"],
+                "batch_size": top["batch_size"],
+                "threads": top["threads"],
+                "suite": top["suite"],
+                "latency_b1_ms": min(b1, default=None),
+                "speedup": top["tokens_per_s"] / base["tokens_per_s"] if base else None,
+                "peak_memory_gib": memory / GIB if memory else None,
+                "tokens_per_s_per_gib": top["tokens_per_s"] / (memory / GIB) if memory else None,
+                "first_call_s": top["first_call_s"],
+                "quality": quality,
+                "next_token_agreement": agreement,
+                "url": site.model_url(top["model"], top["machine"], top["suite"]),
+            }
+        )
+    return rank(out)
+
+
+def rank(rows: list[dict], sort: str = "tokens_per_s", descending: bool = True) -> list[dict]:
+    """Sort (failing configurations always last) and number the passing rows."""
+    present = [r for r in rows if r[sort] is not None]
+    missing = [r for r in rows if r[sort] is None]
+    present.sort(key=lambda r: r[sort], reverse=descending)
+    ordered = sorted(present + missing, key=lambda r: r["quality"] == "fail")
+    position = 0
+    for r in ordered:
+        if r["quality"] != "fail":
+            position += 1
+        r["rank"] = position if r["quality"] != "fail" else None
+    return ordered
+
+
+CSV_FIELDS = (
+    "rank", "model", "machine", "optimization", "precision", "attention", "suite", "threads", "batch_size",
+    "tokens_per_s", "samples_per_s", "latency_b1_ms", "speedup", "peak_memory_gib", "tokens_per_s_per_gib",
+    "first_call_s", "quality", "next_token_agreement",
+)  # fmt: skip
+
+
+def to_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for r in rows:
+        writer.writerow(["" if r[f] is None else r[f] for f in CSV_FIELDS])
+    return out.getvalue()
+
+
+def validate_spec(spec: Mapping[str, Any], site: Site | None = None) -> list[str]:
+    """Every problem with a ```` ```leaderboard ```` spec."""
+    if not isinstance(spec, Mapping):
+        return ["a leaderboard spec must be a mapping of keys to values"]
+    errors = [f"unknown key '{k}'" for k in spec if k not in FILTERS and k not in SPEC_KEYS]
+    if spec.get("sort", "tokens_per_s") not in SORT_KEYS:
+        errors.append(f"unknown sort column {spec.get('sort')!r}; expected one of {', '.join(SORT_KEYS)}")
+    if spec.get("order", "desc") not in ("asc", "desc"):
+        errors.append("order must be asc or desc")
+    limit = spec.get("limit", 1)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        errors.append(f"limit must be a positive integer, got {limit!r}")
+    return errors + _check_filter_values(spec, site)
+
+
+def select(site: Site, spec: Mapping[str, Any]) -> list[dict]:
+    """The rows a spec asks for; raises :class:`ChartSpecError` listing every problem."""
+    errors = validate_spec(spec, site)
+    if errors:
+        raise ChartSpecError(errors)
+    filters: dict[str, list] = {}
+    for key, column in FILTERS.items():
+        if key in spec:
+            filters.setdefault(column, []).extend(_as_list(spec[key]))
+    rows = build_rows(site, filter_rows(site.rows, [(c, tuple(v)) for c, v in filters.items()]))
+    rows = rank(rows, spec.get("sort", "tokens_per_s"), spec.get("order", "desc") == "desc")
+    return rows[: spec["limit"]] if "limit" in spec else rows
+
+
+def leaderboard_html(site: Site, spec: Mapping[str, Any]) -> Markup:
+    """A ```` ```leaderboard ```` block as HTML: the same table partial as ``/leaderboard/``."""
+    rows = select(site, spec)
+    macro = site.env.get_template("_leaderboard.html").module.leaderboard_table
+    return Markup(macro(rows, COLUMNS, interactive=False, title=spec.get("title", "")))

@@ -1,0 +1,292 @@
+"""The scalebench page of one (model, machine, suite): every view of its records.
+
+Latency and throughput each get the three views of the original scalebench page,
+each one chart with a selector instead of one image per value: per batch size
+(threads on x when several thread counts were measured, else a bar per
+configuration), per optimization and per thread count (batch size on a log2 axis).
+Then memory with the OOM / timeout wall, first-call cost and break-even, the
+speed-up heatmap, jitter, quality flags, the environment and downloads.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from generator.charts import ChartSpec, chart_block, chart_figure
+from generator.jsonout import rnd
+from generator.site import Site, config_order
+from scaleboard.record import OPTIMIZATIONS
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class ConfigInfo:
+    """One configuration as the page's table shows it."""
+
+    name: str
+    color: str
+    quality: str  # "pass", "fail" or "unchecked"
+    next_token_agreement: float | None
+    max_abs_diff: float | None
+    wall: str  # "oom at 256", "timeout at 1024" or ""
+    points: int
+
+
+def _index(rows: list[dict], column: str) -> dict:
+    groups: dict = defaultdict(list)
+    for r in rows:
+        groups[r[column]].append(r)
+    return groups
+
+
+def _quality(rows: list[dict]) -> tuple[str, float | None, float | None]:
+    oks = [r["quality_ok"] for r in rows if r["quality_ok"] is not None]
+    agreements = [r["next_token_agreement"] for r in rows if r["next_token_agreement"] is not None]
+    diffs = [r["max_abs_diff"] for r in rows if r["max_abs_diff"] is not None]
+    state = "unchecked" if not oks else "pass" if all(oks) else "fail"
+    return state, min(agreements, default=None), max(diffs, default=None)
+
+
+def walls(rows: list[dict]) -> dict[tuple[str, int], tuple[int, str]]:
+    """(config, threads) → (batch size, status) of the first OOM / timeout."""
+    found: dict[tuple[str, int], tuple[int, str]] = {}
+    for r in rows:
+        if r["status"] in ("oom", "timeout"):
+            key = (r["config"], r["threads"])
+            if key not in found or r["batch_size"] < found[key][0]:
+                found[key] = (r["batch_size"], r["status"])
+    return found
+
+
+def config_infos(site: Site, rows: list[dict]) -> list[ConfigInfo]:
+    wall_of = walls(rows)
+    infos = []
+    for name, group in sorted(_index(rows, "config").items(), key=lambda kv: config_order(kv[0])):
+        state, agreement, diff = _quality(group)
+        hits = sorted((b, s, t) for (c, t), (b, s) in wall_of.items() if c == name)
+        wall = f"{hits[0][1]} at batch {hits[0][0]}" if hits else ""
+        points = sum(1 for r in group if r["status"] == "ok")
+        infos.append(ConfigInfo(name, site.color(name), state, agreement, diff, wall, points))
+    return infos
+
+
+class PageCharts:
+    """Builds the page's chart blocks from its rows, grouped once."""
+
+    def __init__(self, site: Site, rows: list[dict], flagged: set[str], walls: dict | None = None):
+        self.site, self.rows, self.flagged, self.walls = site, rows, flagged, walls or {}
+        self.threads = sorted({r["threads"] for r in rows})
+        self.batches = sorted({r["batch_size"] for r in rows})
+        self.top_threads = self.threads[-1] if self.threads else 1
+        self.by_batch = _index(rows, "batch_size")
+        self.by_opt = _index(rows, "optimization")
+        self.by_threads = _index(rows, "threads")
+
+    def figure(self, rows: list[dict], **spec) -> dict:
+        return chart_figure(rows, ChartSpec(**spec), self.site.colors, self.flagged)
+
+    def _selected(self, label: str, values: list, text: Callable = str) -> dict:
+        return {"label": label, "options": [(str(v), text(v)) for v in values]}
+
+    def per_batch(self, metric: str, name: str) -> dict:
+        several = len(self.threads) > 1
+        figures = {}
+        for b in self.batches:
+            title = f"{name} at batch size {b}"
+            if several:
+                figures[str(b)] = self.figure(
+                    self.by_batch[b], metric=metric, x="threads", series=("config",), title=title
+                )
+            else:
+                figures[str(b)] = self.figure(self.by_batch[b], metric=metric, x="config", series=(), title=title)
+        return figures
+
+    def per_optimization(self, metric: str, name: str) -> tuple[list, dict]:
+        opts = sorted(self.by_opt, key=lambda o: OPTIMIZATIONS.index(o) if o in OPTIMIZATIONS else 99)
+        series = ("config", "threads") if len(self.threads) > 1 else ("config",)
+        figures = {
+            o: self.figure(self.by_opt[o], metric=metric, x="batch_size", series=series, title=f"{name}: {o}")
+            for o in opts
+        }
+        return opts, figures
+
+    def per_threads(self, metric: str, name: str) -> dict:
+        return {
+            str(t): self.figure(
+                self.by_threads[t], metric=metric, x="batch_size", title=f"{name} at {t} thread{'s' if t != 1 else ''}"
+            )
+            for t in self.threads
+        }
+
+    def latency(self) -> list[dict]:
+        opts, per_opt = self.per_optimization("latency_ms", "Latency")
+        return [
+            chart_block("Latency per batch size", self.per_batch("latency_ms", "Latency"),
+                        [self._selected("Batch size", self.batches)], id="latency-per-batch"),
+            chart_block("Latency per optimization", per_opt, [self._selected("Optimization", opts)],
+                        id="latency-per-optimization"),
+            chart_block("Latency per thread count", self.per_threads("latency_ms", "Latency"),
+                        [self._selected("Threads", self.threads)], id="latency-per-threads"),
+        ]  # fmt: skip
+
+    def throughput(self) -> list[dict]:
+        metrics = [("tokens_per_s", "Throughput (tokens/s)"), ("samples_per_s", "Throughput (samples/s)")]
+        metric_selector = {"label": "Metric", "options": [(m, t) for m, t in metrics]}
+        per_batch, per_opt, per_threads, opts = {}, {}, {}, []
+        for metric, name in metrics:
+            per_batch.update({f"{metric}|{k}": f for k, f in self.per_batch(metric, name).items()})
+            opts, figures = self.per_optimization(metric, name)
+            per_opt.update({f"{metric}|{k}": f for k, f in figures.items()})
+            per_threads.update({f"{metric}|{k}": f for k, f in self.per_threads(metric, name).items()})
+        return [
+            chart_block("Throughput per batch size", per_batch,
+                        [metric_selector, self._selected("Batch size", self.batches)], id="throughput-per-batch"),
+            chart_block("Throughput per optimization", per_opt,
+                        [metric_selector, self._selected("Optimization", opts)], id="throughput-per-optimization"),
+            chart_block("Throughput per thread count", per_threads,
+                        [metric_selector, self._selected("Threads", self.threads)], id="throughput-per-threads"),
+        ]  # fmt: skip
+
+    def top(self) -> list[dict]:
+        """Rows at the largest thread count: the setting the single-view charts show."""
+        return self.by_threads.get(self.top_threads, [])
+
+    def memory(self, device_memory_bytes: int | None) -> dict:
+        figure = self.figure(self.top(), metric="peak_memory_gib", x="batch_size",
+                             title=f"Peak memory at {self.top_threads} threads")  # fmt: skip
+        top_walls = {k: v for k, v in self.walls.items() if k[1] == self.top_threads}
+        _mark_walls(figure, top_walls, device_memory_bytes)
+        return chart_block("Memory", {"": figure}, id="memory-chart",
+                           caption="× marks the batch size where a configuration ran out of memory or time.")  # fmt: skip
+
+    def first_call(self) -> dict:
+        smallest = [r for r in self.top() if r["batch_size"] == min(self.batches)]
+        figure = self.figure(smallest, metric="first_call_s", x="config", series=(),
+                             title=f"First call (compile / trace) at batch {min(self.batches)}")  # fmt: skip
+        return chart_block("First call", {"": figure}, id="first-call-chart")
+
+    def speedup(self) -> dict:
+        figure = self.figure(self.top(), metric="speedup", x="batch_size", series=("config",), type="heatmap",
+                             title=f"Speed-up over the baseline at {self.top_threads} threads")  # fmt: skip
+        figure["layout"]["height"] = max(320, 28 * len({r["config"] for r in self.top()}) + 140)
+        return chart_block("Speed-up", {"": figure}, id="speedup-chart")
+
+    def jitter(self) -> dict:
+        figures = {
+            m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {self.top_threads} threads")
+            for m, t in (("p99_over_p50", "Tail ratio p99 / p50"), ("latency_cv", "Coefficient of variation"))
+        }
+        selector = {"label": "Measure", "options": [("p99_over_p50", "p99 / p50"), ("latency_cv", "CV (std / mean)")]}
+        return chart_block("Jitter", figures, [selector], id="jitter-chart")
+
+
+def _mark_walls(figure: dict, found: dict, device_memory_bytes: int | None) -> None:
+    """Add the OOM / timeout wall: an × per configuration at the batch size that failed."""
+    by_batch: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for (config, _), (batch, status) in sorted(found.items()):
+        by_batch[(batch, status)].append(config)
+    if not by_batch:
+        return
+    top = max((y for t in figure["data"] for y in t["y"] if y is not None), default=1.0)
+    if device_memory_bytes:
+        top = max(top, device_memory_bytes / GIB)
+    xs, texts = [], []
+    for (batch, status), configs in sorted(by_batch.items()):
+        xs.append(batch)
+        texts.append(f"{status.upper()} at batch {batch}<br>" + "<br>".join(configs))
+        figure["layout"].setdefault("shapes", []).append(
+            {"type": "line", "x0": batch, "x1": batch, "yref": "paper", "y0": 0, "y1": 1,
+             "line": {"color": "#e15759", "dash": "dot", "width": 1}}
+        )  # fmt: skip
+    figure["data"].append(
+        {"type": "scatter", "mode": "markers", "name": "OOM / timeout wall", "x": xs, "y": [rnd(top)] * len(xs),
+         "marker": {"symbol": "x", "size": 12, "color": "#e15759"}, "text": texts,
+         "hovertemplate": "%{text}<extra></extra>"}
+    )  # fmt: skip
+    if device_memory_bytes:
+        figure["layout"].setdefault("shapes", []).append(
+            {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": rnd(device_memory_bytes / GIB),
+             "y1": rnd(device_memory_bytes / GIB), "line": {"color": "#9aa4b5", "dash": "dash", "width": 1}}
+        )  # fmt: skip
+
+
+def break_even(site: Site, rows: list[dict]) -> list[dict]:
+    """Per configuration at the smallest batch and most threads: iterations until compile pays off.
+
+    break-even iterations = first_call_s / (baseline latency − configuration latency),
+    both at the same batch size and thread count; none when it is not faster.
+    """
+    if not rows:
+        return []
+    threads = max(r["threads"] for r in rows)
+    batch = min(r["batch_size"] for r in rows)
+    points = {r["config"]: r for r in rows if r["threads"] == threads and r["batch_size"] == batch}
+    b = site.config.baseline
+    base = next((r for r in points.values() if (r["optimization"], r["precision"], r["attention"]) ==
+                 (b.optimization, b.precision, b.attention)), None)  # fmt: skip
+    out = []
+    for name in sorted(points, key=config_order):
+        r = points[name]
+        saving_ms = (
+            base["latency_p50_ms"] - r["latency_p50_ms"]
+            if base and r["latency_p50_ms"] and base["latency_p50_ms"]
+            else None
+        )
+        iterations = (
+            r["first_call_s"] * 1000 / saving_ms
+            if saving_ms and saving_ms > 0 and r["first_call_s"] is not None
+            else None
+        )
+        out.append({"config": name, "color": site.color(name), "first_call_s": r["first_call_s"],
+                    "latency_ms": r["latency_p50_ms"], "saving_ms": saving_ms, "iterations": iterations,
+                    "is_baseline": r is base, "batch_size": batch, "threads": threads})  # fmt: skip
+    return out
+
+
+def environments(rows: list[dict], raw: list[dict]) -> list[dict]:
+    """Each distinct environment of the page: device and versions, with its fingerprint."""
+    seen: dict[str, dict] = {}
+    for record in raw:
+        env = record["env"]
+        if env["fingerprint"] not in seen:
+            seen[env["fingerprint"]] = {"device": record["device"], "env": env, "runs": set(), "points": 0}
+        seen[env["fingerprint"]]["runs"].add(record["run_id"])
+        seen[env["fingerprint"]]["points"] += 1
+    return [{**v, "runs": sorted(v["runs"])} for _, v in sorted(seen.items())]
+
+
+def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[dict]) -> dict:
+    """Everything the ``model.html`` template shows."""
+    b = site.config.baseline
+    infos = config_infos(site, rows)
+    flagged = {i.name for i in infos if i.quality == "fail"}
+    ok_rows = [r for r in rows if r["status"] == "ok"]
+    charts = PageCharts(site, ok_rows or rows, flagged, walls(rows))
+    device_memory = next((r["device_memory_bytes"] for r in rows), None)
+    model, machine, suite = key
+    return {
+        "model": model,
+        "machine": machine,
+        "suite": suite,
+        "rows": rows,
+        "configs": infos,
+        "flagged": [i for i in infos if i.quality == "fail"],
+        "threads": charts.threads,
+        "batches": charts.batches,
+        "task": sorted({(r["task"], r["seq_len"], r["new_tokens"] or 0) for r in rows}),
+        "baseline": f"{b.optimization} · {b.precision} · {b.attention}",
+        "latency_charts": charts.latency() if ok_rows else [],
+        "throughput_charts": charts.throughput() if ok_rows else [],
+        "memory_chart": charts.memory(device_memory) if ok_rows else None,
+        "first_call_chart": charts.first_call() if ok_rows else None,
+        "speedup_chart": charts.speedup() if ok_rows else None,
+        "jitter_chart": charts.jitter() if ok_rows else None,
+        "break_even": break_even(site, ok_rows),
+        "environments": environments(rows, raw),
+        "csv_url": site.url(site.data_path(model, machine, suite, "csv")),
+        "json_url": site.url(site.data_path(model, machine, suite, "json")),
+        "failures": [r for r in rows if r["status"] not in ("ok", "skipped")],
+    }

@@ -1,0 +1,116 @@
+"""The records pages: index, one scalebench page per (model, machine, suite), leaderboard,
+compare, and the CSV / JSON downloads under ``/data/``."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+from operator import itemgetter
+from collections import defaultdict
+
+from generator import compare, leaderboard, model_page
+from generator.frame import COLUMNS
+from generator.jsonout import dumps
+from generator.site import Page, Site
+
+
+def csv_lines(rows: list[dict], columns: tuple[str, ...] = COLUMNS) -> list[str]:
+    """One CSV line per row (header excluded): empty cells for nulls, floats exact (``repr``)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")  # writes None as an empty cell
+    get = itemgetter(*columns)
+    writer.writerows([get(r) for r in rows])
+    return out.getvalue().splitlines(keepends=True)
+
+
+def rows_csv(rows: list[dict], columns: tuple[str, ...] = COLUMNS) -> str:
+    """Rows as CSV with a header line."""
+    return ",".join(columns) + "\n" + "".join(csv_lines(rows, columns))
+
+
+def records_json(records: list[dict], lines: list[str] | None = None) -> str:
+    """Records as a JSON array; ``<``, ``>``, ``&`` escaped so no browser can read it as HTML.
+
+    ``lines``, the records' own JSON text from data/, saves encoding them again.
+    """
+    text = "[" + ",".join(lines) + "]" if lines else json.dumps(records, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def page_keys(site: Site) -> dict[tuple[str, str, str], list[dict]]:
+    """(model, machine, suite) → its rows, in one pass over the records."""
+    groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    for r in site.rows:
+        groups[(r["model"], r["machine"], r["suite"])].append(r)
+    return dict(sorted(groups.items()))
+
+
+def headline(site: Site, board: list[dict]) -> dict:
+    """The index cards: best tokens/s per machine and the biggest speed-up, passing configurations only."""
+    passing = [r for r in board if r["quality"] != "fail"]
+    per_machine = {}
+    for r in passing:
+        if r["machine"] not in per_machine or r["tokens_per_s"] > per_machine[r["machine"]]["tokens_per_s"]:
+            per_machine[r["machine"]] = r
+    speedups = [r for r in passing if r["speedup"] is not None]
+    return {
+        "best_per_machine": [per_machine[m] for m in sorted(per_machine)],
+        "biggest_speedup": max(speedups, key=lambda r: r["speedup"], default=None),
+        "points": sum(1 for r in site.rows if r["status"] == "ok"),
+        "models": len(site.slugs["model"]),
+        "machines": len(site.slugs["machine"]),
+        "configs": len(site.colors),
+    }
+
+
+def latest_posts(site: Site, limit: int = 5) -> list:
+    """The blog's newest posts, when the blog side provides ``latest_posts(site, limit)``."""
+    try:
+        from generator import blog
+    except ImportError:
+        return []
+    return list(blog.latest_posts(site, limit)) if hasattr(blog, "latest_posts") else []
+
+
+def index_page(site: Site, keys: dict, board: list[dict]) -> Page:
+    models = sorted(site.slugs["model"])
+    machines = sorted(site.slugs["machine"])
+    cells = defaultdict(list)
+    for model, machine, suite in keys:
+        cells[(model, machine)].append((suite, site.model_url(model, machine, suite)))
+    context = {"headline": headline(site, board), "models": models, "machines": machines, "cells": cells}
+    context["posts"] = latest_posts(site)
+    return Page("", "index.html", context, title="")
+
+
+def model_pages(site: Site, keys: dict, lines: dict[int, str]) -> list[Page]:
+    """Each (model, machine, suite) page and its CSV / JSON downloads."""
+    header = ",".join(COLUMNS) + "\n"
+    pages = []
+    for key, rows in keys.items():
+        model, machine, suite = key
+        raw = site.raw.get(key, [])
+        make = functools.partial(model_page.context, site, key, rows, raw)
+        title = f"{model} on {machine} · {suite}"
+        pages.append(Page(site.model_path(*key), "model.html", title=title, make_context=make))
+        pages.append(Page(site.data_path(*key, "csv"), body=header + "".join(lines[id(r)] for r in rows)))
+        pages.append(Page(site.data_path(*key, "json"), body=records_json(raw, site.raw_lines.get(key))))
+    return pages
+
+
+def pages(site: Site) -> list[Page]:
+    """Every records page of the site."""
+    keys = page_keys(site)
+    board = leaderboard.build_rows(site)
+    found = [index_page(site, keys, board)]
+    lines = csv_lines(site.rows)  # each row's CSV line, written once, shared by every download
+    found.extend(model_pages(site, keys, {id(r): line for r, line in zip(site.rows, lines, strict=True)}))
+    lb_context = {"rows": board, "columns": leaderboard.COLUMNS, "csv_url": site.url("data/leaderboard.csv")}
+    found.append(Page("leaderboard/", "leaderboard.html", lb_context, title="Leaderboard"))
+    found.append(Page("compare/", "compare.html", compare.context(site), title="Compare"))
+    found.append(Page("data/leaderboard.csv", body=leaderboard.to_csv(board)))
+    found.append(Page("data/records.csv", body=",".join(COLUMNS) + "\n" + "".join(lines)))
+    found.append(Page("data/colors.json", body=dumps(site.colors)))
+    return found

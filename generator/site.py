@@ -1,0 +1,217 @@
+"""The site context: one typed object built in one place, and the ``Page`` every part emits.
+
+A :class:`Site` holds the configuration, the records (as flat rows and as a pandas
+DataFrame), the URL helper that honours ``base_url``, the colour of every
+configuration, the URL slugs, the loaded content and the Jinja2 environment.
+Templates only display what it holds.
+
+Other parts of the generator add pages by returning :class:`Page` objects; the
+build renders all of them first and then writes the site at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from generator import jsonout
+from generator.config import SiteConfig
+from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
+
+if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
+    import pandas as pd
+
+#: Templates shipped with ScaleBoard; a project's own ``templates/`` overrides any of them.
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One output file.
+
+    ``path`` is the URL path below the site root: ``"models/gpt2/cpu/default/"``
+    (a trailing slash writes ``index.html`` there) or ``"feed.xml"``. With a
+    ``template`` the file is that template rendered with ``context`` (plus the
+    ``site`` and ``page`` globals); without one, ``body`` is written as it is.
+    A heavy page may give ``make_context`` instead: a zero-argument callable run
+    when the page is rendered, which lets the build spread such pages over processes.
+    """
+
+    path: str
+    template: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    body: str | bytes | None = None
+    title: str = ""
+    make_context: Callable[[], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def file(self) -> str:
+        """The file path below the output directory."""
+        return self.path + "index.html" if self.path.endswith("/") or not self.path else self.path
+
+
+# Tableau 10 then its lighter companions: distinct, readable on light and dark backgrounds.
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#a0cbe8",
+    "#ffbe7d",
+    "#8cd17d",
+    "#b6992d",
+    "#f1ce63",
+    "#86bcb6",
+    "#d37295",
+    "#fabfd2",
+    "#d4a6c8",
+    "#79706e",
+)
+
+
+def slugify(text: str) -> str:
+    """A URL-safe slug: ``NVIDIA H100 80GB`` → ``nvidia-h100-80gb``; ``../../x`` → ``x``."""
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
+
+
+def unique_slugs(names: Iterable[str]) -> dict[str, str]:
+    """A distinct slug per name; names that clash (or slug to nothing) get a short hash."""
+    slugs: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in sorted(set(names)):
+        slug = slugify(name)
+        if not slug or slug in taken:
+            digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+            slug = f"{slug}-{digest}" if slug else f"x-{digest}"
+        taken.add(slug)
+        slugs[name] = slug
+    return slugs
+
+
+@functools.lru_cache(maxsize=4096)
+def config_order(name: str) -> tuple:
+    """Sort configurations as the axes are listed: baseline first (eager · fp32 · sdpa)."""
+    parts = name.split(" · ")
+    axes = (OPTIMIZATIONS, PRECISIONS, ATTENTIONS)
+    return tuple((axis.index(p) if p in axis else len(axis), p) for axis, p in zip(axes, parts, strict=False))
+
+
+def color_map(configs: Iterable[str]) -> dict[str, str]:
+    """One colour per configuration name, the same in every chart of the site."""
+    ordered = sorted(set(configs), key=config_order)
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(ordered)}
+
+
+@dataclass
+class Site:
+    """Everything a page needs; built once by :func:`make_site`."""
+
+    config: SiteConfig
+    rows: list[dict]  # flat rows (generator.frame.COLUMNS), newest record per point
+    raw: dict[tuple, list[dict]]  # (model, machine, suite) → the original record of each of its rows
+    colors: dict[str, str]
+    slugs: dict[str, dict[str, str]]  # "model" / "machine" / "suite" → name → slug
+    env: jinja2.Environment
+    content: Any = None  # what generator.content.load_content returned, if there is content
+    drafts: bool = False
+    warnings: list[str] = field(default_factory=list)
+    raw_lines: dict[tuple, list[str]] = field(default_factory=dict)  # ``raw`` as JSON text, when read from files
+    strict: bool = False  # bad chart / leaderboard blocks in posts are errors, not warnings
+
+    @functools.cached_property
+    def records(self) -> pd.DataFrame:
+        """The rows as a pandas DataFrame (every column of ``generator.frame.COLUMNS``), built on first use."""
+        from generator.frame import to_frame
+
+        return to_frame(self.rows)
+
+    @property
+    def base_url(self) -> str:
+        return self.config.base_url
+
+    def url(self, path: str = "") -> str:
+        """A site-internal link: ``url("leaderboard/")`` → ``/repo/leaderboard/``. Absolute URLs pass."""
+        if re.match(r"^[a-z][a-z0-9+.-]*:", path) or path.startswith("//"):
+            return path
+        return self.config.base_url + path.lstrip("/")
+
+    def absolute_url(self, path: str = "") -> str:
+        """``url`` joined to the configured site address (for feeds and sitemaps)."""
+        origin = re.sub(r"^([a-z]+://[^/]+).*$", r"\1", self.config.url.rstrip("/"))
+        return origin + self.url(path) if origin else self.url(path)
+
+    def model_path(self, model: str, machine: str, suite: str) -> str:
+        s = self.slugs
+        return f"models/{s['model'][model]}/{s['machine'][machine]}/{s['suite'][suite]}/"
+
+    def model_url(self, model: str, machine: str, suite: str) -> str:
+        return self.url(self.model_path(model, machine, suite))
+
+    def data_path(self, model: str, machine: str, suite: str, ext: str) -> str:
+        s = self.slugs
+        return f"data/{s['model'][model]}/{s['machine'][machine]}/{s['suite'][suite]}.{ext}"
+
+    def color(self, config: str) -> str:
+        return self.colors.get(config, PALETTE[-1])
+
+    def render(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)
+
+
+def make_env(config: SiteConfig) -> jinja2.Environment:
+    """Jinja2 with autoescaping on; the project's templates first, the shipped ones after."""
+    dirs = [config.path("templates_dir"), SHIPPED_TEMPLATES]
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in dict.fromkeys(dirs) if d.is_dir()])
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(("html", "htm", "xml", "svg"), default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        script_json=jsonout.script_json,
+        num=jsonout.fmt_num,
+        bytes=jsonout.fmt_bytes,
+        pct=jsonout.fmt_pct,
+    )
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":")}
+    return env
+
+
+def make_site(
+    config: SiteConfig, rows: list[dict], raw_by_page: dict, content: Any = None, drafts: bool = False
+) -> Site:
+    """The one place a :class:`Site` is built."""
+    from generator.charts import add_speedups
+
+    b = config.baseline
+    add_speedups(rows, (b.optimization, b.precision, b.attention))
+    slugs = {dim: unique_slugs(r[dim] for r in rows) for dim in ("model", "machine", "suite")}
+    site = Site(
+        config=config,
+        rows=rows,
+        raw=raw_by_page,
+        colors=color_map(r["config"] for r in rows),
+        slugs=slugs,
+        env=make_env(config),
+        content=content,
+        drafts=drafts,
+    )
+    site.env.globals.update(site=site, config=config, url=site.url)
+    return site

@@ -1,0 +1,294 @@
+"""Measure one group — (model, optimization, precision, attention, threads) over rising batch sizes.
+
+:func:`run_group` runs in the current process; the sweep calls it inside a child process,
+one per group, so that a crash costs one group, never the run. It builds the model once,
+computes the fp32-eager reference logits once, then for each batch size in rising order
+prepares the callable, measures it, checks its output, and emits one complete record.
+
+Status rules:
+
+- a combination the device cannot run → every batch size ``unsupported`` with the reason;
+- out of memory at batch b (CUDA OOM, a CPU allocation failure or MemoryError under the
+  parent's memory cap) → ``oom`` for b and ``skipped`` ("oom at b") for larger batches;
+- one steady-state iteration over ``budget.point_timeout_s`` at b → ``timeout`` for b,
+  larger batches ``skipped`` ("timeout at b");
+- any other exception in a point → ``error`` with a short reason, and the next batch size runs.
+
+Testing hook — fault injection. ``SCALEBOARD_FAULT="kind@batch[,kind@batch...]"`` makes the
+point at that batch size misbehave at its start, to test the sweep's isolation for real:
+
+=========  ================================================================
+``abort``  ``os.abort()`` (SIGABRT)
+``segv``   ``os.kill(os.getpid(), signal.SIGSEGV)``
+``oom``    raise ``torch.cuda.OutOfMemoryError`` (the normal OOM path)
+``slow``   the timed callable sleeps ``point_timeout_s + 0.1`` s (the timeout path)
+``hang``   sleep forever (the parent's hard timeout must kill the child)
+``raise``  raise ``RuntimeError("injected fault")`` (an ``error`` record)
+``exit``   ``os._exit(3)``
+=========  ================================================================
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from runner import environment, measure, models, optimizations, quality
+from runner.spec import GroupSpec, base_record
+from scaleboard.errors import ConfigError
+from scaleboard.record import RecordError, validate
+
+FAULT_ENV = "SCALEBOARD_FAULT"
+FAULT_KINDS = ("abort", "segv", "oom", "slow", "hang", "raise", "exit")
+REASON_CHARS = 400  # a reason is a line in a table, not a log
+
+#: Peak dense (no sparsity) tensor/vector TFLOP/s per GPU and precision, from NVIDIA's
+#: datasheets (H100/H200 SXM, H100 PCIe, A100 SXM/PCIe, L4). Matched by substring of the
+#: device name, most specific first. MFU is null for anything not listed (CPUs included).
+PEAK_TFLOPS: tuple[tuple[str, dict[str, float]], ...] = (
+    ("H100 PCIe", {"fp32": 51.2, "tf32": 378.0, "fp16": 756.0, "bf16": 756.0}),
+    ("H100", {"fp32": 66.9, "tf32": 494.7, "fp16": 989.4, "bf16": 989.4}),
+    ("H200", {"fp32": 66.9, "tf32": 494.7, "fp16": 989.4, "bf16": 989.4}),
+    ("A100", {"fp32": 19.5, "tf32": 156.0, "fp16": 312.0, "bf16": 312.0}),
+    ("L4", {"fp32": 30.3, "tf32": 60.0, "fp16": 121.0, "bf16": 121.0}),
+)
+_MATMUL_DTYPE = {"fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "amp-fp16": "fp16", "bf16": "bf16", "amp-bf16": "bf16"}
+
+
+def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
+    """Measure every batch size of ``spec`` and ``emit`` one validated record per point."""
+    import torch
+
+    faults = parse_faults(os.environ.get(FAULT_ENV, ""))
+    device_type = spec.device["type"]
+    batch_sizes = sorted(spec.batch_sizes)
+    reason = optimizations.check_supported(spec.optimization, spec.precision, spec.attention, device_type)
+    if reason:
+        weights = "random" if spec.model in models.PRESETS else "pretrained"
+        for b in batch_sizes:
+            emit(_checked(base_record(spec, b, "unsupported", reason, weights=weights)))
+        return
+    torch.set_num_threads(spec.threads)
+    torch.manual_seed(spec.seed)
+    optimizations.set_matmul_mode(spec.precision, device_type)
+    with torch.inference_mode():
+        _run_points(spec, batch_sizes, faults, emit)
+
+
+def _run_points(spec: GroupSpec, batch_sizes: list[int], faults: dict[int, str], emit: Callable) -> None:
+    state: dict[str, Any] = {}
+    stopped_by: str | None = None
+    for b in batch_sizes:
+        if stopped_by:
+            emit(_checked(base_record(spec, b, "skipped", stopped_by, **_model_fields(state))))
+            continue
+        start = time.perf_counter()
+        try:
+            if not state:
+                state.update(_setup(spec))
+            record = _measure_point(spec, state, b, faults.get(b))
+        except measure.PointTimeout as exc:
+            record, stopped_by = _failed(spec, state, b, "timeout", str(exc)), f"timeout at {b}"
+        except Exception as exc:
+            if is_oom(exc):
+                record, stopped_by = _failed(spec, state, b, "oom", short_reason(exc)), f"oom at {b}"
+            else:
+                record = _failed(spec, state, b, "error", short_reason(exc))
+        record["duration_s"] = round(time.perf_counter() - start, 6)
+        _release(spec.device["type"])
+        emit(_checked(record))
+
+
+def _setup(spec: GroupSpec) -> dict[str, Any]:
+    """Model in fp32, reference logits on the fixed input, then the model in the group's precision."""
+    device = spec.device["type"]
+    loaded = models.load_model(spec.model, spec.attention, device)
+    vocab_size = loaded.model.config.vocab_size
+    quality_ids = quality.quality_input(vocab_size, spec.seq_len, device)
+    reference = optimizations.prepare_eager(loaded.model, quality_ids)(quality_ids).float()
+    model = optimizations.apply_precision(loaded.model, spec.precision)
+    return {
+        "model": model,
+        "config": loaded.model.config,
+        "weights": loaded.weights,
+        "params": loaded.params,
+        "quality_ids": quality_ids,
+        "reference": reference,
+    }
+
+
+def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict:
+    import torch
+
+    device_type = spec.device["type"]
+    inject(fault)
+    generator = torch.Generator().manual_seed(spec.seed)
+    ids = torch.randint(0, state["config"].vocab_size, (batch_size, spec.seq_len), generator=generator)
+    ids = ids.to(device_type)
+    fn = optimizations.build(state["model"], spec.optimization, spec.precision, ids)
+    call = _slowed(fn, ids, spec.budget.point_timeout_s) if fault == "slow" else (lambda: fn(ids))
+    measure.reset_peak_memory(device_type)
+    result = measure.measure(call, budget=spec.budget, **_timing(device_type))
+    memory = measure.peak_memory(device_type)
+    logits = fn(quality.tile_rows(state["quality_ids"], batch_size))
+    checked = quality.compare(
+        logits,
+        state["reference"],
+        spec.precision,
+        input_ids=state["quality_ids"],
+        pretrained=state["weights"] == "pretrained",
+    )
+    record = base_record(spec, batch_size, "ok", **_model_fields(state))
+    throughput = result.throughput(batch_size, spec.seq_len)
+    record.update(
+        latency_ms=result.stats(),
+        samples_ms=result.bounded_samples(),
+        iterations=result.iterations,
+        throughput=throughput,
+        memory=memory,
+        warmup={
+            "first_call_s": result.first_call_s,
+            "warmup_s": result.warmup_s,
+            "warmup_iterations": result.warmup_iterations,
+        },
+        quality={"reference": quality.reference_label(spec.attention), **checked},
+        compute=compute_stats(state["config"], state["params"], spec, throughput["samples_per_s"]),
+        isolation=environment.isolation(device_type),
+    )
+    return record
+
+
+def _timing(device_type: str) -> dict[str, Any]:
+    """Per-iteration timer and synchronize for the device (CUDA: events; MPS: synchronize)."""
+    import torch
+
+    if device_type == "cuda":
+        return {"sync": torch.cuda.synchronize, "timer": measure.cuda_timer()}
+    if device_type == "mps":
+        return {"sync": torch.mps.synchronize}
+    return {}
+
+
+def compute_stats(config: Any, params: int, spec: GroupSpec, samples_per_s: float) -> dict[str, float | None]:
+    """FLOPs of one forward per sample, achieved TFLOP/s, and MFU where the device's peak is known.
+
+    Forward FLOPs per token ≈ 2·N + 2·n_layer·n_ctx·d_model (Kaplan et al. 2020, "Scaling
+    Laws for Neural Language Models", Table 1), N the parameter count (the tied embedding
+    counts once, and the LM head matmul costs 2·vocab·d_model per token, the same), n_ctx
+    the sequence length.
+    """
+    layers = getattr(config, "num_hidden_layers", None) or 0
+    width = getattr(config, "hidden_size", None) or 0
+    flops_per_token = 2 * params + 2 * layers * spec.seq_len * width
+    flops_per_sample = float(flops_per_token * spec.seq_len)
+    achieved = flops_per_sample * samples_per_s / 1e12
+    peak = peak_tflops(spec.device.get("name", ""), spec.precision) if spec.device["type"] == "cuda" else None
+    return {"flops_per_sample": flops_per_sample, "achieved_tflops": achieved, "mfu": achieved / peak if peak else None}
+
+
+def peak_tflops(device_name: str, precision: str) -> float | None:
+    dtype = _MATMUL_DTYPE.get(precision)
+    for fragment, peaks in PEAK_TFLOPS:
+        if fragment in device_name:
+            return peaks.get(dtype) if dtype else None
+    return None
+
+
+def _model_fields(state: dict[str, Any]) -> dict[str, Any]:
+    if not state:
+        return {}
+    return {"weights": state["weights"], "params": state["params"]}
+
+
+def _failed(spec: GroupSpec, state: dict[str, Any], batch_size: int, status: str, reason: str) -> dict:
+    return base_record(spec, batch_size, status, reason, **_model_fields(state))
+
+
+def _checked(record: dict) -> dict:
+    errors, _ = validate(record)
+    if errors:  # a bug in this module, never the user's input: fail loudly
+        raise RecordError("runner built an invalid record: " + "; ".join(errors))
+    return record
+
+
+def _release(device_type: str) -> None:
+    """Free the last point's buffers before the next, larger one (an OOM leaves them referenced)."""
+    gc.collect()
+    if device_type == "cuda":
+        import torch
+
+        torch.cuda.empty_cache()
+
+
+def is_oom(exc: BaseException) -> bool:
+    """Out of memory: CUDA/MPS OOM, MemoryError, or a CPU allocator failure (e.g. under RLIMIT_AS)."""
+    import torch
+
+    if isinstance(exc, (MemoryError, torch.cuda.OutOfMemoryError)):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and any(
+        marker in text
+        for marker in ("out of memory", "can't allocate memory", "Cannot allocate memory", "std::bad_alloc")
+    )
+
+
+def short_reason(exc: BaseException) -> str:
+    """``RuntimeError: message (at file.py:12 in fn)``: type, message, last traceback line."""
+    message = " ".join(str(exc).split()) or "(no message)"
+    text = f"{type(exc).__name__}: {message}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        last = frames[-1]
+        text += f" (at {os.path.basename(last.filename)}:{last.lineno} in {last.name})"
+    if len(text) > REASON_CHARS:
+        text = text[: REASON_CHARS - 1] + "…"
+    return text
+
+
+# --- fault injection (testing hook, see the module docstring) ----------------------------------
+
+
+def parse_faults(value: str) -> dict[int, str]:
+    """``"oom@4,slow@8"`` → ``{4: "oom", 8: "slow"}``."""
+    faults: dict[int, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        kind, _, batch = item.partition("@")
+        if kind not in FAULT_KINDS or not batch.isdigit():
+            raise ConfigError(
+                f"{FAULT_ENV}: {item!r} is not kind@batch with kind one of {', '.join(FAULT_KINDS)}"
+            )
+        faults[int(batch)] = kind
+    return faults
+
+
+def inject(fault: str | None) -> None:
+    """Misbehave as ``fault`` says (``slow`` acts in the timed callable instead)."""
+    import torch
+
+    if fault == "abort":
+        os.abort()
+    elif fault == "segv":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    elif fault == "oom":
+        raise torch.cuda.OutOfMemoryError("simulated CUDA out of memory")
+    elif fault == "hang":
+        while True:
+            time.sleep(3600)
+    elif fault == "raise":
+        raise RuntimeError("injected fault")
+    elif fault == "exit":
+        os._exit(3)
+
+
+def _slowed(fn: Callable, ids: Any, point_timeout_s: float) -> Callable[[], Any]:
+    def call() -> Any:
+        time.sleep(point_timeout_s + 0.1)
+        return fn(ids)
+
+    return call

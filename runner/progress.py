@@ -1,0 +1,174 @@
+"""What a run shows: a progress bar with ETA, a line per finished point, a summary table.
+
+On a terminal the bar (rich) stays at the bottom while point lines scroll above it.
+Elsewhere (CI logs, pipes) there is no bar: each line carries ``[done/total]`` and a
+plain estimate of the time left instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from runner.spec import GroupSpec
+
+STATUS_STYLE = {"ok": "green", "oom": "yellow", "timeout": "yellow", "skipped": "dim", "unsupported": "dim"}
+PLAIN_WIDTH = 140  # wide enough for the summary table in a CI log
+
+
+class Progress:
+    """Progress display for one run. ``quiet`` keeps only messages and the final lines."""
+
+    def __init__(self, quiet: bool = False, console: Console | None = None):
+        self.console = console or Console(highlight=False)
+        if not self.console.is_terminal:
+            self.console.width = max(self.console.width, PLAIN_WIDTH)
+        self.quiet = quiet
+        self.total = 0
+        self.done = 0
+        self._bar: RichProgress | None = None
+        self._task = None
+        self._started = time.monotonic()
+
+    def start(self, total_points: int) -> None:
+        self.total, self.done, self._started = total_points, 0, time.monotonic()
+        if self.console.is_terminal and not self.quiet and total_points:
+            self._bar = RichProgress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("points"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
+            self._task = self._bar.add_task("starting", total=total_points)
+            self._bar.start()
+
+    def group(self, spec: GroupSpec) -> None:
+        label = f"{spec.label}"
+        if self._bar is not None:
+            self._bar.update(self._task, description=label)
+        elif not self.quiet:
+            sizes = spec.batch_sizes
+            span = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}..{sizes[-1]}"
+            text = f"── {label}: batch sizes {span} ({len(sizes)} points){self._plain_eta()}"
+            self.console.print(text, markup=False, soft_wrap=True)
+
+    def point(self, record: dict) -> None:
+        self.done += 1
+        if self._bar is not None:
+            self._bar.advance(self._task)
+        if not self.quiet:
+            line = point_line(record, None if self._bar else (self.done, self.total))
+            self.console.print(line, markup=False, soft_wrap=True, style=STATUS_STYLE.get(record["status"], "red"))
+
+    def message(self, text: str) -> None:
+        self.console.print(text, markup=False, soft_wrap=True)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def _plain_eta(self) -> str:
+        if not self.done or self.done >= self.total:
+            return ""
+        left_s = (time.monotonic() - self._started) / self.done * (self.total - self.done)
+        return f", about {format_duration(left_s)} left"
+
+    def summary(self, records: list[dict]) -> None:
+        """The per-configuration table: best throughput and its batch, latency at batch 1, statuses."""
+        if records:
+            self.console.print(summary_table(records))
+
+
+def format_duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def point_line(record: dict, count: tuple[int, int] | None = None) -> str:
+    """``gpt2 compile/bf16/sdpa t2  bs    8  p50   212.41 ms     4,822 tok/s  ok``."""
+    prefix = f"[{count[0]}/{count[1]}] " if count else ""
+    config = (
+        f"{record['model']} {record['optimization']}/{record['precision']}/{record['attention']} t{record['threads']}"
+    )
+    latency = record.get("latency_ms") or {}
+    throughput = record.get("throughput") or {}
+    p50 = f"{latency['p50']:10.2f} ms" if latency.get("p50") is not None else f"{'—':>13}"
+    tokens = f"{throughput['tokens_per_s']:12,.0f} tok/s" if throughput.get("tokens_per_s") is not None else f"{'':>18}"
+    status = record["status"]
+    reason = (record.get("reason") or "").strip().splitlines()
+    note = f" ({reason[0][:90]})" if reason and status != "ok" else ""
+    return f"{prefix}{config:38} bs {record['batch_size']:5}  p50 {p50} {tokens}  {status}{note}"
+
+
+def summary_rows(records: list[dict]) -> list[dict]:
+    """One row per configuration (model, optimization, precision, attention, threads)."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for record in records:
+        key = tuple(record[f] for f in ("model", "optimization", "precision", "attention", "threads"))
+        groups[key].append(record)
+    rows = []
+    for key, items in groups.items():
+        ok = [r for r in items if r["status"] == "ok" and r.get("throughput")]
+        best = max(ok, key=lambda r: r["throughput"]["tokens_per_s"], default=None)
+        at_one = next((r for r in ok if r["batch_size"] == 1), None)
+        statuses = Counter(r["status"] for r in items)
+        rows.append(
+            {
+                **dict(zip(("model", "optimization", "precision", "attention", "threads"), key, strict=False)),
+                "best_tokens_per_s": best["throughput"]["tokens_per_s"] if best else None,
+                "best_batch_size": best["batch_size"] if best else None,
+                "latency_bs1_ms": at_one["latency_ms"]["p50"] if at_one else None,
+                "statuses": dict(statuses),
+            }
+        )
+    return rows
+
+
+def summary_table(records: list[dict]) -> Table:
+    table = Table(title="Summary (best throughput per configuration)", title_justify="left")
+    for name, justify in (
+        ("model", "left"),
+        ("optimization", "left"),
+        ("precision", "left"),
+        ("attention", "left"),
+        ("threads", "right"),
+        ("best tok/s", "right"),
+        ("at batch", "right"),
+        ("p50 @ bs 1 (ms)", "right"),
+        ("points", "left"),
+    ):
+        table.add_column(name, justify=justify)
+    for row in summary_rows(records):
+        statuses = " ".join(f"[{STATUS_STYLE.get(s, 'red')}]{s} {n}[/]" for s, n in sorted(row["statuses"].items()))
+        table.add_row(
+            row["model"],
+            row["optimization"],
+            row["precision"],
+            row["attention"],
+            str(row["threads"]),
+            f"{row['best_tokens_per_s']:,.0f}" if row["best_tokens_per_s"] is not None else "—",
+            str(row["best_batch_size"] or "—"),
+            f"{row['latency_bs1_ms']:.2f}" if row["latency_bs1_ms"] is not None else "—",
+            statuses,
+        )
+    return table

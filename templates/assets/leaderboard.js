@@ -1,0 +1,106 @@
+// Leaderboard: filter and sort in the browser; the state lives in the query string
+// (?machine=...&sort=speedup&dir=asc) so that a view can be linked, and is restored on load.
+(function () {
+  "use strict";
+  var table = document.querySelector("table[data-leaderboard]");
+  var form = document.getElementById("leaderboard-filters");
+  if (!table || !form) return;
+  var body = table.tBodies[0];
+  var rows = Array.prototype.slice.call(body.rows);
+  var headers = Array.prototype.slice.call(table.querySelectorAll("th[data-sort]"));
+  var selects = Array.prototype.slice.call(form.querySelectorAll("select"));
+  var search = form.querySelector("input[name=q]");
+  var failingLast = form.querySelector("input[name=failing]");
+  var count = form.querySelector("[data-count]");
+  var state = { sort: "tokens_per_s", dir: "desc" };
+
+  function columnIndex(key) {
+    for (var i = 0; i < headers.length; i++) if (headers[i].getAttribute("data-sort") === key) return i + 1;
+    return -1;
+  }
+
+  function value(row, index, numeric) {
+    var raw = row.cells[index].getAttribute("data-value");
+    if (numeric) return raw === "" ? null : parseFloat(raw);
+    return raw;
+  }
+
+  function apply() {
+    var index = columnIndex(state.sort);
+    var header = headers[index - 1];
+    var numeric = header && header.getAttribute("data-numeric") === "1";
+    var sign = state.dir === "asc" ? 1 : -1;
+    var sorted = rows.slice();
+    if (index > 0) {
+      sorted.sort(function (a, b) {
+        if (failingLast.checked) {
+          var fa = a.getAttribute("data-quality") === "fail", fb = b.getAttribute("data-quality") === "fail";
+          if (fa !== fb) return fa ? 1 : -1;
+        }
+        var va = value(a, index, numeric), vb = value(b, index, numeric);
+        if (va === null || va === "") return vb === null || vb === "" ? 0 : 1;  // blanks last
+        if (vb === null || vb === "") return -1;
+        if (numeric) return (va - vb) * sign;
+        return va.localeCompare(vb) * sign;
+      });
+    }
+    var query = search.value.trim().toLowerCase();
+    var shown = 0, rank = 0;
+    sorted.forEach(function (row) {
+      var visible = selects.every(function (s) { return !s.value || row.getAttribute("data-" + s.name) === s.value; });
+      if (visible && query) visible = row.textContent.toLowerCase().indexOf(query) >= 0;
+      row.hidden = !visible;
+      if (visible) {
+        shown++;
+        var passing = row.getAttribute("data-quality") !== "fail";
+        if (passing) rank++;
+        row.cells[0].textContent = passing ? String(rank) : "—";
+      }
+      body.appendChild(row);
+    });
+    headers.forEach(function (h) {
+      if (h.getAttribute("data-sort") === state.sort) h.setAttribute("aria-sort", state.dir === "asc" ? "ascending" : "descending");
+      else h.removeAttribute("aria-sort");
+    });
+    if (count) count.textContent = shown + " of " + rows.length + " rows";
+  }
+
+  function save() {
+    var params = new URLSearchParams();
+    selects.forEach(function (s) { if (s.value) params.set(s.name, s.value); });
+    if (search.value.trim()) params.set("q", search.value.trim());
+    if (state.sort !== "tokens_per_s" || state.dir !== "desc") { params.set("sort", state.sort); params.set("dir", state.dir); }
+    if (!failingLast.checked) params.set("failing", "mixed");
+    var text = params.toString();
+    history.replaceState(null, "", location.pathname + (text ? "?" + text : "") + location.hash);
+  }
+
+  function restore() {
+    var params = new URLSearchParams(location.search);
+    selects.forEach(function (s) {
+      var v = params.get(s.name);
+      if (v !== null && Array.prototype.some.call(s.options, function (o) { return o.value === v; })) s.value = v;
+    });
+    search.value = params.get("q") || "";
+    if (params.get("sort") && columnIndex(params.get("sort")) > 0) state.sort = params.get("sort");
+    if (params.get("dir") === "asc" || params.get("dir") === "desc") state.dir = params.get("dir");
+    failingLast.checked = params.get("failing") !== "mixed";
+  }
+
+  headers.forEach(function (h) {
+    h.tabIndex = 0;
+    var toggle = function () {
+      var key = h.getAttribute("data-sort");
+      if (state.sort === key) state.dir = state.dir === "asc" ? "desc" : "asc";
+      else { state.sort = key; state.dir = h.getAttribute("data-numeric") === "1" ? "desc" : "asc"; }
+      apply(); save();
+    };
+    h.addEventListener("click", toggle);
+    h.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); } });
+  });
+  selects.forEach(function (s) { s.addEventListener("change", function () { apply(); save(); }); });
+  search.addEventListener("input", function () { apply(); save(); });
+  failingLast.addEventListener("change", function () { apply(); save(); });
+  restore();
+  apply();
+})();

@@ -1,0 +1,149 @@
+// ScaleBoard charts: every <figure class="chart"> holds its Plotly figures as JSON.
+// plotly.min.js is loaded once, only on pages that have charts; charts are drawn
+// when they come near the viewport, and follow the light / dark colour scheme.
+(function () {
+  "use strict";
+  var CONFIG = {
+    displaylogo: false,
+    responsive: true,
+    toImageButtonOptions: { format: "svg" },
+    modeBarButtonsToRemove: ["select2d", "lasso2d"]
+  };
+  var charts = Array.prototype.slice.call(document.querySelectorAll("figure.chart"));
+  if (!charts.length) return;
+  var drawn = [];
+
+  function cssVar(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  }
+
+  // A horizontal legend under the x-axis title at any width: estimate how many rows the legend
+  // takes at this width (a phone shows about one entry a row) and make the chart tall enough for
+  // them, so that neither the legend nor the axis title covers the other.
+  var AXIS_PX = 64;  // tick labels and the x-axis title, below the plot area
+  var LEGEND_ROW_PX = 21;
+  function fitLegend(out, data, plot) {
+    var names = data.filter(function (t) { return t.showlegend !== false && t.type !== "heatmap"; })
+      .map(function (t) { return String(t.name || ""); });
+    out.legend = { orientation: "h", x: 0, xanchor: "left", yanchor: "top", y: -0.22, font: { size: 12 } };
+    if (names.length < 2) return;
+    var width = plot.clientWidth || 600;
+    var longest = Math.max.apply(null, names.map(function (n) { return n.length; }));
+    var perRow = Math.max(1, Math.floor((width - 80) / (longest * 6.8 + 44)));
+    var legendPx = Math.ceil(names.length / perRow) * LEGEND_ROW_PX + 12;
+    var minHeight = parseFloat(getComputedStyle(plot).minHeight) || 420;
+    var plotPx = width < 640 ? 220 : 260;
+    out.height = Math.max(out.height || 0, minHeight, out.margin.t + plotPx + AXIS_PX + legendPx);
+    out.legend.y = -AXIS_PX / (out.height - out.margin.t - AXIS_PX - legendPx);
+  }
+
+  function themed(layout, data, plot) {
+    var fg = cssVar("--fg"), grid = cssVar("--grid"), muted = cssVar("--muted");
+    var out = JSON.parse(JSON.stringify(layout));
+    // The page background, not transparent: an image saved from the mode bar stays readable.
+    out.paper_bgcolor = cssVar("--bg") || "rgba(0,0,0,0)";
+    out.plot_bgcolor = out.paper_bgcolor;
+    out.font = { color: fg, family: cssVar("--font"), size: 13 };
+    out.margin = out.margin || { l: 64, r: 16, t: 48, b: 56 };
+    out.hoverlabel = { namelength: -1 };
+    if (!out.legend) fitLegend(out, data, plot);
+    if (out.title) out.title.font = { size: 15, color: fg };
+    ["xaxis", "yaxis"].forEach(function (axis) {
+      if (!out[axis]) out[axis] = {};
+      out[axis].gridcolor = grid;
+      out[axis].zerolinecolor = grid;
+      out[axis].linecolor = muted;
+      out[axis].automargin = true;
+    });
+    (out.annotations || []).forEach(function (a) { a.font = a.font || { color: fg, size: 11 }; });
+    return out;
+  }
+
+  function key(fig) {
+    var selects = fig.querySelectorAll("select[data-selector]");
+    return Array.prototype.map.call(selects, function (s) { return s.value; }).join("|");
+  }
+
+  function figures(fig) {
+    if (!fig._figures) fig._figures = JSON.parse(fig.querySelector("script.chart-data").textContent);
+    return fig._figures;
+  }
+
+  function draw(fig) {
+    var plot = fig.querySelector(".chart-plot");
+    var figure = figures(fig)[key(fig)];
+    if (!figure || !figure.data.length) {
+      if (plot.data) window.Plotly.purge(plot);
+      plot.textContent = "No measurement for this selection.";
+      plot.classList.add("chart-empty");
+      return;
+    }
+    if (plot.classList.contains("chart-empty")) { plot.textContent = ""; plot.classList.remove("chart-empty"); }
+    window.Plotly.react(plot, figure.data, themed(figure.layout, figure.data, plot), CONFIG);
+    if (drawn.indexOf(fig) < 0) drawn.push(fig);
+  }
+
+  function csvCell(value) {
+    var text = value === null || value === undefined ? "" : String(value);
+    return /[",\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function toCsv(figure) {
+    var lines = [];
+    figure.data.forEach(function (t) {
+      if (t.type === "heatmap") {
+        if (!lines.length) lines.push("row,column,value");
+        t.y.forEach(function (row, i) {
+          t.x.forEach(function (col, j) {
+            var v = (t.customdata || t.z)[i][j];
+            if (v !== null) lines.push([row, col, v].map(csvCell).join(","));
+          });
+        });
+        return;
+      }
+      if (!lines.length) lines.push("series,x,y");
+      t.x.forEach(function (x, i) { lines.push([t.name, x, t.y[i]].map(csvCell).join(",")); });
+    });
+    return lines.join("\n") + "\n";
+  }
+
+  function downloadCsv(fig) {
+    var figure = figures(fig)[key(fig)];
+    if (!figure) return;
+    var title = (figure.layout.title && figure.layout.title.text) || "chart";
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([toCsv(figure)], { type: "text/csv" }));
+    link.download = title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") + ".csv";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  function start() {
+    var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) { observer.unobserve(entry.target); draw(entry.target); }
+      });
+    }, { rootMargin: "300px 0px" }) : null;
+    charts.forEach(function (fig) {
+      fig.querySelectorAll("select[data-selector]").forEach(function (s) {
+        s.addEventListener("change", function () { draw(fig); });
+      });
+      var button = fig.querySelector(".chart-csv");
+      if (button) button.addEventListener("click", function () { downloadCsv(fig); });
+      if (observer) observer.observe(fig); else draw(fig);
+    });
+    if (window.matchMedia) {
+      var scheme = window.matchMedia("(prefers-color-scheme: dark)");
+      var redraw = function () { drawn.forEach(draw); };
+      if (scheme.addEventListener) scheme.addEventListener("change", redraw);
+    }
+  }
+
+  var me = document.currentScript || document.querySelector("script[data-plotly]");
+  if (window.Plotly) { start(); return; }
+  var loader = document.createElement("script");
+  loader.src = me.getAttribute("data-plotly");
+  loader.onload = start;
+  document.head.appendChild(loader);
+})();

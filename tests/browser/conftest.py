@@ -1,0 +1,161 @@
+"""Browser tests: a site built from synthetic records, served under /scaleboard/, driven by Chromium.
+
+One site, one server and one browser for the whole session (a browser start costs ~1 s, a
+plotly.js parse ~0.3 s per page); each test opens its own pages and watches them for console
+errors, page errors, failed requests and error responses (:class:`Watched`).
+
+Debian's ``/usr/bin/chromium`` only (the browser downloads of test tools fail here): without it
+every browser test is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browsing import Watched, watch
+from pages_server import serve
+
+from generator import synthetic
+from generator.build import build
+
+CHROMIUM = Path(os.environ.get("SCALEBOARD_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BASE_URL = "/scaleboard/"
+DESKTOP = {"width": 1280, "height": 900}
+
+#: Six configurations, two machines (one CPU with 8 GiB, so the biggest batches hit the OOM wall).
+CONFIGS = tuple(c for c in synthetic.CONFIGS if c[:3] in {
+    ("eager", "fp32", "sdpa"), ("eager", "bf16", "sdpa"), ("torchscript", "fp32", "sdpa"),
+    ("compile", "fp32", "sdpa"), ("compile", "bf16", "sdpa"), ("eager", "int8-dynamic", "sdpa"),
+})  # fmt: skip
+MACHINES = (synthetic.machine("epyc-2c", "cpu", 8, 1.0), synthetic.machine("NVIDIA T4", "cuda", 16, 6.0))
+
+POST = """---
+title: Batching GPT-2 on two cores
+date: 2026-11-20
+tags: [gpt2, cpu]
+summary: Throughput by batch size, drawn live from the records.
+---
+
+Throughput grows with the batch until the cores are saturated.
+
+<!-- more -->
+
+## Throughput
+
+```chart
+model: gpt2
+machine: epyc-2c
+metric: tokens_per_s
+x: batch_size
+series: optimization
+precision: fp32
+threads: 2
+title: GPT-2 throughput by batch size
+```
+
+## Best configurations
+
+```leaderboard
+model: gpt2
+machine: epyc-2c
+```
+
+Back to the [leaderboard](/leaderboard/) or [home](/).
+"""
+
+SECOND_POST = """---
+title: Notes on int8
+date: 2026-11-22
+tags: [int8]
+---
+
+int8 is fast and wrong: see the [first post](/blog/batching-gpt-2-on-two-cores/).
+"""
+
+
+def write_project(root: Path) -> Path:
+    """A small project: synthetic records (2 models × 2 machines × 6 configurations), two posts, a page."""
+    records = synthetic.dataset(
+        models=[("gpt2", 124_439_808), ("distilgpt2", 81_912_576)],
+        machines=MACHINES,
+        configs=CONFIGS,
+        threads=(1, 2),
+        suites=("default",),
+        batch_sizes=(1, 2, 4, 8, 16, 64, 256, 1024),
+    )
+    synthetic.write_jsonl(records, root / "data" / "run.jsonl")
+    posts = root / "content" / "posts"
+    posts.mkdir(parents=True)
+    (posts / "2026-11-20-batching-gpt-2-on-two-cores.md").write_text(POST, encoding="utf-8")
+    (posts / "2026-11-22-notes-on-int8.md").write_text(SECOND_POST, encoding="utf-8")
+    pages = root / "content" / "pages"
+    pages.mkdir()
+    (pages / "about.md").write_text("---\ntitle: About\n---\n\nWhat this site measures.\n", encoding="utf-8")
+    (root / "scaleboard.yaml").write_text("title: ScaleBoard test site\nurl: https://example.github.io/scaleboard/\n")
+    return root
+
+
+@pytest.fixture(scope="session")
+def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = write_project(tmp_path_factory.mktemp("browser-project"))
+    out = root / "site"
+    build(root, out=out, base_url=BASE_URL)
+    return out
+
+
+@pytest.fixture(scope="session")
+def server(site_dir: Path) -> Iterator[tuple[str, list]]:
+    with serve(site_dir, BASE_URL) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def root_url(server: tuple[str, list]) -> str:
+    return server[0]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def desktop(browser) -> Iterator:
+    """One light, desktop-sized browser context shared by the tests (so plotly.js is cached)."""
+    context = browser.new_context(viewport=DESKTOP, color_scheme="light")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def open_page(desktop) -> Iterator:
+    """``open_page(url, context=None) -> Watched``; pages are closed after the test."""
+    opened = []
+
+    def opener(url: str, context=None, allowed_status: tuple[int, ...] = ()) -> Watched:
+        watched = watch((context or desktop).new_page())
+        watched.allowed_status.update(allowed_status)
+        opened.append(watched.page)
+        watched.goto(url)
+        return watched
+
+    yield opener
+    for page in opened:
+        page.close()

@@ -1,0 +1,79 @@
+"""A small project for the blog tests: synthetic gpt2 records on one CPU machine, and posts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from generator import blog, synthetic
+from generator.build import load_data, render_pages
+from generator.config import load_config
+from generator.content import load_content
+from generator.site import make_site
+
+MACHINE = "AMD EPYC (2 cores)"
+SUITE = "cpu-default"
+TODAY = dt.date(2026, 11, 23)
+CONFIGS = tuple(c for c in synthetic.CONFIGS if c[:3] in {
+    ("eager", "fp32", "sdpa"), ("eager", "bf16", "sdpa"), ("torchscript", "fp32", "sdpa"),
+    ("compile", "fp32", "sdpa"), ("compile", "bf16", "sdpa"), ("eager", "int8-dynamic", "sdpa"),
+})  # fmt: skip
+
+
+def write_records(root: Path, machines: tuple[str, ...] = (MACHINE,)) -> Path:
+    records = synthetic.dataset(
+        models=[("gpt2", 124_439_808)],
+        machines=[synthetic.machine(m) for m in machines],
+        configs=CONFIGS,
+        threads=(1, 2),
+        suites=(SUITE,),
+        batch_sizes=(1, 2, 4, 8),
+    )
+    return synthetic.write_jsonl(records, root / "data" / "run.jsonl")
+
+
+def write(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def post(title: str, date: str = "2026-11-01", body: str = "Text.\n", **front: str) -> str:
+    lines = [f"title: {title}", f"date: {date}", *(f"{k}: {v}" for k, v in front.items())]
+    return "---\n" + "\n".join(lines) + "\n---\n" + body
+
+
+def build_blog(root: Path, *, strict: bool = False, drafts: bool = False, today: dt.date = TODAY):
+    """The blog pages of the project at ``root``, rendered: ``(site, pages, files)``."""
+    config = load_config(root)
+    data = load_data(config)
+    content = load_content(config.path("content_dir"), drafts=drafts, today=today)
+    site = make_site(config, data.rows, data.raw, content, drafts)
+    site.strict = strict
+    pages = blog.pages(site)
+    return site, pages, render_pages(site, pages)
+
+
+def text(files: dict[str, bytes], name: str) -> str:
+    return files[name].decode("utf-8")
+
+
+def write_demo_like_records(root: Path) -> Path:
+    """Records shaped like the embedded cpu-default suite: 3 optimizations × 3 precisions, 1 and 2 threads."""
+    speed = {"fp32": 1.0, "bf16": 1.5, "int8-dynamic": 2.0}
+    first_call_s = {"eager": 0.3, "torchscript": 4.0, "compile": 22.0}
+    configs = [
+        (opt, prec, "sdpa", speed[prec] * (1.3 if opt == "compile" else 1.0), first_call_s[opt])
+        for opt in ("eager", "torchscript", "compile")
+        for prec in ("fp32", "bf16", "int8-dynamic")
+    ]
+    records = synthetic.dataset(
+        models=[("gpt2", 124_439_808)],
+        machines=[synthetic.machine(MACHINE)],
+        configs=configs,
+        threads=(1, 2),
+        suites=(SUITE,),
+        batch_sizes=(1, 2, 4, 8),
+    )
+    return synthetic.write_jsonl(records, root / "data" / "run.jsonl")

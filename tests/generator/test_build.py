@@ -1,0 +1,244 @@
+"""`scaleboard build` end to end on a small records project: pages, links, safety, atomicity."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from lxml import html as lxml_html
+from site_fixtures import ESCAPER, XSS, html_files, links, make_project, resolve
+
+from generator.build import MARKER, build
+from generator.site import slugify
+from scaleboard.cli import main
+from scaleboard.errors import BuildError
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = make_project(tmp_path_factory.mktemp("project"))
+    build(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def site(project) -> Path:
+    return project / "site"
+
+
+def test_every_expected_page_exists(site):
+    expected = [
+        "index.html",
+        "leaderboard/index.html",
+        "compare/index.html",
+        "assets/plotly.min.js",
+        "assets/style.css",
+        "assets/scaleboard.js",
+        "data/records.csv",
+        "data/leaderboard.csv",
+    ]
+    for machine in ("epyc-2c", "nvidia-t4"):
+        for suite in ("v1", "v2"):
+            expected.append(f"models/gpt2/{machine}/{suite}/index.html")
+            expected.append(f"data/gpt2/{machine}/{suite}.csv")
+            expected.append(f"data/gpt2/{machine}/{suite}.json")
+    for name in expected:
+        assert (site / name).is_file(), name
+
+
+def test_every_internal_link_resolves(site):
+    checked = 0
+    for page in html_files(site):
+        for link in links(page):
+            target = resolve(site, link)
+            if target is not None:
+                assert target.is_file(), f"{page.relative_to(site)} links to missing {link}"
+                checked += 1
+    assert checked > 100
+
+
+def test_index_links_every_model_page(site):
+    index_links = set(links(site / "index.html"))
+    model_pages = {"/" + p.parent.relative_to(site).as_posix() + "/" for p in (site / "models").rglob("index.html")}
+    assert len(model_pages) == 6  # gpt2 × 2 machines × 2 suites, and the two hostile names
+    assert model_pages <= index_links
+
+
+def test_plotly_js_is_written_once_and_never_from_a_cdn(site):
+    plotly = (site / "assets/plotly.min.js").read_bytes()
+    assert len(plotly) > 1_000_000
+    for page in html_files(site):
+        text = page.read_text()
+        assert "cdn.plot.ly" not in text and "cdn.jsdelivr" not in text
+        assert len(page.read_bytes()) < len(plotly)  # no inlined copy
+    model = (site / "models/gpt2/epyc-2c/v1/index.html").read_text()
+    assert model.count('data-plotly="/assets/plotly.min.js"') == 1
+    assert "displaylogo: false" in (site / "assets/scaleboard.js").read_text()
+    assert 'format: "svg"' in (site / "assets/scaleboard.js").read_text()
+
+
+def test_model_page_embeds_every_view_as_json(site):
+    page = lxml_html.fromstring((site / "models/gpt2/epyc-2c/v1/index.html").read_bytes())
+    blocks = [json.loads(s.text) for s in page.xpath('//script[@class="chart-data"]')]
+    assert len(blocks) >= 10
+    per_batch = blocks[0]
+    assert set(per_batch) == {"1", "2", "4", "8", "16", "32", "64"}  # one figure per batch size
+    # two thread counts → threads on x, a line per configuration
+    assert per_batch["8"]["layout"]["xaxis"]["title"]["text"] == "threads"
+    assert len(per_batch["8"]["data"]) == 5
+    selects = page.xpath('//figure[@id="latency-per-batch"]//select/option/@value')
+    assert selects == ["1", "2", "4", "8", "16", "32", "64"]
+    per_opt = blocks[1]["compile"]
+    assert per_opt["layout"]["xaxis"]["type"] == "log"
+    assert per_opt["layout"]["xaxis"]["tickvals"][:4] == [1, 2, 4, 8]
+
+
+def test_failing_configuration_is_flagged_on_the_model_page(site):
+    text = (site / "models/gpt2/epyc-2c/v1/index.html").read_text()
+    assert "eager · int8-dynamic · sdpa</span> fails the correctness gate" in text
+    assert "83.0 %" in text
+    assert "eager · int8-dynamic · sdpa ⚠" in text  # in chart legends too
+
+
+def test_oom_wall_is_marked(site):
+    page = lxml_html.fromstring((site / "models/gpt2/nvidia-t4/v1/index.html").read_bytes())
+    memory = json.loads(page.xpath('//figure[@id="memory-chart"]//script')[0].text)[""]
+    wall = [t for t in memory["data"] if t["name"] == "OOM / timeout wall"]
+    assert wall and sorted(wall[0]["x"]) == [16, 32]
+    assert "oom at batch 16" in page.text_content()
+
+
+def test_xss_model_name_is_inert_everywhere(site):
+    for path in [*html_files(site), *site.rglob("*.json")]:
+        text = path.read_text()
+        assert XSS not in text, f"raw model name in {path.relative_to(site)}"
+        assert "<script>alert" not in text
+    index = (site / "index.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index
+    page = site / "models" / slugify(XSS) / "epyc-2c" / "default" / "index.html"
+    assert "\\u003cscript\\u003ealert(1)" in page.read_text() or "&lt;script&gt;" in page.read_text()
+
+
+def test_dotdot_model_stays_inside_the_site(project, site):
+    assert (site / "models" / "x" / "epyc-2c" / "default" / "index.html").is_file()
+    assert not (project / "x").exists() and not (project.parent / "x").exists()
+    assert ESCAPER in (site / "models/x/epyc-2c/default/index.html").read_text()
+
+
+def test_csv_download_parses_and_matches_the_records(site, project):
+    frame = pd.read_csv(site / "data/gpt2/epyc-2c/v1.csv")
+    records = [json.loads(line) for line in (project / "data/gpt2.jsonl").read_text().splitlines()]
+    mine = [r for r in records if r["machine"] == "epyc-2c" and r["suite"] == "v1"]
+    assert len(frame) == len(mine)
+    expected = {
+        (r["config"], r["threads"], r["batch_size"]): r["throughput"]["tokens_per_s"]
+        for r in ({**r, "config": " · ".join((r["optimization"], r["precision"], r["attention"]))} for r in mine)
+        if r["status"] == "ok"
+    }
+    got = frame[frame.status == "ok"].set_index(["config", "threads", "batch_size"])["tokens_per_s"].to_dict()
+    assert got == expected
+    raw = json.loads((site / "data/gpt2/epyc-2c/v1.json").read_text())
+    assert len(raw) == len(mine) and raw[0]["schema"] == "scaleboard.record/1"
+    everything = pd.read_csv(site / "data/records.csv")
+    assert len(everything) == len(records) + 2 * 2 * 3  # two hostile models, two configs, three batches
+
+
+def test_leaderboard_marks_failing_configurations_and_never_ranks_them(site):
+    page = lxml_html.fromstring((site / "leaderboard/index.html").read_bytes())
+    rows = page.xpath("//table[@data-leaderboard]/tbody/tr")
+    qualities = [r.get("data-quality") for r in rows]
+    assert "fail" in qualities
+    first_fail = qualities.index("fail")
+    assert all(q == "fail" for q in qualities[first_fail:])  # failing ones sort last
+    for row in rows:
+        if row.get("data-quality") == "fail":
+            assert "failing" in row.get("class")
+            assert row.xpath("./td")[0].text_content() == "—"
+            assert "⚠ fails" in row.text_content()
+    assert rows[0].xpath("./td")[0].text_content() == "1"
+    board = pd.read_csv(site / "data/leaderboard.csv")
+    assert board["rank"].isna().sum() == qualities.count("fail")
+
+
+def test_rebuild_is_byte_identical(project, tmp_path):
+    build(project, out=tmp_path / "again")
+    first = {p.relative_to(project / "site"): p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()}
+    second = {p.relative_to(tmp_path / "again"): p.read_bytes() for p in (tmp_path / "again").rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    assert [k for k in first if first[k] != second[k]] == []
+
+
+def test_base_url_prefixes_every_internal_link(project, tmp_path):
+    out = tmp_path / "sub"
+    build(project, out=out, base_url="repo")
+    for page in html_files(out):
+        for link in links(page):
+            if link.startswith("/"):
+                assert link.startswith("/repo/"), f"{page.relative_to(out)}: {link}"
+                target = resolve(out, link, "/repo/")
+                assert target is not None and target.is_file(), f"{page.relative_to(out)}: {link}"
+    assert 'data-plotly="/repo/assets/plotly.min.js"' in (out / "index.html").read_text()
+
+
+def test_corrupt_line_fails_with_file_and_line_and_keeps_the_old_site(tmp_path, capsys):
+    root = make_project(tmp_path)
+    assert main(["build", "-C", str(root)]) == 0
+    before = {p: p.read_bytes() for p in (root / "site").rglob("*") if p.is_file()}
+    good = (root / "data/gpt2.jsonl").read_text().splitlines()[0]
+    (root / "data/bad.jsonl").write_text(good + "\n" + '{"schema": "scaleboard.record/1", "model": \n' + good + "\n")
+    capsys.readouterr()
+    assert main(["build", "-C", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"error: .*data/bad\.jsonl:2: not valid JSON", err)
+    after = {p: p.read_bytes() for p in (root / "site").rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p for p in root.iterdir() if p.name.startswith(".site-")]  # no temporary directory left
+
+
+def test_missing_field_is_named_with_its_line(tmp_path, capsys):
+    root = make_project(tmp_path)
+    record = json.loads((root / "data/gpt2.jsonl").read_text().splitlines()[0])
+    del record["batch_size"]
+    (root / "data/gpt2.jsonl").write_text(json.dumps(record) + "\n")
+    assert main(["validate", "-C", str(root)]) == 1
+    assert "data/gpt2.jsonl:1: missing field 'batch_size'" in capsys.readouterr().err
+
+
+def test_strict_fails_on_warnings(tmp_path, capsys):
+    root = make_project(tmp_path)
+    record = json.loads((root / "data/gpt2.jsonl").read_text().splitlines()[0])
+    (root / "data/extra.jsonl").write_text(json.dumps({**record, "colour": "blue"}) + "\n")
+    assert main(["validate", "-C", str(root)]) == 0
+    assert "data/extra.jsonl:1: unknown field 'colour'" in capsys.readouterr().err
+    assert main(["build", "-C", str(root), "--strict"]) == 1
+    assert "data/extra.jsonl:1: unknown field 'colour'" in capsys.readouterr().err
+    assert not (root / "site").exists()
+
+
+def test_validate_builds_nothing(tmp_path, capsys):
+    root = make_project(tmp_path)
+    assert main(["validate", "-C", str(root)]) == 0
+    assert "ok:" in capsys.readouterr().out
+    assert not (root / "site").exists()
+
+
+def test_refuses_to_replace_a_directory_it_did_not_build(tmp_path):
+    root = make_project(tmp_path)
+    (root / "site").mkdir()
+    (root / "site" / "precious.txt").write_text("keep me")
+    with pytest.raises(BuildError, match="not built by scaleboard"):
+        build(root)
+    assert (root / "site" / "precious.txt").read_text() == "keep me"
+    (root / "site" / "precious.txt").unlink()
+    build(root)
+    assert (root / "site" / MARKER).is_file()
+
+
+def test_empty_project_builds_a_site(tmp_path):
+    result = build(tmp_path)
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert "No records yet" in index
+    assert result.pages >= 3

@@ -1,0 +1,144 @@
+"""The chart component: spec validation, figures, colours, quality flags, safe embedding."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from site_fixtures import make_project
+
+from generator import charts
+from generator.build import load_data
+from generator.config import load_config
+from generator.frame import flatten, latest_per_point
+from generator.jsonout import rnd, script_json
+from generator.site import color_map, make_site, slugify, unique_slugs
+from generator.synthetic import make_record
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("charts"))
+    config = load_config(root)
+    data = load_data(config)
+    return make_site(config, data.rows, data.raw)
+
+
+def test_valid_spec_has_no_errors(site):
+    spec = {
+        "model": "gpt2",
+        "machine": "epyc-2c",
+        "metric": "tokens_per_s",
+        "x": "batch_size",
+        "series": "optimization",
+    }
+    assert charts.validate_spec(spec, site) == []
+
+
+def test_validation_lists_every_problem(site):
+    spec = {"model": "gpt3", "metric": "speed", "x": "colour", "series": ["config", "mood"], "sizes": 3, "threads": 0}
+    errors = charts.validate_spec(spec, site)
+    assert "unknown key 'sizes'" in errors
+    assert any(e.startswith("unknown metric 'speed'") for e in errors)
+    assert any(e.startswith("unknown x 'colour'") for e in errors)
+    assert any(e.startswith("unknown series 'mood'") for e in errors)
+    assert any(e.startswith("unknown model 'gpt3' (known: ") and "gpt2" in e for e in errors)
+    assert "threads: 0 is not a positive integer" in errors
+    with pytest.raises(charts.ChartSpecError) as info:
+        charts.parse_spec(spec, site)
+    assert info.value.errors == errors
+
+
+def test_figure_has_a_line_per_series_on_a_log2_batch_axis(site):
+    spec = charts.parse_spec({"model": "gpt2", "machine": "epyc-2c", "suite": "v1", "threads": 2, "series": "config"})
+    figure = charts.chart_figure(site.rows, spec, site.colors)
+    assert len(figure["data"]) == 5
+    trace = figure["data"][0]
+    assert trace["name"] == "eager · fp32 · sdpa" and trace["x"] == [1, 2, 4, 8, 16, 32, 64]
+    assert trace["line"]["color"] == site.colors["eager · fp32 · sdpa"]
+    assert "ms" in trace["hovertemplate"] and "%{y}" in trace["hovertemplate"]
+    assert figure["layout"]["xaxis"]["type"] == "log"
+    assert figure["layout"]["xaxis"]["ticktext"][-1] == "64"
+
+
+def test_best_point_of_a_cell_names_its_configuration(site):
+    spec = charts.parse_spec(
+        {"model": "gpt2", "machine": "epyc-2c", "suite": "v1", "metric": "tokens_per_s", "series": "optimization"}
+    )
+    figure = charts.chart_figure(site.rows, spec, site.colors)
+    eager = next(t for t in figure["data"] if t["name"] == "eager")
+    # eager mixes fp32, bf16 and int8: the hover says which configuration each point is
+    named = eager.get("customdata") or [eager["hovertemplate"]]
+    assert all("eager · bf16 · sdpa" in text for text in named)
+    lat = make_record()["latency_ms"]
+    rows = [
+        flatten(make_record(batch_size=1, optimization="compile", latency_ms={**lat, "p50": 1.0})),
+        flatten(make_record(batch_size=1, latency_ms={**lat, "p50": 2.0})),
+        flatten(make_record(batch_size=2, optimization="compile", latency_ms={**lat, "p50": 4.0})),
+        flatten(make_record(batch_size=2, latency_ms={**lat, "p50": 3.0})),
+    ]
+    single = charts.chart_figure(rows, charts.parse_spec({"series": []}), site.colors)["data"][0]
+    assert single["y"] == [1.0, 3.0]
+    assert single["customdata"] == ["compile · fp32 · sdpa · 2 threads", "eager · fp32 · sdpa · 2 threads"]
+    assert "%{customdata}" in single["hovertemplate"]
+
+
+def test_colours_are_the_same_in_every_chart():
+    colors = color_map(["compile · bf16 · sdpa", "eager · fp32 · sdpa"])
+    again = color_map(["eager · fp32 · sdpa", "compile · bf16 · sdpa", "compile · bf16 · sdpa"])
+    assert colors == again
+    assert list(colors) == ["eager · fp32 · sdpa", "compile · bf16 · sdpa"]  # baseline first
+
+
+def test_failing_configuration_carries_a_flag(site):
+    spec = charts.parse_spec({"model": "gpt2", "machine": "epyc-2c", "suite": "v1", "threads": 2})
+    figure = charts.chart_figure(site.rows, spec, site.colors, flagged={"eager · int8-dynamic · sdpa"})
+    assert "eager · int8-dynamic · sdpa ⚠" in [t["name"] for t in figure["data"]]
+
+
+def test_speedup_heatmap_is_centred_on_one(site):
+    spec = charts.parse_spec(
+        {"model": "gpt2", "machine": "epyc-2c", "suite": "v1", "threads": 2, "metric": "speedup", "type": "heatmap"}
+    )
+    figure = charts.chart_figure(site.rows, spec, site.colors)
+    heat = figure["data"][0]
+    assert heat["type"] == "heatmap" and heat["zmid"] == 0
+    baseline_row = heat["y"].index("eager · fp32 · sdpa")
+    assert set(heat["customdata"][baseline_row]) == {1}
+
+
+def test_chart_html_embeds_safe_json(site):
+    html = str(
+        charts.chart_html(site, {"model": "gpt2", "machine": "NVIDIA T4", "suite": "v2", "title": "</script><b>"})
+    )
+    assert "</script><b>" not in html
+    assert '<figure class="chart"' in html
+    data = json.loads(html.split('class="chart-data">')[1].split("</script>")[0])
+    assert data[""]["layout"]["title"]["text"] == "</script><b>"
+
+
+def test_script_json_never_closes_the_script():
+    assert str(script_json({"a": "</script>&"})) == '{"a":"\\u003c/script\\u003e\\u0026"}'
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1234.5678, 1234.6), (0.012345678, 0.012346), (12345.67, 12346), (7, 7), (None, None), (float("nan"), None)],
+)
+def test_rounding_keeps_five_significant_digits(value, expected):
+    assert rnd(value) == expected
+
+
+def test_slugs_are_safe_and_unique():
+    assert slugify("../../x") == "x"
+    assert slugify("NVIDIA H100 80GB HBM3") == "nvidia-h100-80gb-hbm3"
+    slugs = unique_slugs(["a b", "a-b", "...", "<>"])
+    assert len(set(slugs.values())) == 4
+    assert all(s and "/" not in s and "." not in s for s in slugs.values())
+
+
+def test_newest_record_of_a_point_wins():
+    old = make_record(created_at="2026-01-01T00:00:00Z")
+    new = make_record(created_at="2026-02-01T00:00:00Z", latency_ms={**old["latency_ms"], "p50": 5.0})
+    rows = [flatten(r) for r in latest_per_point([new, old])]
+    assert len(rows) == 1 and rows[0]["latency_p50_ms"] == 5.0

@@ -1,0 +1,129 @@
+"""``scaleboard serve``: serve, rebuild on change, keep the last good build when an edit breaks."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from blog_fixtures import post, write, write_records
+
+from generator.serve import STATUS_PATH, DevServer
+
+WAIT_S = 30.0  # generous: two cores are shared with other work; a rebuild takes about a second
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
+def status(server: DevServer) -> dict:
+    return json.loads(fetch(server.url.rstrip("/") + STATUS_PATH)[1])
+
+
+def wait_for(predicate, what: str):
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {WAIT_S:.0f} s waiting for {what}")
+
+
+@pytest.fixture
+def server(tmp_path):
+    write_records(tmp_path)
+    write(tmp_path, "content/posts/2026-11-01-hello.md", post("Hello", body="First version.\n"))
+    dev = DevServer(tmp_path, port=0, log=lambda message: None)
+    dev.start()
+    yield dev
+    dev.stop()
+
+
+def test_serve_rebuilds_and_keeps_the_last_good_build(server, tmp_path):
+    code, page = fetch(server.url + "blog/hello/")
+    assert code == 200 and "First version." in page
+    assert STATUS_PATH in page  # the live-reload script is injected when serving...
+    on_disk = (server.out / "blog" / "hello" / "index.html").read_text()
+    assert STATUS_PATH not in on_disk  # ...never written into the built site
+    assert status(server) == {"version": 1, "error": None}
+
+    source = tmp_path / "content/posts/2026-11-01-hello.md"
+    source.write_text(post("Hello", body="Second version.\n"))
+    wait_for(lambda: status(server)["version"] == 2, "the rebuild after an edit")
+    assert "Second version." in fetch(server.url + "blog/hello/")[1]
+
+    source.write_text("---\ntitle: Hello\ndate: not-a-date\n---\nBroken version.\n")
+    error = wait_for(lambda: status(server)["error"], "the error of a broken edit")
+    assert "content/posts/2026-11-01-hello.md:3: front matter: 'date' is not a date" in error
+    assert status(server)["version"] == 2
+    code, page = fetch(server.url + "blog/hello/")
+    assert code == 200 and "Second version." in page  # the last good build is still served
+
+    source.write_text(post("Hello", body="Fixed version.\n"))
+    wait_for(lambda: status(server) == {"version": 3, "error": None}, "the rebuild after the fix")
+    assert "Fixed version." in fetch(server.url + "blog/hello/")[1]
+
+
+def test_missing_pages_get_the_404_page(server):
+    code, page = fetch(server.url + "no/such/page/")
+    assert code == 404 and "Page not found" in page and STATUS_PATH in page
+
+
+def test_a_failing_first_build_still_serves_the_error(tmp_path):
+    write(tmp_path, "content/posts/x.md", "no front matter\n")
+    dev = DevServer(tmp_path, port=0, log=lambda message: None)
+    dev.start()
+    try:
+        code, page = fetch(dev.url)
+        assert code == 404 and "content/posts/x.md:1: front matter: missing" in page
+        assert "front matter: missing" in status(dev)["error"]
+    finally:
+        dev.stop()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_browser_reloads_and_shows_build_errors(server, tmp_path):
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip(f"{chromium} is missing: install Debian's chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    source = tmp_path / "content/posts/2026-11-01-hello.md"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(server.url + "blog/hello/")
+            page.wait_for_timeout(500)  # let the script read the current version
+            source.write_text(post("Hello", body="Reloaded version.\n"))
+            page.get_by_text("Reloaded version.").wait_for(timeout=WAIT_S * 1000)
+            page.wait_for_timeout(500)
+            source.write_text("---\ntitle: [broken\n---\n")
+            alert = page.get_by_role("alert").filter(has_text="Build failed")
+            alert.wait_for(timeout=WAIT_S * 1000)
+            assert "content/posts/2026-11-01-hello.md" in alert.inner_text()
+            assert page.get_by_text("Reloaded version.").is_visible()  # the last good build stays
+        finally:
+            browser.close()
+
+
+def test_inputs_that_appear_later_are_watched(tmp_path):
+    write(tmp_path, "content/posts/2026-11-01-hello.md", post("Hello", body="```chart\nmodel: gpt2\n```\n"))
+    dev = DevServer(tmp_path, port=0, log=lambda message: None)
+    dev.start()
+    try:
+        assert "could not be drawn" in fetch(dev.url + "blog/hello/")[1]
+        write_records(tmp_path)  # a first `scaleboard run` creates data/
+        wait_for(lambda: status(dev)["version"] >= 2, "the rebuild after data/ appeared")
+        wait_for(lambda: "could not be drawn" not in fetch(dev.url + "blog/hello/")[1], "the chart drawn")
+    finally:
+        dev.stop()

@@ -1,0 +1,211 @@
+"""``scaleboard run`` through ``scaleboard.cli.main``: errors, dry runs, real runs, resume, signals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from runner import cli as runner_cli
+from scaleboard.cli import main
+from scaleboard.record import data_files, load_records, point_key
+
+TINY = """\
+label: cli-test
+models: [tiny-gpt2]
+optimizations: [eager]
+precisions: [fp32]
+attention: [sdpa]
+batch_sizes: 1-2
+seq_len: 8
+threads: [1]
+budget: {warmup_iterations: 1, min_iterations: 2, max_iterations: 5, min_time_s: 0.01, max_time_s: 0.2,
+         point_timeout_s: 10, hard_timeout_s: 120}
+"""
+
+
+@pytest.fixture
+def suite_file(tmp_path):
+    def write(text: str = TINY, name: str = "suite.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["run", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def records_under(path: Path) -> list[dict]:
+    loaded = load_records(data_files(path))
+    assert not loaded.errors, loaded.errors
+    return loaded.records
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("batch_sizes: 1-2", "batchsize: 2"), "suite.yaml:6: unknown key 'batchsize' (did you mean 'batch_sizes'?)"),
+        (("batch_sizes: 1-2", "batch_sizes: [0]"), "suite.yaml:6: batch size 0 must be at least 1"),
+        (("batch_sizes: 1-2", "batch_sizes: abc"), "suite.yaml:6: 'abc' is not a batch size"),
+        (("[eager]", "[eagre]"), "suite.yaml:3: unknown optimization 'eagre' (did you mean 'eager'?)"),
+        (("[tiny-gpt2]", "[gpt3]"), "suite.yaml:2: unknown model 'gpt3': not a preset (gpt2, gpt2-medium"),
+    ],
+)
+def test_suite_errors_name_file_and_line_and_exit_1(capsys, suite_file, monkeypatch, edit, expected):
+    path = suite_file(TINY.replace(*edit))
+    monkeypatch.chdir(path.parent)
+    code, _, err = run_cli(capsys, "suite.yaml", "--dry-run")
+    assert code == 1 and err.startswith(f"error: {expected}")
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--batch-sizes", "0"], "error: --batch-sizes: batch size 0 must be at least 1"),
+        (["--batch-sizes", "abc"], "error: --batch-sizes: 'abc' is not a batch size"),
+        (["--optimizations", "eager,turbo"], "error: --optimizations: unknown optimization 'turbo'"),
+        (["--models", "gpt3"], "error: --models: unknown model 'gpt3'"),
+        (["--threads", "0"], "error: --threads: thread count 0 must be at least 1"),
+        (["--memory-limit", "lots"], "error: --memory-limit: memory limit must be like 85%"),
+    ],
+)
+def test_bad_flags_are_errors(capsys, suite_file, flags, expected):
+    code, _, err = run_cli(capsys, str(suite_file()), *flags, "--dry-run")
+    assert code == 1 and err.startswith(expected)
+
+
+def test_every_flag_has_help():
+    parser = argparse.ArgumentParser()
+    runner_cli.register(parser.add_subparsers())
+    run = parser._subparsers._group_actions[0].choices["run"]
+    for action in run._actions:
+        assert action.help, f"{action.option_strings or action.dest} has no help"
+
+
+def test_dry_run_lists_points_and_writes_nothing(capsys, suite_file, tmp_path):
+    out_dir = tmp_path / "data"
+    code, out, _ = run_cli(
+        capsys, str(suite_file()), "--out", str(out_dir), "--batch-sizes", "1-4,8", "--precisions", "fp32,bf16",
+        "--dry-run",
+    )  # fmt: skip
+    assert code == 0
+    assert "tiny-gpt2 eager/fp32/sdpa t1" in out and "tiny-gpt2 eager/bf16/sdpa t1" in out
+    assert "batch sizes 1-4,8" in out
+    assert "10 points to measure in 2 groups" in out and "rough estimate" in out
+    assert not out_dir.exists()
+
+
+def test_compact_sizes_and_resume_command():
+    assert runner_cli.compact_sizes((1, 2, 3, 4, 8, 16, 17)) == "1-4,8,16-17"
+    args = argparse.Namespace(suite="my suite.yaml", quiet=True, force=True, dry_run=False)
+    for flag, _, _, _ in runner_cli.OVERRIDES:
+        setattr(args, runner_cli._dest(flag), None)
+    args.batch_sizes, args.out = "1-4", "data"
+    assert runner_cli.resume_command(args) == "scaleboard run 'my suite.yaml' --batch-sizes 1-4 --out data --quiet"
+
+
+@pytest.mark.slow
+def test_a_run_records_every_point_and_a_second_run_resumes(capsys, suite_file, tmp_path):
+    out_dir = tmp_path / "data"
+    code, out, _ = run_cli(capsys, str(suite_file()), "--out", str(out_dir))
+    assert code == 0
+    records = records_under(out_dir)
+    assert [(r["batch_size"], r["status"]) for r in records] == [(1, "ok"), (2, "ok")]
+    (path,) = data_files(out_dir)
+    assert path.parent.parent.name == "cli-test" and path.name == f"{records[0]['run_id']}.jsonl"
+    assert f"2 records written to {path}" in out and "Summary" in out
+    assert all(r["isolation"]["load_avg_1m"] is not None for r in records)
+
+    code, out, _ = run_cli(capsys, str(suite_file()), "--out", str(out_dir))
+    assert code == 0 and "2 already recorded, 0 to measure" in out and "no new records" in out
+    assert len(data_files(out_dir)) == 1
+
+    code, out, _ = run_cli(capsys, str(suite_file()), "--out", str(out_dir), "--force", "--batch-sizes", "1")
+    assert code == 0 and len(records_under(out_dir)) == 3
+
+
+@pytest.mark.slow
+def test_sigint_keeps_finished_records_and_prints_how_to_resume(suite_file, tmp_path):
+    out_dir = tmp_path / "data"
+    suite = suite_file(TINY.replace("batch_sizes: 1-2", "batch_sizes: 1-3"))
+    command = [sys.executable, "-m", "scaleboard", "run", str(suite), "--out", str(out_dir), "--quiet"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SCALEBOARD_FAULT": "hang@2"}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _wait_for_records(out_dir, 1, proc)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, output
+    assert "SIGINT: abandoning the current point" in output
+    resume = f"scaleboard run {suite} --out {out_dir} --quiet"
+    assert f"resume with:\n  {resume}" in output
+    assert [(r["batch_size"], r["status"]) for r in records_under(out_dir)] == [(1, "ok")]
+
+    env.pop("SCALEBOARD_FAULT")
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+    records = records_under(out_dir)
+    assert sorted(r["batch_size"] for r in records) == [1, 2, 3]
+    assert len({point_key(r) for r in records}) == 3
+
+
+def _wait_for_records(out_dir: Path, count: int, proc: subprocess.Popen, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the run ended early: {proc.stdout.read()}")
+        lines = [line for path in data_files(out_dir) for line in path.read_text().splitlines() if line]
+        if len(lines) >= count:
+            json.loads(lines[-1])
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no {count} records after {timeout_s} s")
+
+
+@pytest.mark.slow
+def test_sigkill_mid_sweep_then_resume_gives_every_point_exactly_once(suite_file, tmp_path):
+    out_dir = tmp_path / "data"
+    suite = suite_file(TINY.replace("batch_sizes: 1-2", "batch_sizes: 1-4").replace("[fp32]", "[fp32, bf16]"))
+    command = [sys.executable, "-m", "scaleboard", "run", str(suite), "--out", str(out_dir), "--quiet"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _wait_for_records(out_dir, 2, proc)
+    proc.kill()  # SIGKILL: no handler runs, no cleanup
+    proc.wait()
+    killed = records_under(out_dir)
+    assert 2 <= len(killed) < 8
+    assert not _children_of(proc.pid), "a measuring child outlived the killed runner"
+
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+    records = records_under(out_dir)
+    points = [(r["precision"], r["batch_size"]) for r in records]
+    assert sorted(points) == sorted((p, b) for p in ("fp32", "bf16") for b in (1, 2, 3, 4))
+    assert len({point_key(r) for r in records}) == len(records) == 8
+    assert all(r["status"] == "ok" for r in records)
+
+
+def _children_of(parent_pid: int) -> list[int]:
+    """Measuring children started by ``parent_pid`` that are still alive (not zombies)."""
+    import psutil
+
+    marker = f"--parent-pid {parent_pid}"
+    for _ in range(25):  # PR_SET_PDEATHSIG is immediate; allow for process teardown
+        alive = []
+        for proc in psutil.process_iter(["pid", "cmdline", "status"]):
+            cmdline = " ".join(proc.info["cmdline"] or [])
+            if "runner.child" in cmdline and marker in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                alive.append(proc.info["pid"])
+        if not alive:
+            return []
+        time.sleep(0.2)
+    return alive

@@ -1,0 +1,164 @@
+"""The child process boundary, with a stand-in measurement so that only the isolation is tested.
+
+Each test runs a real child process (``python -m runner.child``) whose group function is
+``fake_group.run_group`` (``tests/runner/fake_group.py``): it behaves as told by ``FAKE_MODE`` (``kind@batch``).
+The real engine's fault injection is exercised in ``test_faults.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from runner.isolate import ChildOptions, describe_exit, run_isolated
+from runner.spec import Budget, GroupSpec
+from scaleboard.record import validate
+
+HERE = os.path.dirname(os.path.abspath(__file__))  # holds fake_group.py
+DEVICE = {"type": "cpu", "name": "Test CPU", "count": 1, "memory_bytes": 1 << 30}
+ENV = {"python": "3", "scaleboard": "0.1.0", "os": "Linux", "fingerprint": "f00"}
+
+
+def make_spec(batch_sizes=(1, 2, 3), hard_timeout_s: float = 60.0) -> GroupSpec:
+    return GroupSpec(
+        run_id="r", suite="s", machine="m", model="tiny-gpt2", optimization="eager", precision="fp32",
+        attention="sdpa", threads=1, batch_sizes=batch_sizes, seq_len=8, device=DEVICE, env=ENV,
+        budget=Budget(hard_timeout_s=hard_timeout_s),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def fake(tmp_path):
+    """Run a group in a child with the stand-in measurement; returns (records, result)."""
+
+    def run(mode: str = "ok", spec: GroupSpec | None = None, **options):
+        env = {"FAKE_MODE": mode, "PYTHONPATH": HERE}
+        records: list[dict] = []
+        opts = ChildOptions(extra_env=env, group_function="fake_group:run_group", **options)
+        result = run_isolated(spec or make_spec(), records.append, opts)
+        return records, result
+
+    return run
+
+
+def statuses(records):
+    return [(r["batch_size"], r["status"]) for r in records]
+
+
+def test_every_point_comes_back_through_the_channel_not_stdout(fake):
+    records, result = fake("ok")
+    assert statuses(records) == [(1, "ok"), (2, "ok"), (3, "ok")]
+    assert result.recorded == 3 and not result.stopped
+    for record in records:
+        assert validate(record)[0] == []
+        assert record["isolation"]["load_avg_1m"] is not None  # filled by the parent on CPU
+        assert record["isolation"]["gpu_other_processes"] is None
+
+
+@pytest.mark.parametrize(("mode", "signal_name"), [("segv", "SIGSEGV"), ("abort", "SIGABRT")])
+def test_a_crash_is_an_error_for_its_point_and_skips_the_rest(fake, mode, signal_name):
+    records, _ = fake(f"{mode}@2")
+    assert statuses(records) == [(1, "ok"), (2, "error"), (3, "skipped")]
+    assert records[1]["reason"].startswith(f"child killed by {signal_name}; last output:")
+    assert "library noise on stdout" in records[1]["reason"]
+    assert records[2]["reason"] == "child crashed at 2"
+    assert all(validate(r)[0] == [] for r in records)
+
+
+def test_an_exception_keeps_the_traceback_tail(fake):
+    records, _ = fake("raise@1")
+    assert statuses(records) == [(1, "error"), (2, "skipped"), (3, "skipped")]
+    assert records[0]["reason"].startswith("child exited with code 1")
+    assert "RuntimeError: fake failure in the measurement" in records[0]["reason"]
+
+
+def test_a_child_that_exits_early_without_records(fake):
+    records, _ = fake("exit0@2")
+    assert statuses(records) == [(1, "ok"), (2, "error"), (3, "skipped")]
+    assert records[1]["reason"].startswith("child exited without a record for batch size 2")
+
+
+def test_a_silent_child_is_killed_after_the_hard_timeout(fake):
+    start = time.monotonic()
+    records, _ = fake("hang@2", make_spec(hard_timeout_s=1.0))
+    assert time.monotonic() - start < 30
+    assert statuses(records) == [(1, "ok"), (2, "timeout"), (3, "skipped")]
+    assert records[1]["reason"] == "killed after 1 s without progress"
+    assert records[2]["reason"] == "timeout at 2"
+
+
+def test_an_invalid_record_becomes_a_visible_error(fake):
+    records, _ = fake("invalid@2")
+    assert statuses(records) == [(1, "ok"), (2, "error"), (3, "ok")]
+    assert "invalid record from the measurement: field 'latency_ms' must not be null" in records[1]["reason"]
+
+
+def test_memory_cap_turns_a_huge_allocation_into_a_failed_allocation(fake):
+    records, _ = fake("alloc@2", memory_limit_bytes=1 << 30)
+    assert statuses(records) == [(1, "ok"), (2, "oom"), (3, "ok")]
+
+
+def test_a_stop_request_abandons_the_point_and_records_nothing_for_it(fake, tmp_path):
+    pid_file = tmp_path / "child.pid"
+    deadline = time.monotonic() + 3
+    records: list[dict] = []
+    os.environ["FAKE_PID_FILE"] = str(pid_file)
+    try:
+        records, result = fake("hang@2", should_stop=lambda: time.monotonic() > deadline)
+    finally:
+        del os.environ["FAKE_PID_FILE"]
+    assert result.stopped and statuses(records) == [(1, "ok")]
+    assert not _alive(int(pid_file.read_text()))
+
+
+def test_the_child_dies_with_its_parent(tmp_path):
+    """SIGKILL of the runner must not leave a measuring child behind (PR_SET_PDEATHSIG)."""
+    pid_file = tmp_path / "child.pid"
+    parent = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {HERE!r})
+        from test_isolate import make_spec
+        from runner.isolate import ChildOptions, run_isolated
+        env = {{"FAKE_MODE": "hang@1", "FAKE_PID_FILE": {str(pid_file)!r}, "PYTHONPATH": {HERE!r}}}
+        run_isolated(make_spec(), print, ChildOptions(extra_env=env, group_function="fake_group:run_group"))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", parent])
+    child_pid = _wait_for_pid(pid_file)
+    proc.kill()
+    proc.wait()
+    for _ in range(50):
+        if not _alive(child_pid):
+            break
+        time.sleep(0.1)
+    assert not _alive(child_pid)
+
+
+def test_describe_exit():
+    assert describe_exit(-signal.SIGSEGV) == "killed by SIGSEGV"
+    assert describe_exit(3) == "exited with code 3"
+
+
+def _wait_for_pid(path) -> int:
+    for _ in range(200):
+        if path.exists() and path.read_text():
+            return int(path.read_text())
+        time.sleep(0.05)
+    raise AssertionError("the child never started")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead for our purpose
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
