@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -47,20 +49,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.keep or tmp)
         count = make_project(root, args.models, args.machines, threads)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         result = build(root, out=root / "site")
-        seconds = time.perf_counter() - started
-        report(root / "site", count, seconds, result.pages)
+        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
+        report(root / "site", count, seconds, cpu, result.pages)
 
 
-def report(site: Path, records: int, seconds: float, pages: int) -> None:
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the build's worker processes):
+    unlike wall time, it barely moves when other work shares the machine."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def report(site: Path, records: int, seconds: float, cpu: float, pages: int) -> None:
     html = [p for p in site.rglob("*.html")]
     largest = max(html, key=lambda p: p.stat().st_size)
     models = [p for p in html if p.relative_to(site).parts[0] == "models"]
     largest_model = max(models, key=lambda p: p.stat().st_size)
     gz = len(gzip.compress(largest_model.read_bytes(), compresslevel=6))
     print(f"records:               {records}")
-    print(f"build:                 {seconds:.2f} s")
+    print(f"build:                 {seconds:.2f} s wall, {cpu:.2f} s CPU (all processes), {os.cpu_count()} CPUs")
+    print(f"load average (1 min):  {os.getloadavg()[0]:.1f}")
     print(f"pages:                 {pages} ({len(html)} HTML files)")
     print(f"largest page:          {largest.relative_to(site)} {largest.stat().st_size / 1024:.0f} KiB")
     print(f"largest model page:    {largest_model.relative_to(site)} {largest_model.stat().st_size / 1024:.0f} KiB")

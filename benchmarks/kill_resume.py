@@ -30,7 +30,7 @@ SUITE = """\
 label: kill-resume
 models: [tiny-gpt2]
 optimizations: [eager, torchscript]
-precisions: [fp32, bf16]
+precisions: [{precisions}]
 attention: [sdpa]
 batch_sizes: {batch_sizes}
 seq_len: 8
@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kills", type=int, default=4, help="how many times to SIGKILL the runner (default 4)")
     parser.add_argument("--seed", type=int, default=1, help="random seed for the kill times")
     parser.add_argument("--batch-sizes", default="1-6", help="batch sizes of the suite (default 1-6)")
+    parser.add_argument("--precisions", default="fp32,bf16", help="precisions of the suite (default fp32,bf16)")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temporary folder)")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(args.keep or tmp).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
         suite = workdir / "suite.yaml"
-        suite.write_text(SUITE.format(batch_sizes=args.batch_sizes))
+        suite.write_text(SUITE.format(batch_sizes=args.batch_sizes, precisions=args.precisions))
         return check(workdir, suite, args.kills, rng)
 
 

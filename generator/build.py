@@ -36,14 +36,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from generator.config import SiteConfig, load_config, normalize_base_url
-from generator.frame import flatten, latest_per_point
+from generator.data import load_data
 from generator.site import SHIPPED_TEMPLATES, Page, Site, make_site
 from scaleboard.errors import BuildError
-from scaleboard.record import Problem, data_files, iter_file
 
 #: Written into every built site: a directory without it is never replaced (it is not ours).
 MARKER = ".scaleboard-site"
-MAX_ERRORS_SHOWN = 20
 
 
 @dataclass
@@ -53,66 +51,6 @@ class BuildResult:
     files: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Data:
-    rows: list[dict]
-    raw: dict[tuple, list[dict]]  # (model, machine, suite) → the newest original record of each point
-    warnings: list[str]
-    files: int
-    raw_lines: dict[tuple, list[str]] = field(default_factory=dict)  # the same records as JSON text
-
-
-def load_data(config: SiteConfig, strict: bool = False) -> Data:
-    """Read and validate every ``data/**/*.jsonl``; errors name ``file:line``."""
-    files = data_files(config.path("data_dir"))
-    records, problems, lines = _read(files, config.root)
-    warnings = [str(p) for p in problems if p.severity == "warning"]
-    errors = [str(p) for p in problems if p.severity == "error"] + (warnings if strict else [])
-    if errors:
-        shown = errors[:MAX_ERRORS_SHOWN]
-        more = len(errors) - len(shown)
-        tail = [f"... and {more} more"] if more else []
-        if len(errors) == 1:
-            raise BuildError(errors[0])
-        kind = "problems" if strict else "errors"
-        raise BuildError(f"{len(errors)} {kind} in data:\n" + "\n".join(shown + tail))
-    latest = latest_per_point(records)
-    raw: dict[tuple, list[dict]] = {}
-    raw_lines: dict[tuple, list[str]] = {}
-    for record in latest:
-        key = (record["model"], record["machine"], record["suite"])
-        raw.setdefault(key, []).append(record)
-        raw_lines.setdefault(key, []).append(lines[id(record)])
-    return Data([flatten(r) for r in latest], raw, warnings, len(files), raw_lines)
-
-
-def _read(files: list[Path], root: Path) -> tuple[list[dict], list[Problem], dict[int, str]]:
-    """Like ``scaleboard.record.load_records``, also keeping each record's line of JSON
-    (the JSON downloads reuse the text instead of encoding 35k records again)."""
-    records: list[dict] = []
-    problems: list[Problem] = []
-    lines: dict[int, str] = {}
-    for path in files:
-        display = _relative(path, root)
-        text_lines = None
-        for lineno, record, problem in iter_file(path, display):
-            if problem is not None:
-                problems.append(problem)
-            if record is not None:
-                if text_lines is None:
-                    text_lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
-                records.append(record)
-                lines[id(record)] = text_lines[lineno - 1].strip()
-    return records, problems, lines
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _optional_module(name: str):

@@ -13,6 +13,15 @@ A spec is a small mapping (the YAML of a ```` ```chart ```` block maps straight 
     log_x: true                      # optional; default true for batch_size
     log_y: false                     # optional
 
+Metrics: ``latency_ms`` (p50; also ``latency_p90_ms``, ``latency_p99_ms``, ``latency_mean_ms``),
+``tokens_per_s``, ``samples_per_s``, ``peak_memory_gib``, ``first_call_s``, ``speedup``
+(over the baseline of scaleboard.yaml), ``tokens_per_s_per_gib``, ``latency_cv``,
+``p99_over_p50``, ``next_token_agreement``, ``max_abs_diff``, ``joules_per_sample``, ``mfu``;
+aliases ``latency``, ``throughput``, ``peak_memory``.
+x: ``batch_size``, ``threads``, ``config``, ``optimization``, ``precision``, ``attention``,
+``machine``, ``model``, ``suite``. series: any x value, ``task``, ``workload`` or ``none``.
+``config`` is ``optimization · precision · attention``, e.g. ``compile · bf16 · sdpa``.
+
 Filter keys (singular or plural, a value or a list): ``model``, ``machine``, ``suite``,
 ``task``, ``optimization(s)``, ``precision(s)``, ``attention(s)``, ``config(s)``,
 ``threads``, ``batch_size(s)``. When several points share one (series, x) cell, the
@@ -26,9 +35,9 @@ best value is drawn and the hover names the configuration it came from.
 from __future__ import annotations
 
 import math
-from operator import itemgetter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from markupsafe import Markup
@@ -76,7 +85,7 @@ METRIC_ALIASES = {"latency": "latency_ms", "throughput": "tokens_per_s", "peak_m
 
 #: Columns a chart can put on x or split into series.
 X_AXES = ("batch_size", "threads", "config", "optimization", "precision", "attention", "machine", "model", "suite")
-SERIES = (*X_AXES, "task")
+SERIES = (*X_AXES, "task", "workload")
 NUMERIC = ("batch_size", "threads")
 TYPES = ("line", "bar", "heatmap")
 FILTERS = {
@@ -111,6 +120,7 @@ LABELS = {
     "model": "model",
     "suite": "suite",
     "task": "task",
+    "workload": "workload",
 }
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 
@@ -312,6 +322,8 @@ def _traces(cells: dict, spec: ChartSpec, metric: Metric, colors: Mapping[str, s
         line = cells[key]
         xs = _order(spec.x, line)
         name = " · ".join(_label(d, v, flagged) for d, v in zip(spec.series, key, strict=True)) or metric.label
+        if "config" not in (*spec.series, spec.x) and any(line[x][1].get("quality_ok") is False for x in xs):
+            name += " ⚠"  # a point of this line comes from a configuration failing the correctness gate
         trace = {"name": name, "x": [_label("config", x, flagged) for x in xs] if spec.x == "config" else xs}
         values = [line[x][0] for x in xs]
         if metric.scale != 1:
@@ -383,17 +395,17 @@ def _heatmap_trace(cells: dict, spec: ChartSpec, metric: Metric, flagged: frozen
     trace = {"type": "heatmap", "x": [str(x) for x in xs], "y": names, "z": z, "colorscale": "RdBu"}
     trace["hovertemplate"] = f"%{{y}}<br>{LABELS[spec.x]} %{{x}}<br>%{{z}}{unit}<extra></extra>"
     if spec.metric == "speedup":
-        # Diverging around 1×: red slower than the baseline, blue faster.
+        # Diverging around 1× on a log2 scale: red slower than the baseline, blue faster.
         top = max((abs(math.log2(v)) for row in z for v in row if v), default=1.0) or 1.0
         trace.update(zmid=0, z=[[rnd(math.log2(v)) if v else None for v in row] for row in z], customdata=z)
         trace["hovertemplate"] = f"%{{y}}<br>{LABELS[spec.x]} %{{x}}<br>%{{customdata}}×<extra></extra>"
         trace["colorbar"] = _log2_colorbar(top)
-        trace.update(zmin=-top, zmax=top)
+        trace.update(zmin=-top, zmax=top, reversescale=True)
     return trace
 
 
 def _log2_colorbar(top: float) -> dict:
-    steps = [s for s in range(-math.ceil(top), math.ceil(top) + 1)]
+    steps = list(range(-math.ceil(top), math.ceil(top) + 1))
     return {"tickvals": steps, "ticktext": [f"{2.0**s:g}×" for s in steps], "title": {"text": "speed-up"}}
 
 
@@ -403,19 +415,19 @@ def _layout(spec: ChartSpec, metric: Metric, cells: dict) -> dict:
     layout: dict[str, Any] = {"title": {"text": title}, "xaxis": {"title": {"text": LABELS[spec.x]}}}
     if spec.chart_type == "heatmap":
         layout["xaxis"]["type"] = "category"
-        layout["yaxis"] = {"automargin": True}
+        layout["yaxis"] = {"automargin": True, "autorange": "reversed"}  # first series on top
         return layout
     layout["yaxis"] = {"title": {"text": metric.label + unit}, "type": "log" if spec.log_y else "linear"}
     if spec.x in NUMERIC:
         xs = sorted({x for line in cells.values() for x in line})
         log_x = spec.log_x if spec.log_x is not None else spec.x == "batch_size"
-        layout["xaxis"].update(_log2_axis(xs) if log_x and xs else {"type": "linear", "tickvals": xs})
+        layout["xaxis"].update(log2_axis(xs) if log_x and xs else {"type": "linear", "tickvals": xs})
     else:
         layout["xaxis"]["type"] = "category"
     return layout
 
 
-def _log2_axis(xs: list[int]) -> dict:
+def log2_axis(xs: list[int]) -> dict:
     """A log axis ticked at powers of two: 1, 2, 4, ... (Plotly's log axes are base 10)."""
     top = max(1, math.ceil(math.log2(max(xs))))
     ticks = [2**i for i in range(top + 1)]

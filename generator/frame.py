@@ -26,6 +26,7 @@ COLUMNS = (
     "task",
     "seq_len",
     "new_tokens",
+    "workload",
     "optimization",
     "precision",
     "attention",
@@ -98,6 +99,7 @@ def flatten(record: dict) -> dict:
         "task": record["task"],
         "seq_len": record["seq_len"],
         "new_tokens": record.get("new_tokens"),
+        "workload": workload(record),
         "optimization": record["optimization"],
         "precision": record["precision"],
         "attention": record["attention"],
@@ -143,6 +145,12 @@ def flatten(record: dict) -> dict:
         "run_id": record["run_id"],
         "created_at": record["created_at"],
     }
+
+
+def workload(record: dict) -> str:
+    """What one call does: ``forward · 128 tokens`` or ``generate · 128 tokens + 32 new``."""
+    text = f"{record['task']} · {record['seq_len']} tokens"
+    return text + f" + {record['new_tokens']} new" if record.get("new_tokens") else text
 
 
 def _memory(mem: dict, device_type: str) -> dict:

@@ -46,6 +46,7 @@ COLUMNS = (
     Column("optimization", "Optimization", False),
     Column("precision", "Precision", False),
     Column("attention", "Attention", False),
+    Column("quality", "Quality", False),
     Column("tokens_per_s", "Best tokens/s"),
     Column("batch_size", "at batch"),
     Column("latency_b1_ms", "Latency @ b1 (ms)", higher_is_better=False),
@@ -53,7 +54,6 @@ COLUMNS = (
     Column("peak_memory_gib", "Peak memory (GiB)", higher_is_better=False),
     Column("tokens_per_s_per_gib", "Tokens/s per GiB"),
     Column("first_call_s", "First call (s)", higher_is_better=False),
-    Column("quality", "Quality", False),
 )
 SORT_KEYS = tuple(c.key for c in COLUMNS)
 SPEC_KEYS = ("sort", "order", "limit", "title")

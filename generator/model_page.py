@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from generator.charts import ChartSpec, chart_block, chart_figure
+from generator.charts import ChartSpec, chart_block, chart_figure, log2_axis
 from generator.jsonout import rnd
 from generator.site import Site, config_order
 from scaleboard.record import OPTIMIZATIONS
@@ -84,8 +84,11 @@ class PageCharts:
         self.by_batch = _index(rows, "batch_size")
         self.by_opt = _index(rows, "optimization")
         self.by_threads = _index(rows, "threads")
+        self.workloads = len({r["workload"] for r in rows})
 
     def figure(self, rows: list[dict], **spec) -> dict:
+        if self.workloads > 1:  # e.g. two sequence lengths in one suite: never mix them in a line
+            spec["series"] = (*spec.get("series", ("config",)), "workload")
         return chart_figure(rows, ChartSpec(**spec), self.site.colors, self.flagged)
 
     def _selected(self, label: str, values: list, text: Callable = str) -> dict:
@@ -115,9 +118,7 @@ class PageCharts:
 
     def per_threads(self, metric: str, name: str) -> dict:
         return {
-            str(t): self.figure(
-                self.by_threads[t], metric=metric, x="batch_size", title=f"{name} at {t} thread{'s' if t != 1 else ''}"
-            )
+            str(t): self.figure(self.by_threads[t], metric=metric, x="batch_size", title=f"{name} at {_threads(t)}")
             for t in self.threads
         }
 
@@ -156,7 +157,7 @@ class PageCharts:
 
     def memory(self, device_memory_bytes: int | None) -> dict:
         figure = self.figure(self.top(), metric="peak_memory_gib", x="batch_size",
-                             title=f"Peak memory at {self.top_threads} threads")  # fmt: skip
+                             title=f"Peak memory at {_threads(self.top_threads)}")  # fmt: skip
         top_walls = {k: v for k, v in self.walls.items() if k[1] == self.top_threads}
         _mark_walls(figure, top_walls, device_memory_bytes)
         return chart_block("Memory", {"": figure}, id="memory-chart",
@@ -170,17 +171,21 @@ class PageCharts:
 
     def speedup(self) -> dict:
         figure = self.figure(self.top(), metric="speedup", x="batch_size", series=("config",), type="heatmap",
-                             title=f"Speed-up over the baseline at {self.top_threads} threads")  # fmt: skip
+                             title=f"Speed-up over the baseline at {_threads(self.top_threads)}")  # fmt: skip
         figure["layout"]["height"] = max(320, 28 * len({r["config"] for r in self.top()}) + 140)
         return chart_block("Speed-up", {"": figure}, id="speedup-chart")
 
     def jitter(self) -> dict:
         figures = {
-            m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {self.top_threads} threads")
+            m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {_threads(self.top_threads)}")
             for m, t in (("p99_over_p50", "Tail ratio p99 / p50"), ("latency_cv", "Coefficient of variation"))
         }
         selector = {"label": "Measure", "options": [("p99_over_p50", "p99 / p50"), ("latency_cv", "CV (std / mean)")]}
         return chart_block("Jitter", figures, [selector], id="jitter-chart")
+
+
+def _threads(count: int) -> str:
+    return f"{count} thread" + ("" if count == 1 else "s")
 
 
 def _mark_walls(figure: dict, found: dict, device_memory_bytes: int | None) -> None:
@@ -206,6 +211,9 @@ def _mark_walls(figure: dict, found: dict, device_memory_bytes: int | None) -> N
          "marker": {"symbol": "x", "size": 12, "color": "#e15759"}, "text": texts,
          "hovertemplate": "%{text}<extra></extra>"}
     )  # fmt: skip
+    axis = figure["layout"]["xaxis"]
+    if axis.get("type") == "log" and max(xs) > max(axis["tickvals"]):  # keep the wall on the axis
+        axis.update(log2_axis([*axis["tickvals"], *xs]))
     if device_memory_bytes:
         figure["layout"].setdefault("shapes", []).append(
             {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": rnd(device_memory_bytes / GIB),
@@ -274,9 +282,10 @@ def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[d
         "rows": rows,
         "configs": infos,
         "flagged": [i for i in infos if i.quality == "fail"],
+        "flagged_names": flagged,
         "threads": charts.threads,
         "batches": charts.batches,
-        "task": sorted({(r["task"], r["seq_len"], r["new_tokens"] or 0) for r in rows}),
+        "workloads": sorted({r["workload"] for r in rows}),
         "baseline": f"{b.optimization} · {b.precision} · {b.attention}",
         "latency_charts": charts.latency() if ok_rows else [],
         "throughput_charts": charts.throughput() if ok_rows else [],

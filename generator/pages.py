@@ -7,8 +7,8 @@ import csv
 import functools
 import io
 import json
-from operator import itemgetter
 from collections import defaultdict
+from operator import itemgetter
 
 from generator import compare, leaderboard, model_page
 from generator.frame import COLUMNS

@@ -186,6 +186,7 @@ def make_env(config: SiteConfig) -> jinja2.Environment:
     )
     env.filters.update(
         script_json=jsonout.script_json,
+        rnd=jsonout.rnd,
         num=jsonout.fmt_num,
         bytes=jsonout.fmt_bytes,
         pct=jsonout.fmt_pct,

@@ -69,9 +69,8 @@ def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
     batch_sizes = sorted(spec.batch_sizes)
     reason = optimizations.check_supported(spec.optimization, spec.precision, spec.attention, device_type)
     if reason:
-        weights = "random" if spec.model in models.PRESETS else "pretrained"
         for b in batch_sizes:
-            emit(_checked(base_record(spec, b, "unsupported", reason, weights=weights)))
+            emit(_checked(base_record(spec, b, "unsupported", reason, **_model_fields(spec, {}))))
         return
     torch.set_num_threads(spec.threads)
     torch.manual_seed(spec.seed)
@@ -85,7 +84,7 @@ def _run_points(spec: GroupSpec, batch_sizes: list[int], faults: dict[int, str],
     stopped_by: str | None = None
     for b in batch_sizes:
         if stopped_by:
-            emit(_checked(base_record(spec, b, "skipped", stopped_by, **_model_fields(state))))
+            emit(_checked(base_record(spec, b, "skipped", stopped_by, **_model_fields(spec, state))))
             continue
         start = time.perf_counter()
         try:
@@ -143,7 +142,7 @@ def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, faul
         input_ids=state["quality_ids"],
         pretrained=state["weights"] == "pretrained",
     )
-    record = base_record(spec, batch_size, "ok", **_model_fields(state))
+    record = base_record(spec, batch_size, "ok", **_model_fields(spec, state))
     throughput = result.throughput(batch_size, spec.seq_len)
     record.update(
         latency_ms=result.stats(),
@@ -199,14 +198,14 @@ def peak_tflops(device_name: str, precision: str) -> float | None:
     return None
 
 
-def _model_fields(state: dict[str, Any]) -> dict[str, Any]:
-    if not state:
-        return {}
+def _model_fields(spec: GroupSpec, state: dict[str, Any]) -> dict[str, Any]:
+    if not state:  # the model failed to load: say what it would have been
+        return {"weights": "random" if spec.model in models.PRESETS else "pretrained"}
     return {"weights": state["weights"], "params": state["params"]}
 
 
 def _failed(spec: GroupSpec, state: dict[str, Any], batch_size: int, status: str, reason: str) -> dict:
-    return base_record(spec, batch_size, status, reason, **_model_fields(state))
+    return base_record(spec, batch_size, status, reason, **_model_fields(spec, state))
 
 
 def _checked(record: dict) -> dict:
@@ -260,9 +259,7 @@ def parse_faults(value: str) -> dict[int, str]:
     for item in filter(None, (part.strip() for part in value.split(","))):
         kind, _, batch = item.partition("@")
         if kind not in FAULT_KINDS or not batch.isdigit():
-            raise ConfigError(
-                f"{FAULT_ENV}: {item!r} is not kind@batch with kind one of {', '.join(FAULT_KINDS)}"
-            )
+            raise ConfigError(f"{FAULT_ENV}: {item!r} is not kind@batch with kind one of {', '.join(FAULT_KINDS)}")
         faults[int(batch)] = kind
     return faults
 

@@ -92,7 +92,12 @@
     var toggle = function () {
       var key = h.getAttribute("data-sort");
       if (state.sort === key) state.dir = state.dir === "asc" ? "desc" : "asc";
-      else { state.sort = key; state.dir = h.getAttribute("data-numeric") === "1" ? "desc" : "asc"; }
+      else {
+        // first click: best first (largest tokens/s, smallest latency); names A→Z
+        var numeric = h.getAttribute("data-numeric") === "1";
+        state.sort = key;
+        state.dir = numeric && h.getAttribute("data-higher-is-better") === "1" ? "desc" : "asc";
+      }
       apply(); save();
     };
     h.addEventListener("click", toggle);

@@ -17,24 +17,51 @@
     return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   }
 
-  // A horizontal legend under the x-axis title at any width: estimate how many rows the legend
+  // Room for what sits below the plot at any width: tick labels and the x-axis title (category
+  // labels stand upright on a phone), then a horizontal legend. Estimate how many rows the legend
   // takes at this width (a phone shows about one entry a row) and make the chart tall enough for
-  // them, so that neither the legend nor the axis title covers the other.
+  // all of it, so that the plot keeps its height and nothing below it overlaps.
   var AXIS_PX = 64;  // tick labels and the x-axis title, below the plot area
   var LEGEND_ROW_PX = 21;
-  function fitLegend(out, data, plot) {
+  var CHAR_PX = 6.8;  // one character of a 12 px label, about
+  function longest(texts) {
+    return Math.max.apply(null, [0].concat(texts.map(function (t) { return String(t).length; })));
+  }
+
+  function fitSize(out, data, plot) {
+    var width = plot.clientWidth || 600, narrow = width < 640;
     var names = data.filter(function (t) { return t.showlegend !== false && t.type !== "heatmap"; })
-      .map(function (t) { return String(t.name || ""); });
-    out.legend = { orientation: "h", x: 0, xanchor: "left", yanchor: "top", y: -0.22, font: { size: 12 } };
-    if (names.length < 2) return;
-    var width = plot.clientWidth || 600;
-    var longest = Math.max.apply(null, names.map(function (n) { return n.length; }));
-    var perRow = Math.max(1, Math.floor((width - 80) / (longest * 6.8 + 44)));
-    var legendPx = Math.ceil(names.length / perRow) * LEGEND_ROW_PX + 12;
+      .map(function (t) { return t.name || ""; });
+    var belowPx = AXIS_PX, legendPx = 0;
+    if (narrow && out.xaxis && out.xaxis.type === "category" && data[0] && data[0].type !== "heatmap") {
+      belowPx += Math.min(160, longest(data[0].x || []) * CHAR_PX);
+    }
+    if (data.some(function (t) { return t.type === "heatmap"; }) && narrow) belowPx += 56;  // the colour bar
+    if (names.length > 1) {
+      var perRow = Math.max(1, Math.floor((width - 80) / (longest(names) * CHAR_PX + 44)));
+      legendPx = Math.ceil(names.length / perRow) * LEGEND_ROW_PX + 12;
+    }
     var minHeight = parseFloat(getComputedStyle(plot).minHeight) || 420;
-    var plotPx = width < 640 ? 220 : 260;
-    out.height = Math.max(out.height || 0, minHeight, out.margin.t + plotPx + AXIS_PX + legendPx);
-    out.legend.y = -AXIS_PX / (out.height - out.margin.t - AXIS_PX - legendPx);
+    var plotPx = narrow ? 220 : 260;
+    out.height = Math.max(out.height || 0, minHeight, out.margin.t + plotPx + belowPx + legendPx);
+    var plotAreaPx = out.height - out.margin.t - belowPx - legendPx;
+    out.legend = { orientation: "h", x: 0, xanchor: "left", yanchor: "top", y: -belowPx / plotAreaPx, font: { size: 12 } };
+    plot._fit = { belowPx: belowPx, plotAreaPx: plotAreaPx };
+  }
+
+  // On a phone a heat map's colour bar goes below the plot, so the cells keep the width.
+  function narrowData(data, plot) {
+    var fit = plot._fit;
+    if (!fit || (plot.clientWidth || 600) >= 640) return data;
+    return data.map(function (t) {
+      if (t.type !== "heatmap") return t;
+      var bar = Object.assign({}, t.colorbar || {}, {
+        orientation: "h", thickness: 12, len: 1, x: 0.5, xanchor: "center",
+        y: -(fit.belowPx - 40) / fit.plotAreaPx, yanchor: "top"
+      });
+      bar.title = Object.assign({}, bar.title || {}, { side: "top" });
+      return Object.assign({}, t, { colorbar: bar });
+    });
   }
 
   function themed(layout, data, plot) {
@@ -46,7 +73,8 @@
     out.font = { color: fg, family: cssVar("--font"), size: 13 };
     out.margin = out.margin || { l: 64, r: 16, t: 48, b: 56 };
     out.hoverlabel = { namelength: -1 };
-    if (!out.legend) fitLegend(out, data, plot);
+    plot._fit = null;
+    if (!out.legend) fitSize(out, data, plot);
     if (out.title) out.title.font = { size: 15, color: fg };
     ["xaxis", "yaxis"].forEach(function (axis) {
       if (!out[axis]) out[axis] = {};
@@ -79,7 +107,10 @@
       return;
     }
     if (plot.classList.contains("chart-empty")) { plot.textContent = ""; plot.classList.remove("chart-empty"); }
-    window.Plotly.react(plot, figure.data, themed(figure.layout, figure.data, plot), CONFIG);
+    var layout = themed(figure.layout, figure.data, plot);
+    // Touch screens show the mode bar all the time, over the title of a narrow chart: not on a phone.
+    var config = plot.clientWidth < 640 ? Object.assign({}, CONFIG, { displayModeBar: false }) : CONFIG;
+    window.Plotly.react(plot, narrowData(figure.data, plot), layout, config);
     if (drawn.indexOf(fig) < 0) drawn.push(fig);
   }
 

@@ -13,16 +13,23 @@ MOBILE = {"width": 390, "height": 844}
 
 @dataclass
 class Watched:
-    """A page and every problem seen on it: console errors, page errors, failed requests, HTTP ≥ 400."""
+    """A page and every problem seen on it: console errors, page errors, failed requests, HTTP ≥ 400.
+
+    A response whose status is in ``allowed_status`` (a 404 page asked for on purpose) is no
+    problem, nor is the console's report of it."""
 
     page: object
-    problems: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     allowed_status: set[int] = field(default_factory=set)
+    allowed_urls: set[str] = field(default_factory=set)
+    seen: list[tuple[str, str]] = field(default_factory=list)  # (url or "", message)
+
+    @property
+    def problems(self) -> list[str]:
+        return [message for url, message in self.seen if not url or url not in self.allowed_urls]
 
     def goto(self, url: str, **kwargs):
-        response = self.page.goto(url, wait_until="load", **kwargs)
-        return response
+        return self.page.goto(url, wait_until="load", **kwargs)
 
     def assert_clean(self) -> None:
         assert not self.problems, "\n".join(self.problems)
@@ -33,15 +40,17 @@ def watch(page) -> Watched:
 
     def on_console(msg) -> None:
         if msg.type == "error":
-            watched.problems.append(f"console error on {page.url}: {msg.text}")
+            watched.seen.append((msg.location.get("url", ""), f"console error on {page.url}: {msg.text}"))
 
     def on_response(response) -> None:
-        if response.status >= 400 and response.status not in watched.allowed_status:
-            watched.problems.append(f"HTTP {response.status} for {response.url}")
+        if response.status >= 400 and response.status in watched.allowed_status:
+            watched.allowed_urls.add(response.url)
+        elif response.status >= 400:
+            watched.seen.append(("", f"HTTP {response.status} for {response.url}"))
 
     page.on("console", on_console)
-    page.on("pageerror", lambda exc: watched.problems.append(f"page error on {page.url}: {exc}"))
-    page.on("requestfailed", lambda r: watched.problems.append(f"request failed: {r.url} ({r.failure})"))
+    page.on("pageerror", lambda exc: watched.seen.append(("", f"page error on {page.url}: {exc}")))
+    page.on("requestfailed", lambda r: watched.seen.append(("", f"request failed: {r.url} ({r.failure})")))
     page.on("request", lambda r: watched.requests.append(r.url))
     page.on("response", on_response)
     return watched

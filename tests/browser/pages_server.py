@@ -10,6 +10,7 @@ Used by the browser tests (``tests/browser/conftest.py``) and ``benchmarks/page_
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 import threading
 from collections.abc import Iterator
@@ -79,7 +80,9 @@ class SubpathHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "max-age=600")  # GitHub Pages sends the same
         self.end_headers()
         if not head:
-            self.wfile.write(body)
+            # The browser may go away mid-download (a page closed): nothing left to serve then.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)
 
 
 @contextmanager

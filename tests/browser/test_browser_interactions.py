@@ -14,7 +14,7 @@ MODEL = "models/gpt2/epyc-2c/default/"
 ROWS_JS = """() => Array.from(document.querySelectorAll('table[data-leaderboard] tbody tr'))
   .filter(r => !r.hidden)
   .map(r => ({machine: r.dataset.machine, config: r.dataset.optimization + ' ' + r.dataset.precision,
-              speedup: r.cells[%d].dataset.value}))"""
+              quality: r.dataset.quality, speedup: r.cells[%d].dataset.value}))"""
 
 
 def batch_size_chart(page) -> int:
@@ -84,8 +84,13 @@ def test_leaderboard_sort_and_filter_update_the_url_and_the_url_restores_them(ro
     shown = page.evaluate(rows_js)
     assert shown and len(shown) < len(all_rows)
     assert {r["machine"] for r in shown} == {machines[1]}
-    speedups = [float(r["speedup"]) for r in shown if r["speedup"]]
-    assert speedups == sorted(speedups) and len(set(speedups)) > 1
+    # Configurations failing the correctness gate sort after every passing one, each part in order.
+    passing = [r["quality"] != "fail" for r in shown]
+    assert passing == sorted(passing, reverse=True) and not all(passing)
+    for part in (True, False):
+        speedups = [float(r["speedup"]) for r, ok in zip(shown, passing, strict=True) if ok == part and r["speedup"]]
+        assert speedups == sorted(speedups)
+    assert len({r["speedup"] for r in shown}) > 2
     assert page.locator("th[data-sort=speedup]").get_attribute("aria-sort") == "ascending"
 
     restored = open_page(page.url).page

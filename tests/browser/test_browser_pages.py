@@ -15,6 +15,9 @@ SCREENSHOT_PAGES = {
     "post": "blog/batching-gpt-2-on-two-cores/",
 }
 SCREENSHOTS = {path: name for name, path in SCREENSHOT_PAGES.items()}
+LAYOUT_JS = """() => ({width: document.documentElement.clientWidth,
+  scroll_width: document.documentElement.scrollWidth,
+  header: Math.round(document.querySelector('.site-header').getBoundingClientRect().width)})"""
 
 
 def test_site_has_the_expected_pages(site_dir):
@@ -41,6 +44,9 @@ def test_every_page_loads_cleanly_and_every_chart_holds_its_traces(site_dir, roo
                 wrong.append(f"{path} chart {index}: {state}")
             elif state["svg_traces"] != state["expected"]:
                 wrong.append(f"{path} chart {index}: {state['svg_traces']} traces in the SVG: {state}")
+        layout = watched.page.evaluate(LAYOUT_JS)
+        if layout["header"] != layout["width"] or layout["scroll_width"] > layout["width"]:
+            wrong.append(f"{path}: the header or the page does not span the window exactly: {layout}")
         problems.extend(watched.problems)
         watched.page.close()
     assert not problems, "\n".join(problems)

@@ -106,3 +106,18 @@ def test_mobile_pages_do_not_scroll_sideways(root_url, mobile):
         problems.extend(watched.problems)
         page.close()
     assert not problems, "\n".join(problems)
+
+
+def test_a_drawn_chart_follows_the_window_width(root_url, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    watched = watch(context.new_page())
+    watched.goto(root_url + POST)
+    page = watched.page
+    draw_chart(page, 0)
+    width_js = "() => document.querySelector('.chart-plot .main-svg').getBoundingClientRect().width"
+    wide = page.evaluate(width_js)
+    page.set_viewport_size(MOBILE)
+    page.wait_for_function(f"() => ({width_js})() <= {MOBILE['width']}")
+    assert wide > MOBILE["width"] * 1.5
+    watched.assert_clean()
+    context.close()

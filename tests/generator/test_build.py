@@ -242,3 +242,69 @@ def test_empty_project_builds_a_site(tmp_path):
     index = (tmp_path / "site" / "index.html").read_text()
     assert "No records yet" in index
     assert result.pages >= 3
+
+
+def test_pages_rendered_in_worker_processes_are_identical(project, monkeypatch):
+    from generator import build as build_module
+    from generator.build import gather_pages, load_data, render_pages
+    from generator.config import load_config
+    from generator.site import make_site
+
+    config = load_config(project)
+    data = load_data(config)
+    site = make_site(config, data.rows, data.raw)
+    pages = gather_pages(site)
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)
+    assert render_pages(site, pages, workers=2) == render_pages(site, pages, workers=1)
+
+
+def test_two_workloads_on_one_page_are_never_mixed(tmp_path):
+    from generator import synthetic
+
+    long = [{**r, "seq_len": 512} for r in synthetic.dataset(models=[("gpt2", 124_439_808)], batch_sizes=(1, 2))]
+    short = synthetic.dataset(models=[("gpt2", 124_439_808)], batch_sizes=(1, 2))
+    synthetic.write_jsonl(short + long, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    page = lxml_html.fromstring((tmp_path / "site/models/gpt2/epyc-2c/default/index.html").read_bytes())
+    per_threads = json.loads(page.xpath('//figure[@id="latency-per-threads"]//script')[0].text)
+    names = [t["name"] for t in next(iter(per_threads.values()))["data"]]
+    assert "eager · fp32 · sdpa · forward · 128 tokens" in names
+    assert "eager · fp32 · sdpa · forward · 512 tokens" in names
+
+
+def test_validating_in_worker_processes_gives_the_same_records_and_problems(tmp_path, monkeypatch):
+    from generator import data as data_module
+    from generator.data import read
+    from scaleboard.record import data_files, load_records
+
+    root = make_project(tmp_path)
+    line = (root / "data/gpt2.jsonl").read_text().splitlines()[0]
+    (root / "data/odd.jsonl").write_text(line.replace('"schema"', '"colour":1,"schema"') + "\n\n" + line[:50])
+    files = data_files(root / "data")
+    monkeypatch.setattr(data_module, "PARALLEL_MIN_BYTES", 0)
+    records, problems, lines = read(files, root, workers=2)
+    expected = load_records(files, root=root)
+    assert records == expected.records and problems == expected.problems
+    assert [p.message for p in problems] == [
+        "unknown field 'colour'",
+        "truncated last line (interrupted write) ignored",
+    ]
+    assert [json.loads(lines[id(r)]) for r in records] == records
+    assert read(files, root, workers=1)[:2] == (records, problems)
+
+
+def test_a_page_without_any_successful_point_still_builds(tmp_path):
+    from generator import synthetic
+
+    failed = [
+        synthetic.make_record(
+            model="broken", batch_size=b, status="unsupported", reason="int8 needs a CPU",
+            latency_ms=None, throughput=None, samples_ms=[], iterations=0, memory=None, warmup=None,
+        )
+        for b in (1, 2)
+    ]  # fmt: skip
+    synthetic.write_jsonl(failed, tmp_path / "data" / "broken.jsonl")
+    build(tmp_path)
+    page = (tmp_path / "site/models/broken/epyc-2c/default/index.html").read_text()
+    assert "No successful measurement on this page" in page and "int8 needs a CPU" in page
+    assert "broken" not in (tmp_path / "site/leaderboard/index.html").read_text()

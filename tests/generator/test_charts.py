@@ -142,3 +142,11 @@ def test_newest_record_of_a_point_wins():
     new = make_record(created_at="2026-02-01T00:00:00Z", latency_ms={**old["latency_ms"], "p50": 5.0})
     rows = [flatten(r) for r in latest_per_point([new, old])]
     assert len(rows) == 1 and rows[0]["latency_p50_ms"] == 5.0
+
+
+def test_a_line_drawing_a_failing_configuration_is_flagged(site):
+    spec = charts.parse_spec(
+        {"model": "gpt2", "machine": "epyc-2c", "suite": "v1", "threads": 2, "series": "precision"}
+    )
+    names = [t["name"] for t in charts.chart_figure(site.rows, spec, site.colors)["data"]]
+    assert names == ["fp32", "bf16", "int8-dynamic ⚠"]

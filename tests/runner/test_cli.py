@@ -209,3 +209,22 @@ def _children_of(parent_pid: int) -> list[int]:
             return []
         time.sleep(0.2)
     return alive
+
+
+@pytest.mark.slow
+def test_the_documented_sweep_records_every_point(capsys, suite_file, tmp_path):
+    """``scaleboard run --models tiny-gpt2 --optimizations eager,torchscript,compile --precisions fp32,bf16
+    --batch-sizes 1-4 --threads 1,2``: every one of its 48 points gets a valid ``ok`` record.
+    The suite file only shortens seq_len and the timing budgets (compile dominates the time)."""
+    out_dir = tmp_path / "data"
+    flags = ["--models", "tiny-gpt2", "--optimizations", "eager,torchscript,compile", "--precisions", "fp32,bf16"]
+    flags += ["--batch-sizes", "1-4", "--threads", "1,2"]
+    code, out, _ = run_cli(capsys, str(suite_file()), "--out", str(out_dir), *flags)
+    assert code == 0, out
+    records = records_under(out_dir)
+    points = {(r["optimization"], r["precision"], r["threads"], r["batch_size"]) for r in records}
+    expected = {(o, p, t, b) for o in ("eager", "torchscript", "compile") for p in ("fp32", "bf16") for t in (1, 2)
+                for b in range(1, 5)}  # fmt: skip
+    assert points == expected and len(records) == 48
+    assert [r for r in records if r["status"] != "ok"] == []
+    assert all(r["quality"]["ok"] for r in records)

@@ -21,6 +21,7 @@ def test_collect_on_cpu(cpu_environment):
 def test_fingerprint_is_stable_and_changes_with_any_field(cpu_environment):
     device, env, _ = cpu_environment
     again_device, again_env, _ = environment.collect("cpu")
+    assert again_device == device
     assert again_env["fingerprint"] == env["fingerprint"]
     assert environment.fingerprint(env, device) == env["fingerprint"]
     assert environment.fingerprint({**env, "torch": "9.9.9"}, device) != env["fingerprint"]
@@ -55,3 +56,11 @@ def test_isolation_reports_load_average():
     info = environment.isolation("cpu")
     assert info["gpu_other_processes"] is None
     assert info["load_avg_1m"] >= 0
+
+
+def test_native_bf16_detection_reads_cpu_flags():
+    from pathlib import Path
+
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    expected = ("avx512_bf16" in flags or "amx_bf16" in flags) if "flags" in flags else None
+    assert environment.cpu_has_native_bf16() == expected

@@ -1,0 +1,33 @@
+"""`scaleboard build` / `validate` on the command line: help text, options, messages."""
+
+from __future__ import annotations
+
+import pytest
+from site_fixtures import make_project
+
+from scaleboard.cli import build_parser, main
+
+
+@pytest.mark.parametrize("command", ["build", "validate"])
+def test_every_option_has_help(command):
+    parser = build_parser()
+    sub = parser._subparsers._group_actions[0].choices[command]
+    assert sub.description
+    for action in sub._actions:
+        if action.dest != "help":
+            assert action.help, f"{command} {action.option_strings} has no help"
+
+
+def test_build_options(tmp_path, capsys):
+    root = make_project(tmp_path)
+    assert main(["build", "-C", str(root), "--out", str(tmp_path / "public"), "--base-url", "/repo/"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("built ") and "public" in out
+    assert 'href="/repo/leaderboard/"' in (tmp_path / "public" / "index.html").read_text()
+    assert not (root / "site").exists()
+
+
+def test_build_reads_out_dir_and_base_url_from_the_config(tmp_path):
+    root = make_project(tmp_path, config="out_dir: public\nbase_url: /bench/\n")
+    assert main(["build", "-C", str(root)]) == 0
+    assert 'href="/bench/compare/"' in (root / "public" / "index.html").read_text()
