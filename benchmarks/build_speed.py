@@ -6,7 +6,7 @@ builds it, and prints build seconds, pages, the largest page and the gzipped siz
 largest model page. Goals: ≤ 5 s on 2 cores; a model page ≤ 150 KB gzipped (plotly.js,
 written once under assets/ and cached by the browser, not counted).
 
-    .venv/bin/python benchmarks/build_speed.py [--models 20] [--machines 4] [--threads 1] [--keep DIR]
+    .venv/bin/python benchmarks/build_speed.py [--models 20] [--machines 4] [--threads 1] [--jobs 1] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=20, help="number of models (default 20)")
     parser.add_argument("--machines", type=int, default=4, choices=range(1, 5), help="number of machines (default 4)")
     parser.add_argument("--threads", default="1", help="CPU thread counts, comma-separated (default 1)")
+    parser.add_argument("--jobs", type=int, default=1, help="processes rendering model pages (default 1)")
     parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it (default: a temporary directory)")
     args = parser.parse_args()
     threads = tuple(int(t) for t in args.threads.split(","))
@@ -50,7 +51,7 @@ def main() -> None:
         root = Path(args.keep or tmp)
         count = make_project(root, args.models, args.machines, threads)
         started, cpu_started = time.perf_counter(), _cpu_seconds()
-        result = build(root, out=root / "site")
+        result = build(root, out=root / "site", jobs=args.jobs)
         seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
         report(root / "site", count, seconds, cpu, result.pages)
 

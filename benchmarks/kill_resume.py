@@ -110,7 +110,9 @@ def check(workdir: Path, suite: Path, kills: int, rng: random.Random) -> int:
     failures = [] if status == 0 else [f"the reference run exited with {status}"]
     out = workdir / "killed"
     for attempt in range(1, kills + 1):
-        delay_s = rng.uniform(0.5, reference_s)
+        done = sum(keys_of(out)[0].values())
+        remaining_s = reference_s * (1 - done / max(1, sum(reference.values())))
+        delay_s = rng.uniform(0.5, max(3.0, remaining_s))  # a moment while work is left
         status, _, pid = run(suite, out, kill_after_s=delay_s)
         found, problems = keys_of(out)
         left = orphans_after_kill(pid)

@@ -25,7 +25,6 @@ import gc
 import importlib
 import importlib.util
 import multiprocessing
-import os
 import shutil
 import tempfile
 import threading
@@ -91,11 +90,11 @@ def safe_file(root: Path, relative: str) -> Path:
     return target
 
 
-def render_pages(site: Site, pages: Iterable[Page], workers: int | None = None) -> dict[str, bytes]:
+def render_pages(site: Site, pages: Iterable[Page], jobs: int = 1) -> dict[str, bytes]:
     """Render every page in memory: output file → bytes. Two pages on one file is an error.
 
-    Pages with a ``make_context`` (the model pages) are spread over ``workers`` processes
-    when there are many of them; the output is the same either way.
+    With ``jobs`` > 1, pages with a ``make_context`` (the model pages) are rendered by
+    that many forked processes when there are many of them; the output is the same.
     """
     pages = list(pages)
     files: dict[str, bytes] = {}
@@ -104,8 +103,7 @@ def render_pages(site: Site, pages: Iterable[Page], workers: int | None = None) 
             raise BuildError(f"two pages would be written to {page.file!r}")
         files[page.file] = b""
     heavy = [i for i, page in enumerate(pages) if page.make_context is not None]
-    workers = default_workers() if workers is None else workers
-    done = _render_in_processes(site, pages, heavy, workers) if len(heavy) >= PARALLEL_MIN_PAGES else {}
+    done = _render_in_processes(site, pages, heavy, jobs) if len(heavy) >= PARALLEL_MIN_PAGES else {}
     for i, page in enumerate(pages):
         files[page.file] = done[i] if i in done else _render(site, page)
     return files
@@ -125,23 +123,14 @@ PARALLEL_MIN_PAGES = 12
 _JOB: tuple[Site, list[Page]] | None = None  # what forked workers render (inherited, never pickled)
 
 
-def default_workers() -> int:
-    """Processes for rendering: ``SCALEBOARD_WORKERS`` or the usable CPUs (at most 4).
-
-    Forking is only safe from a single-threaded process (``scaleboard serve`` runs
-    threads), and only where ``fork`` exists; otherwise pages render in this process.
-    """
-    if os.environ.get("SCALEBOARD_WORKERS"):
-        return max(1, int(os.environ["SCALEBOARD_WORKERS"]))
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
-        return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(cpus, 4)
+def can_fork() -> bool:
+    """Forking is only safe from a single-threaded process (``scaleboard serve`` runs threads)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def _render_in_processes(site: Site, pages: list[Page], indices: list[int], workers: int) -> dict[int, bytes]:
     global _JOB
-    if workers < 2:
+    if workers < 2 or not can_fork():
         return {}
     chunks = [indices[i :: workers * 2] for i in range(workers * 2)]  # interleaved: similar sizes
     _JOB = (site, pages)
@@ -215,31 +204,50 @@ def build(
     base_url: str | None = None,
     strict: bool = False,
     drafts: bool = False,
+    jobs: int = 1,
+    site_url: str | None = None,
 ) -> BuildResult:
-    """Build the site of the project in ``root``; returns what was written."""
+    """Build the site of the project in ``root``; returns what was written.
+
+    ``site_url`` (``https://user.github.io``) overrides ``url`` of ``scaleboard.yaml``: the
+    feed and sitemap need absolute addresses.
+    ``jobs`` > 1 renders the model pages in that many processes: faster on an idle
+    multi-core machine, slower where other work already takes the cores.
+    """
     started = time.perf_counter()
     # The build allocates millions of small objects and frees them all at the end: the
     # cyclic garbage collector would re-scan the records many times for nothing.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(Path(root), out, base_url, strict, drafts, started)
+        return _build(Path(root), out, base_url, site_url, strict, drafts, jobs, started)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _build(root: Path, out: str | Path | None, base_url: str | None, strict: bool, drafts: bool, started: float):
+def _build(
+    root: Path,
+    out: str | Path | None,
+    base_url: str | None,
+    site_url: str | None,
+    strict: bool,
+    drafts: bool,
+    jobs: int,
+    started: float,
+) -> BuildResult:
     config = load_config(root)
     if base_url is not None:
         config = replace(config, base_url=normalize_base_url(base_url))
+    if site_url:
+        config = replace(config, url=site_url.rstrip("/"))
     data = load_data(config, strict)
     site = make_site(config, data.rows, data.raw, load_site_content(config, drafts), drafts)
     site.raw_lines = data.raw_lines
     site.warnings.extend(data.warnings)
     site.strict = strict  # --strict also turns bad chart / leaderboard blocks in posts into errors
     pages = gather_pages(site)
-    files = render_pages(site, pages)
+    files = render_pages(site, pages, jobs)
     for name, body in assets(site).items():
         files.setdefault(name, body)
     out_dir = Path(out) if out is not None else config.path("out_dir")

@@ -22,8 +22,22 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="path prefix the site is served under, e.g. /repo/ for https://user.github.io/repo/ (default: base_url of scaleboard.yaml, /)",
     )
+    build.add_argument(
+        "--site-url",
+        metavar="URL",
+        help="origin the site is published at, e.g. https://user.github.io, for absolute links in the feed and "
+        "sitemap (default: url of scaleboard.yaml)",
+    )
     build.add_argument("--strict", action="store_true", help="fail on warnings (unknown fields, truncated lines)")
     build.add_argument("--drafts", action="store_true", help="include posts marked as drafts")
+    build.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="render the model pages in N processes (default 1; helps on an idle multi-core machine)",
+    )
     build.set_defaults(func=run_build)
 
     validate = commands.add_parser(
@@ -50,10 +64,28 @@ def _project_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
 def run_build(args: argparse.Namespace) -> int:
     from generator.build import build
 
-    result = build(args.project, out=args.out, base_url=args.base_url, strict=args.strict, drafts=args.drafts)
+    result = build(
+        args.project,
+        out=args.out,
+        base_url=args.base_url,
+        site_url=args.site_url,
+        strict=args.strict,
+        drafts=args.drafts,
+        jobs=args.jobs,
+    )
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"built {result.pages} pages ({result.files} files) into {result.out_dir} in {result.seconds:.1f} s")

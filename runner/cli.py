@@ -141,6 +141,9 @@ def apply_overrides(suite, args: argparse.Namespace):
         "run_budget_s": lambda v: s.parse_duration_s(v, "the run budget"),
         "point_timeout_s": lambda v: s.parse_duration_s(v, "the point timeout"),
         "hard_timeout_s": lambda v: s.parse_duration_s(v, "the hard timeout"),
+        "label": lambda v: _nonempty(v, "the suite label"),
+        "machine": lambda v: _nonempty(v, "the machine label"),
+        "out": lambda v: _nonempty(v, "the output folder"),
     }
     changes, budget, problems = {}, {}, []
     for flag, name, _, _ in OVERRIDES:
@@ -165,6 +168,12 @@ def apply_overrides(suite, args: argparse.Namespace):
 
         changes["budget"] = replace(suite.budget, **budget)
     return suite.replace(**changes)
+
+
+def _nonempty(value: str, what: str) -> str:
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty")
+    return value.strip()
 
 
 def _dest(flag: str) -> str:

@@ -7,6 +7,25 @@ suite file is reported at once, each naming the file and line::
     suite.yaml:7: unknown key 'batchsize' (did you mean 'batch_sizes'?)
     suite.yaml:3: batch size 0 must be at least 1
 
+Keys (only ``label`` and ``models`` are required)::
+
+    label: cpu-default            # campaign label in every record (the scalebench "revision")
+    models: [gpt2]                # presets, local directories or cached Hugging Face ids
+    optimizations: [eager]        # eager, torchscript, compile, compile-reduce-overhead, compile-max-autotune
+    precisions: [fp32]            # fp32, tf32, fp16, bf16, amp-fp16, amp-bf16, int8-dynamic
+    attention: [sdpa]             # sdpa, eager
+    batch_sizes: 1-32,64,128      # numbers and ranges, or a YAML list
+    seq_len: 128                  # input tokens
+    task: forward                 # forward, or generate with new_tokens
+    new_tokens: null
+    threads: auto                 # numbers, auto (1, 2, 4 … cores) or max (all cores)
+    device: auto                  # auto, cpu, cuda, mps
+    machine: null                 # machine label (default: GPU name, or CPU model and cores)
+    budget: {min_time_s: 1.0}     # any field of runner.spec.Budget
+    memory_limit: 85%             # CPU cap per measuring process: 85% of available RAM, 8G, none
+    run_budget_s: null            # stop after this long; points not started stay unrecorded
+    out: data                     # records go to <out>/<label>/<machine>/<run_id>.jsonl
+
 The embedded default suites live in ``runner/suites/*.yaml`` (package data).
 This module does not import torch.
 """

@@ -233,6 +233,11 @@ def _type_name(types: tuple[type, ...]) -> str:
 
 
 def _type_ok(value: Any, types: tuple[type, ...]) -> bool:
+    kind = type(value)
+    if kind is float:
+        return float in types and math.isfinite(value)
+    if kind in types:  # the common case: exact JSON types
+        return True
     if isinstance(value, bool):  # bool is an int in Python, never in our schema
         return bool in types
     if isinstance(value, float) and not math.isfinite(value):
@@ -248,40 +253,53 @@ def _check_value(name: str, value: Any, types: tuple[type, ...], nullable: bool)
     return None
 
 
+# FIELDS flattened once: validation runs for every line of every build.
+_CHECKS = tuple(
+    (name, spec, spec.types, spec.nullable, spec.choices, tuple(spec.keys.items()) if spec.keys else None)
+    for name, spec in FIELDS.items()
+)
+
+
 def validate(record: Any) -> tuple[list[str], list[str]]:
     """Check one parsed record. Returns ``(errors, warnings)`` as plain messages."""
     if not isinstance(record, dict):
         return [f"a record must be a JSON object, got {type(record).__name__}"], []
     errors: list[str] = []
-    for name, spec in FIELDS.items():
-        if name not in record:
+    for name, spec, types, nullable, choices, keys in _CHECKS:
+        value = record.get(name, _MISSING)
+        if value is _MISSING:
             if spec.required:
                 errors.append(f"missing field '{name}'")
-            continue
-        errors.extend(_check_field(name, record[name], spec))
+        elif value is None:
+            if not nullable:
+                errors.append(f"field '{name}' must not be null")
+        elif not _type_ok(value, types):
+            errors.append(_check_value(name, value, types, nullable))
+        elif choices is not None and value not in choices:
+            errors.append(f"field '{name}' is {value!r}; expected one of {', '.join(choices)}")
+        elif keys is not None:
+            errors.extend(_check_keys(name, value, keys))
     if not errors:
         errors.extend(_check_semantics(record))
     warnings = [f"unknown field '{name}'" for name in record if name not in FIELDS]
     return errors, warnings
 
 
-def _check_field(name: str, value: Any, spec: Field) -> list[str]:
-    message = _check_value(name, value, spec.types, spec.nullable)
-    if message or value is None:
-        return [message] if message else []
-    if spec.choices and value not in spec.choices:
-        return [f"field '{name}' is {value!r}; expected one of {', '.join(spec.choices)}"]
-    if spec.keys is None:
-        return []
+_MISSING = object()
+
+
+def _check_keys(name: str, value: dict, keys: tuple) -> list[str]:
     out = []
-    for key, (types, nullable) in spec.keys.items():
-        if key not in value:
+    for key, (types, nullable) in keys:
+        sub = value.get(key, _MISSING)
+        if sub is _MISSING:
             if not nullable:
                 out.append(f"missing field '{name}.{key}'")
-            continue
-        sub = _check_value(f"{name}.{key}", value[key], types, nullable)
-        if sub:
-            out.append(sub)
+        elif sub is None:
+            if not nullable:
+                out.append(f"field '{name}.{key}' must not be null")
+        elif not _type_ok(sub, types):
+            out.append(_check_value(f"{name}.{key}", sub, types, nullable))
     return out
 
 
@@ -308,7 +326,7 @@ def _check_semantics(record: dict) -> list[str]:
         errors.append(f"field 'reason' must say why when status is {record['status']!r}")
     if len(record["samples_ms"]) > MAX_SAMPLES:
         errors.append(f"field 'samples_ms' holds {len(record['samples_ms'])} samples; at most {MAX_SAMPLES}")
-    if any(not _type_ok(s, _NUM) for s in record["samples_ms"]):
+    if not all(_type_ok(s, _NUM) for s in record["samples_ms"]):
         errors.append("field 'samples_ms' must hold numbers only")
     return errors
 

@@ -31,3 +31,12 @@ def test_build_reads_out_dir_and_base_url_from_the_config(tmp_path):
     root = make_project(tmp_path, config="out_dir: public\nbase_url: /bench/\n")
     assert main(["build", "-C", str(root)]) == 0
     assert 'href="/bench/compare/"' in (root / "public" / "index.html").read_text()
+
+
+def test_site_url_makes_feed_and_sitemap_links_absolute(tmp_path):
+    root = make_project(tmp_path, config="url: https://wrong.example\n")
+    argv = ["build", "-C", str(root), "--base-url", "/repo/", "--site-url", "https://me.github.io/"]
+    assert main(argv) == 0
+    sitemap = (root / "site" / "sitemap.xml").read_text()
+    assert "<loc>https://me.github.io/repo/leaderboard/</loc>" in sitemap
+    assert "wrong.example" not in sitemap + (root / "site" / "feed.xml").read_text()
