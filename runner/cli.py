@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from pathlib import Path
 
 #: (flag, suite field, metavar, help). Each flag overrides the suite field of the same meaning.
@@ -115,7 +116,17 @@ def resolve_suite(args: argparse.Namespace):
     from runner import environment
     from runner.suite import default_suite, load_suite
 
-    suite = load_suite(args.suite) if args.suite else default_suite(environment.resolve_device(args.device or "auto"))
+    if args.suite:
+        return apply_overrides(load_suite(args.suite), args)
+    device = environment.resolve_device(args.device or "auto")
+    native_bf16 = environment.cpu_has_native_bf16() if device == "cpu" else True
+    suite = default_suite(device, native_bf16)
+    if native_bf16 is False and not args.precisions:
+        print(
+            "note: this CPU has no native bf16 (AVX-512 BF16 / AMX), where bf16 runs many times slower "
+            "than fp32; the default suite leaves it out. Add --precisions fp32,bf16,int8-dynamic to measure it.",
+            file=sys.stderr,
+        )
     return apply_overrides(suite, args)
 
 

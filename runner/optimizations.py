@@ -20,7 +20,10 @@ Decisions (see :func:`check_supported`):
   torchscript traces the quantized model (output identical to eager int8), and compile
   wraps it (inductor does not fuse the dynamic-quantized linears: on tiny-gpt2 compile
   int8 measured 3.1 ms against 2.1 ms eager int8, so it is measured, not assumed faster).
-- fp16 on CPU runs (slowly: no fp16 matmul units on most CPUs) and is measured, not refused.
+- fp16 and bf16 on CPU run and are measured, not refused, even where they are slow: CPUs
+  without fp16 / bf16 matmul instructions (AVX2 only) take a fallback path: a gpt2 forward
+  in bf16 measured ~19× slower than fp32 on such a CPU (see
+  ``runner.environment.cpu_has_native_bf16``); the timeout wall bounds them.
 - ``compile-reduce-overhead`` on CPU: CUDA graphs do not apply and inductor skips them,
   so it runs as inductor's default CPU path; it is measured as named, not refused.
 - ``compile-max-autotune`` on CPU uses ``max-autotune-no-cudagraphs`` (the same autotuning).

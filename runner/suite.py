@@ -241,11 +241,20 @@ def load_suite(path: str | Path) -> Suite:
     return parse_suite(text, str(path))
 
 
-def default_suite(device_type: str) -> Suite:
-    """The embedded suite for a device type: ``cuda-default`` on CUDA, ``cpu-default`` elsewhere."""
+def default_suite(device_type: str, native_bf16: bool | None = True) -> Suite:
+    """The embedded suite for a device type: ``cuda-default`` on CUDA, ``cpu-default`` elsewhere.
+
+    ``native_bf16=False`` (a CPU without AVX-512 BF16 or AMX) leaves bf16 out of the CPU
+    suite: there torch falls back to a path about 20-100x slower than fp32 (a GPT-2 forward
+    at batch 1 took 23-39 s against 0.6-2 s in fp32 on a 2-core AVX2 EPYC), which would
+    make the default run take twice as long to record only timeouts.
+    """
     name = "cuda-default.yaml" if device_type == "cuda" else "cpu-default.yaml"
     text = resources.files("runner").joinpath("suites", name).read_text(encoding="utf-8")
-    return parse_suite(text, f"runner/suites/{name}")
+    suite = parse_suite(text, f"runner/suites/{name}")
+    if device_type == "cpu" and native_bf16 is False:
+        suite = suite.replace(precisions=tuple(p for p in suite.precisions if p != "bf16"))
+    return suite
 
 
 def parse_suite(text: str, source: str) -> Suite:

@@ -138,6 +138,23 @@ def test_embedded_defaults_follow_the_design():
     assert {"tf32", "fp16", "amp-fp16", "amp-bf16"} <= set(cuda.precisions)
 
 
+def test_cpu_default_leaves_bf16_out_without_native_bf16():
+    assert default_suite("cpu", native_bf16=False).precisions == ("fp32", "int8-dynamic")
+    assert "bf16" in default_suite("cpu", native_bf16=None).precisions  # unknown CPU: keep it
+    assert "bf16" in default_suite("cuda", native_bf16=False).precisions
+
+
+def test_run_says_why_bf16_is_left_out(monkeypatch, capsys):
+    from runner import environment
+    from scaleboard.cli import main
+
+    monkeypatch.setattr(environment, "cpu_has_native_bf16", lambda: False)
+    assert main(["run", "--device", "cpu", "--models", "tiny-gpt2", "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "no native bf16" in captured.err
+    assert "bf16 " not in captured.out.replace("int8", "")
+
+
 def test_value_parsers():
     assert parse_batch_sizes("1-3,64,2") == (1, 2, 3, 64)
     assert parse_batch_sizes([4, "1-2"]) == (1, 2, 4)
