@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from generator.cli import add_project_option
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the authoring subcommands to the ``scaleboard`` parser."""
@@ -15,7 +17,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "Changes to data/, content/, templates/ or scaleboard.yaml rebuild it and reload open pages; "
         "a build that fails prints its error and keeps the last good build online. site/ is not touched.",
     )
-    _project_option(serve)
+    add_project_option(serve)
     serve.add_argument("--port", type=_port, default=8000, help="TCP port to listen on (default: 8000)")
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
@@ -37,18 +39,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "that draws the records in data/.",
     )
     post.add_argument("title", help='the post title, e.g. "Exploring GPT-2 (Part 2)"')
-    _project_option(post)
+    add_project_option(post)
     post.set_defaults(func=run_new_post)
-
-
-def _project_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-C",
-        "--project",
-        metavar="DIR",
-        default=".",
-        help="project root holding scaleboard.yaml, data/ and content/ (default: the current directory)",
-    )
 
 
 def _port(text: str) -> int:

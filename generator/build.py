@@ -14,16 +14,13 @@ in the output depends on the clock or on iteration order, so the same inputs giv
 byte-identical output.
 
 Blog pages come from ``generator/blog.py: pages(site) -> list[Page]`` and content
-from ``generator/content.py: load_content(content_dir, *, drafts=False)`` when those
-modules exist.
+from ``generator/content.py: load_content(content_dir, *, drafts=False)``.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import gc
-import importlib
-import importlib.util
 import multiprocessing
 import shutil
 import tempfile
@@ -52,32 +49,24 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _optional_module(name: str):
-    """``generator.blog`` / ``generator.content`` when they exist; their own errors propagate."""
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
-
-
 def load_site_content(config: SiteConfig, drafts: bool = False) -> Any:
-    content_module = _optional_module("generator.content")
+    """Posts and pages of ``content/``, or None when the project has no content directory."""
+    from generator.content import load_content
+
     content_dir = config.path("content_dir")
-    if content_module is None or not hasattr(content_module, "load_content") or not content_dir.is_dir():
+    if not content_dir.is_dir():
         return None
-    return content_module.load_content(content_dir, drafts=drafts)
+    return load_content(content_dir, drafts=drafts)
 
 
 def gather_pages(site: Site) -> list[Page]:
-    """Every page of the site: records pages, downloads, then the blog's pages."""
+    """Every page of the site: records pages, downloads, the blog's pages, then the sitemap."""
+    from generator import blog, feed
     from generator import pages as core
 
     found = core.pages(site)
-    blog = _optional_module("generator.blog")
-    if blog is not None and hasattr(blog, "pages"):
-        found.extend(blog.pages(site))
-        from generator import feed
-
-        found.append(feed.sitemap_page(site, found))  # needs every page, so it comes last
+    found.extend(blog.pages(site))
+    found.append(feed.sitemap_page(site, found))  # needs every page, so it comes last
     return found
 
 

@@ -15,7 +15,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Render every page from data/**/*.jsonl, content/ and templates/ into a new site/, "
         "replacing the old one only when everything succeeded.",
     )
-    _project_option(build)
+    add_project_option(build)
     build.add_argument("--out", metavar="DIR", help="output directory (default: out_dir of scaleboard.yaml, site/)")
     build.add_argument(
         "--base-url",
@@ -45,7 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="check data/ and content/ without building",
         description="Validate scaleboard.yaml, every data/**/*.jsonl line and the content/ files; build nothing.",
     )
-    _project_option(validate)
+    add_project_option(validate)
     validate.add_argument("--strict", action="store_true", help="fail on warnings too")
     validate.set_defaults(func=run_validate)
 
@@ -54,7 +54,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     authoring_cli.register(commands)
 
 
-def _project_option(parser: argparse.ArgumentParser) -> None:
+def add_project_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-C",
         "--project",

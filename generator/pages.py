@@ -66,12 +66,10 @@ def headline(site: Site, board: list[dict]) -> dict:
 
 
 def latest_posts(site: Site, limit: int = 5) -> list:
-    """The blog's newest posts, when the blog side provides ``latest_posts(site, limit)``."""
-    try:
-        from generator import blog
-    except ImportError:
-        return []
-    return list(blog.latest_posts(site, limit)) if hasattr(blog, "latest_posts") else []
+    """The blog's newest posts, for the index."""
+    from generator import blog
+
+    return list(blog.latest_posts(site, limit))
 
 
 def index_page(site: Site, keys: dict, board: list[dict]) -> Page:

@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import subprocess
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
@@ -184,16 +185,19 @@ def git_sha(root: Path = _PROJECT_ROOT) -> str | None:
     return sha if result.returncode == 0 and sha else None
 
 
-def isolation(device_type: str) -> dict:
+def isolation(device_type: str, exclude_pids: Iterable[int] = ()) -> dict:
     """What else ran during a point: other GPU processes (NVML) and the 1-minute load average.
 
+    This process and ``exclude_pids`` (the measuring child) do not count as others.
     A busy neighbour explains an outlier; the site can flag such points.
     """
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return {"gpu_other_processes": _gpu_other_processes() if device_type == "cuda" else None, "load_avg_1m": load}
+    others = _gpu_other_processes({os.getpid(), *exclude_pids}) if device_type == "cuda" else None
+    return {"gpu_other_processes": others, "load_avg_1m": round(load, 2) if load is not None else None}
 
 
-def _gpu_other_processes() -> int | None:
+def _gpu_other_processes(ours: set[int]) -> int | None:
+    """Compute processes on GPU 0 whose pid is not in ``ours`` (NVML), or None when unknown."""
     try:
         import pynvml
 
@@ -203,6 +207,6 @@ def _gpu_other_processes() -> int | None:
             procs = pynvml.nvmlDeviceGetComputeRunningProcesses(handle)
         finally:
             pynvml.nvmlShutdown()
-    except Exception:  # NVML missing or unsupported in this container: unknown
+    except Exception:  # NVML missing, no driver, or a container that hides processes: unknown
         return None
-    return sum(1 for p in procs if p.pid != os.getpid())
+    return sum(1 for p in procs if p.pid not in ours)

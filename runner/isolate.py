@@ -262,27 +262,13 @@ def kill_child_now(proc: subprocess.Popen | None) -> None:
 
 
 def _probe_isolation(device_type: str, child_pid: int) -> dict:
-    """What else is running as a point starts: the 1-minute load average; on CUDA, other GPU processes."""
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    others = _gpu_other_processes(child_pid) if device_type == "cuda" else None
-    return {"gpu_other_processes": others, "load_avg_1m": round(load, 2) if load is not None else None}
+    """What else is running as a point starts: the 1-minute load average; on CUDA, GPU
+    processes other than this runner and its child's process tree."""
+    import psutil
 
+    from runner import environment
 
-def _gpu_other_processes(child_pid: int) -> int | None:
-    """Processes on GPU 0 other than this runner and its child's process tree (NVML), or None."""
-    try:
-        import psutil
-        import pynvml
-
-        ours = {os.getpid(), child_pid}
-        with contextlib.suppress(psutil.Error):
-            ours |= {p.pid for p in psutil.Process(child_pid).children(recursive=True)}
-        pynvml.nvmlInit()
-        try:
-            handle = pynvml.nvmlDeviceGetHandleByIndex(0)
-            procs = pynvml.nvmlDeviceGetComputeRunningProcesses(handle)
-        finally:
-            pynvml.nvmlShutdown()
-    except Exception:  # no NVML, no driver, or a container that hides processes: unknown
-        return None
-    return sum(1 for p in procs if p.pid not in ours)
+    ours = {child_pid}
+    with contextlib.suppress(psutil.Error):
+        ours |= {p.pid for p in psutil.Process(child_pid).children(recursive=True)}
+    return environment.isolation(device_type, ours)

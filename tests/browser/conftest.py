@@ -10,7 +10,6 @@ every browser test is skipped with the reason.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,15 +20,6 @@ from pages_server import serve
 from generator import synthetic
 from generator.build import build
 
-CHROMIUM = Path(os.environ.get("SCALEBOARD_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BASE_URL = "/scaleboard/"
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -128,17 +118,6 @@ def server(site_dir: Path) -> Iterator[tuple[str, list]]:
 @pytest.fixture(scope="session")
 def root_url(server: tuple[str, list]) -> str:
     return server[0]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -57,23 +57,3 @@ def build_blog(root: Path, *, strict: bool = False, drafts: bool = False, today:
 
 def text(files: dict[str, bytes], name: str) -> str:
     return files[name].decode("utf-8")
-
-
-def write_demo_like_records(root: Path) -> Path:
-    """Records shaped like the embedded cpu-default suite: 3 optimizations × 3 precisions, 1 and 2 threads."""
-    speed = {"fp32": 1.0, "bf16": 1.5, "int8-dynamic": 2.0}
-    first_call_s = {"eager": 0.3, "torchscript": 4.0, "compile": 22.0}
-    configs = [
-        (opt, prec, "sdpa", speed[prec] * (1.3 if opt == "compile" else 1.0), first_call_s[opt])
-        for opt in ("eager", "torchscript", "compile")
-        for prec in ("fp32", "bf16", "int8-dynamic")
-    ]
-    records = synthetic.dataset(
-        models=[("gpt2", 124_439_808)],
-        machines=[synthetic.machine(MACHINE)],
-        configs=configs,
-        threads=(1, 2),
-        suites=(SUITE,),
-        batch_sizes=(1, 2, 4, 8),
-    )
-    return synthetic.write_jsonl(records, root / "data" / "run.jsonl")

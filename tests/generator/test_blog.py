@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from blog_fixtures import build_blog, post, text, write, write_demo_like_records
+from blog_fixtures import build_blog, post, text, write
 
 from generator import blog
 from scaleboard.errors import BuildError, ConfigError
@@ -135,11 +135,12 @@ def test_latest_posts_for_the_index(tmp_path):
 
 
 SAMPLE_CONTENT = Path(__file__).resolve().parents[2] / "content"
+SHIPPED_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
-def test_sample_posts_build_strictly_against_demo_like_records(tmp_path):
+def test_sample_posts_build_strictly_against_the_shipped_records(tmp_path):
     shutil.copytree(SAMPLE_CONTENT, tmp_path / "content")
-    write_demo_like_records(tmp_path)
+    shutil.copytree(SHIPPED_DATA, tmp_path / "data")
     _, _, files = build_blog(tmp_path, strict=True)
     for name in ("blog/exploring-gpt2-part-2/index.html", "blog/how-to-read-a-scalebench-page/index.html"):
         html = text(files, name)

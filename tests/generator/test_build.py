@@ -244,19 +244,29 @@ def test_empty_project_builds_a_site(tmp_path):
     assert result.pages >= 3
 
 
-def test_pages_rendered_in_worker_processes_are_identical(project, monkeypatch):
-    from generator import build as build_module
-    from generator.build import gather_pages, load_data, render_pages
-    from generator.config import load_config
-    from generator.site import make_site
+PARALLEL_CHECK = """
+import sys
+from generator import build as build_module
+from generator.build import gather_pages, load_data, render_pages
+from generator.config import load_config
+from generator.site import make_site
 
-    config = load_config(project)
-    data = load_data(config)
-    site = make_site(config, data.rows, data.raw)
-    pages = gather_pages(site)
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)
-    assert build_module.can_fork()  # else both calls would render here and prove nothing
-    assert render_pages(site, pages, jobs=2) == render_pages(site, pages, jobs=1)
+config = load_config(sys.argv[1])
+data = load_data(config)
+site = make_site(config, data.rows, data.raw)
+pages = gather_pages(site)
+build_module.PARALLEL_MIN_PAGES = 1
+assert build_module.can_fork()  # else both calls would render here and prove nothing
+assert render_pages(site, pages, jobs=2) == render_pages(site, pages, jobs=1)
+"""
+
+
+def test_pages_rendered_in_worker_processes_are_identical(project):
+    # A fresh process: forking is refused while other tests' threads (servers, browsers) run.
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", PARALLEL_CHECK, str(project)], check=True, timeout=120)
 
 
 def test_two_workloads_on_one_page_are_never_mixed(tmp_path):

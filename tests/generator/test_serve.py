@@ -6,7 +6,6 @@ import json
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from blog_fixtures import post, write, write_records
@@ -92,28 +91,22 @@ def test_a_failing_first_build_still_serves_the_error(tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_browser_reloads_and_shows_build_errors(server, tmp_path):
-    chromium = "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.skip(f"{chromium} is missing: install Debian's chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_browser_reloads_and_shows_build_errors(server, tmp_path, browser):
     source = tmp_path / "content/posts/2026-11-01-hello.md"
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.goto(server.url + "blog/hello/")
-            page.wait_for_timeout(500)  # let the script read the current version
-            source.write_text(post("Hello", body="Reloaded version.\n"))
-            page.get_by_text("Reloaded version.").wait_for(timeout=WAIT_S * 1000)
-            page.wait_for_timeout(500)
-            source.write_text("---\ntitle: [broken\n---\n")
-            alert = page.get_by_role("alert").filter(has_text="Build failed")
-            alert.wait_for(timeout=WAIT_S * 1000)
-            assert "content/posts/2026-11-01-hello.md" in alert.inner_text()
-            assert page.get_by_text("Reloaded version.").is_visible()  # the last good build stays
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.goto(server.url + "blog/hello/")
+        page.wait_for_timeout(500)  # let the script read the current version
+        source.write_text(post("Hello", body="Reloaded version.\n"))
+        page.get_by_text("Reloaded version.").wait_for(timeout=WAIT_S * 1000)
+        page.wait_for_timeout(500)
+        source.write_text("---\ntitle: [broken\n---\n")
+        alert = page.get_by_role("alert").filter(has_text="Build failed")
+        alert.wait_for(timeout=WAIT_S * 1000)
+        assert "content/posts/2026-11-01-hello.md" in alert.inner_text()
+        assert page.get_by_text("Reloaded version.").is_visible()  # the last good build stays
+    finally:
+        page.close()
 
 
 def test_inputs_that_appear_later_are_watched(tmp_path):
