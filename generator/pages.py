@@ -54,7 +54,14 @@ def headline(site: Site, board: list[dict]) -> dict:
     for r in passing:
         if r["machine"] not in per_machine or r["tokens_per_s"] > per_machine[r["machine"]]["tokens_per_s"]:
             per_machine[r["machine"]] = r
-    speedups = [r for r in passing if r["speedup"] is not None]
+    base = site.config.baseline
+    baseline = (base.optimization, base.precision, base.attention)
+    # The baseline's speed-up over itself is 1× by definition: never a finding.
+    speedups = [
+        r
+        for r in passing
+        if r["speedup"] is not None and (r["optimization"], r["precision"], r["attention"]) != baseline
+    ]
     return {
         "best_per_machine": [per_machine[m] for m in sorted(per_machine)],
         "biggest_speedup": max(speedups, key=lambda r: r["speedup"], default=None),

@@ -316,3 +316,16 @@ def test_a_page_without_any_successful_point_still_builds(tmp_path):
     page = (tmp_path / "site/models/broken/epyc-2c/default/index.html").read_text()
     assert "No successful measurement on this page" in page and "int8 needs a CPU" in page
     assert "broken" not in (tmp_path / "site/leaderboard/index.html").read_text()
+
+
+def test_the_index_never_calls_the_baseline_a_speed_up(tmp_path):
+    # In the shipped records no passing configuration beats eager fp32 on its best throughput.
+    import shutil
+
+    shutil.copytree(Path(__file__).resolve().parents[2] / "data", tmp_path / "data")
+    build(tmp_path)
+    page = lxml_html.fromstring((tmp_path / "site/index.html").read_bytes())
+    card = next(c for c in page.xpath('//div[@class="card"]') if "baseline" in c.text_content().lower())
+    text = " ".join(card.text_content().split())
+    assert "Nothing beats the baseline" in text
+    assert "eager · fp32 · sdpa" not in text and "int8" not in text  # int8 fails the correctness gate
