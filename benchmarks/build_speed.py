@@ -1,7 +1,7 @@
 """How fast `scaleboard build` is on a large synthetic data set, and how heavy its pages are.
 
 Synthesises ≈ 20 models × 4 machines × 12 configurations × 37 batch sizes ≈ 35k records
-(generator.synthetic; made-up numbers of a plausible shape) into a temporary project,
+(scaleboard.generator.synthetic; made-up numbers of a plausible shape) into a temporary project,
 builds it, and prints build seconds, pages, the largest page and the gzipped size of the
 largest model page. Goals: ≤ 5 s on 2 cores; a model page ≤ 150 KB gzipped (plotly.js,
 written once under assets/ and cached by the browser, not counted).
@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator import synthetic
-from generator.build import build
+from scaleboard.generator import synthetic
+from scaleboard.generator.build import build
 
 MACHINES = (
     synthetic.machine("epyc-2c", "cpu", 8, 1.0),

@@ -72,7 +72,7 @@ def orphans(runner_pid: int) -> list[int]:
     found = []
     for proc in psutil.process_iter(["pid", "cmdline", "status"]):
         cmdline = " ".join(proc.info["cmdline"] or [])
-        if "runner.child" in cmdline and marker in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
+        if "scaleboard.runner.child" in cmdline and marker in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(proc.info["pid"])
     return found
 

@@ -1,6 +1,6 @@
 """How heavy each page of a built site is, and how soon its first chart is drawn in Chromium.
 
-Builds a site from synthetic records (generator.synthetic: made-up numbers of a plausible
+Builds a site from synthetic records (scaleboard.generator.synthetic: made-up numbers of a plausible
 shape; 2 models × 2 machines × 6 configurations, or the records of an existing project with
 ``--project``), or takes a built one (``--site DIR``), then prints for every page its bytes,
 raw and gzipped (level 9, about what GitHub Pages serves), with and without the assets it
@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator.build import build
+from scaleboard.generator.build import build
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))

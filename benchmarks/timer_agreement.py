@@ -1,6 +1,6 @@
 """Does the runner's measure() agree with torch.utils.benchmark? (goal: medians within ±2%)
 
-Measures one point twice in the same process — once with ``runner.measure.measure`` (the
+Measures one point twice in the same process — once with ``scaleboard.runner.measure.measure`` (the
 timing every record uses) and once with ``torch.utils.benchmark.Timer.blocked_autorange``
 — on the same callable and input, alternating ``--rounds`` times, and prints both medians
 and their ratio. The machine is shared: compare rounds before trusting one ratio.
@@ -37,9 +37,9 @@ def main() -> None:
     import torch
     from torch.utils.benchmark import Timer
 
-    from runner import models, optimizations
-    from runner.measure import measure
-    from runner.spec import Budget
+    from scaleboard.runner import models, optimizations
+    from scaleboard.runner.measure import measure
+    from scaleboard.runner.spec import Budget
 
     torch.set_num_threads(args.threads)
     budget = Budget(

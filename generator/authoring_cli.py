@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from generator.cli import add_project_option
+from scaleboard.generator.cli import add_project_option
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -54,14 +54,14 @@ def _port(text: str) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from generator.serve import serve
+    from scaleboard.generator.serve import serve
 
     return serve(args.project, host=args.host, port=args.port, drafts=args.drafts, strict=args.strict)
 
 
 def run_new_post(args: argparse.Namespace) -> int:
-    from generator.config import load_config
-    from generator.scaffold import new_post
+    from scaleboard.generator.config import load_config
+    from scaleboard.generator.scaffold import new_post
 
     config = load_config(Path(args.project))
     path = new_post(args.title, config.path("content_dir"), data_dir=config.path("data_dir"))

@@ -7,7 +7,7 @@
 ``blog/<slug>/``            one post
 ``tags/``, ``tags/<tag>/``  every tag; the posts of one tag
 ``<slug>/``                 a page from ``content/pages/``
-``feed.xml``                Atom feed, absolute links (see :mod:`generator.feed`)
+``feed.xml``                Atom feed, absolute links (see :mod:`scaleboard.generator.feed`)
 ``404.html``                links and styles with absolute paths: works at any depth
 ``assets/pygments.css``     the code highlighting stylesheet
 ==========================  ===============================================================
@@ -30,10 +30,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from generator import embeds, feed
-from generator.content import Content, Document, tag_slug
-from generator.markdown_ext import pygments_css, render
-from generator.site import Page
+from scaleboard.generator import embeds, feed
+from scaleboard.generator.content import Content, Document, tag_slug
+from scaleboard.generator.markdown_ext import pygments_css, render
+from scaleboard.generator.site import Page
 from scaleboard.errors import BuildError, ConfigError
 
 #: Posts per blog index page unless ``blog: {per_page: N}`` in scaleboard.yaml.

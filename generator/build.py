@@ -31,9 +31,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from generator.config import SiteConfig, load_config, normalize_base_url
-from generator.data import load_data
-from generator.site import SHIPPED_TEMPLATES, Page, Site, make_site
+from scaleboard.generator.config import SiteConfig, load_config, normalize_base_url
+from scaleboard.generator.data import load_data
+from scaleboard.generator.site import Page, Site, make_site
+from scaleboard.generator.theme import asset_files
 from scaleboard.errors import BuildError
 
 #: Written into every built site: a directory without it is never replaced (it is not ours).
@@ -51,7 +52,7 @@ class BuildResult:
 
 def load_site_content(config: SiteConfig, drafts: bool = False) -> Any:
     """Posts and pages of ``content/``, or None when the project has no content directory."""
-    from generator.content import load_content
+    from scaleboard.generator.content import load_content
 
     content_dir = config.path("content_dir")
     if not content_dir.is_dir():
@@ -61,8 +62,8 @@ def load_site_content(config: SiteConfig, drafts: bool = False) -> Any:
 
 def gather_pages(site: Site) -> list[Page]:
     """Every page of the site: records pages, downloads, the blog's pages, then the sitemap."""
-    from generator import blog, feed
-    from generator import pages as core
+    from scaleboard.generator import blog, feed
+    from scaleboard.generator import pages as core
 
     found = core.pages(site)
     found.extend(blog.pages(site))
@@ -138,15 +139,10 @@ def _render_chunk(indices: list[int]) -> list[tuple[int, bytes]]:
 
 
 def assets(site: Site) -> dict[str, bytes]:
-    """Static files: ``templates/assets/**`` (project overrides shipped) and one plotly.min.js."""
+    """Static files: the theme's ``assets/`` (a project's ``templates/assets/`` overrides them) and plotly.js."""
     import plotly
 
-    found: dict[str, bytes] = {}
-    for base in dict.fromkeys((SHIPPED_TEMPLATES, site.config.path("templates_dir"))):
-        asset_dir = base / "assets"
-        for path in sorted(asset_dir.rglob("*")) if asset_dir.is_dir() else []:
-            if path.is_file():
-                found["assets/" + path.relative_to(asset_dir).as_posix()] = path.read_bytes()
+    found = asset_files(site.config)
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     found["assets/plotly.min.js"] = plotly_js.read_bytes()
     return found

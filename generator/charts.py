@@ -42,8 +42,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from generator.jsonout import rnd
-from generator.site import PALETTE, Site, config_order
+from scaleboard.generator.jsonout import rnd
+from scaleboard.generator.site import PALETTE, Site, config_order
 from scaleboard.errors import ScaleboardError
 from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
 
@@ -248,7 +248,7 @@ def _cell(r: dict) -> tuple:
 
 
 def chart_figure(rows: Iterable[dict], spec: ChartSpec, colors: Mapping[str, str], flagged: Iterable[str] = ()) -> dict:
-    """A Plotly figure dict for ``rows`` (flat rows, see ``generator.frame``) and ``spec``.
+    """A Plotly figure dict for ``rows`` (flat rows, see ``scaleboard.generator.frame``) and ``spec``.
 
     ``colors`` maps configuration names to colours (``Site.colors``); ``flagged`` names
     the configurations that fail the correctness gate: their labels carry a ⚠.

@@ -49,7 +49,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     validate.add_argument("--strict", action="store_true", help="fail on warnings too")
     validate.set_defaults(func=run_validate)
 
-    from generator import authoring_cli
+    from scaleboard.generator import authoring_cli
 
     authoring_cli.register(commands)
 
@@ -75,7 +75,7 @@ def _positive_int(text: str) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from generator.build import build
+    from scaleboard.generator.build import build
 
     result = build(
         args.project,
@@ -93,8 +93,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from generator.build import load_data, load_site_content
-    from generator.config import load_config
+    from scaleboard.generator.build import load_data, load_site_content
+    from scaleboard.generator.config import load_config
 
     config = load_config(Path(args.project))
     data = load_data(config, strict=args.strict)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from generator.charts import ChartSpec, chart_block, chart_figure
-from generator.site import Site
+from scaleboard.generator.charts import ChartSpec, chart_block, chart_figure
+from scaleboard.generator.site import Site
 
 
 def _best(rows: list[dict]) -> dict[tuple, float]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.config import SiteConfig
-from generator.frame import flatten, latest_per_point
+from scaleboard.generator.config import SiteConfig
+from scaleboard.generator.frame import flatten, latest_per_point
 from scaleboard.errors import BuildError
 from scaleboard.record import Problem, data_files, iter_file
 

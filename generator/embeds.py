@@ -2,7 +2,7 @@
 
 A block names what to show the way the model pages do (``model``, ``machine``,
 ``suite``, ``metric``, ``x``, ``series`` and filters such as ``precision`` or
-``batch_size``); the chart component (``generator.charts``) and the leaderboard
+``batch_size``); the chart component (``scaleboard.generator.charts``) and the leaderboard
 table draw it. Two rules keep a post honest as data/ grows:
 
 * ``model``, ``machine`` and ``suite`` may be left out only while the records
@@ -11,7 +11,7 @@ table draw it. Two rules keep a post honest as data/ grows:
   otherwise points of different machines would be mixed in one line.
 * a block whose filters match no measured point is a problem, not an empty chart.
 
-Problems raise :class:`~generator.markdown_ext.BlockError`; the Markdown layer turns
+Problems raise :class:`~scaleboard.generator.markdown_ext.BlockError`; the Markdown layer turns
 them into a warning box (or, with ``--strict``, an error naming the post's file:line).
 """
 
@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from generator.markdown_ext import BlockError, BlockHandler
+from scaleboard.generator.markdown_ext import BlockError, BlockHandler
 
 #: Dimensions a block must pin down (or draw) once the records hold several values.
 PINNED = ("model", "machine", "suite")
@@ -42,7 +42,7 @@ def make_handler(site: Any, page_key: str) -> BlockHandler:
 
 def chart(site: Any, spec: Mapping[str, Any], element_id: str) -> str:
     """A chart block drawn by the chart component, captioned with a link to its model page."""
-    from generator import charts
+    from scaleboard.generator import charts
 
     errors = charts.validate_spec(spec, site)
     if errors:
@@ -66,7 +66,7 @@ def chart(site: Any, spec: Mapping[str, Any], element_id: str) -> str:
 
 def leaderboard(site: Any, spec: Mapping[str, Any], element_id: str) -> str:
     """A leaderboard block: the site's leaderboard table, filtered, with its rows as CSV."""
-    from generator import leaderboard as board
+    from scaleboard.generator import leaderboard as board
 
     errors = board.validate_spec(spec, site)
     if errors:

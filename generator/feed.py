@@ -120,7 +120,7 @@ def sitemap_paths(output_paths: Iterable[str]) -> list[str]:
 
 def sitemap_page(site: Any, pages: Iterable[Any]) -> Any:
     """``sitemap.xml`` for every HTML page among ``pages`` (the build's whole list)."""
-    from generator.site import Page
+    from scaleboard.generator.site import Page
 
     files = [p.file for p in pages]
     lastmod = {

@@ -25,8 +25,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from generator.charts import FILTERS, ChartSpecError, _as_list, _check_filter_values, filter_rows
-from generator.site import Site, config_order
+from scaleboard.generator.charts import FILTERS, ChartSpecError, _as_list, _check_filter_values, filter_rows
+from scaleboard.generator.site import Site, config_order
 
 GIB = 1024**3
 KEY = ("model", "machine", "optimization", "precision", "attention")

@@ -17,7 +17,7 @@ Usage::
     problems = check_site("site", base_url="/repo/")
     for p in problems: print(p)            # index.html:12: href '/leaderboard/': outside /repo/
 
-or ``python -m generator.linkcheck site --base-url /repo/`` (exit status 1 on any broken link).
+or ``python -m scaleboard.generator.linkcheck site --base-url /repo/`` (exit status 1 on any broken link).
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def check_site(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m generator.linkcheck",
+        prog="python -m scaleboard.generator.linkcheck",
         description="Report every internal href/src of a built site that does not resolve under the base URL.",
     )
     parser.add_argument("site", nargs="?", default="site", help="the built site directory (default: site)")

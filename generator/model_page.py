@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from generator.charts import ChartSpec, chart_block, chart_figure, log2_axis
-from generator.jsonout import rnd
-from generator.site import Site, config_order
+from scaleboard.generator.charts import ChartSpec, chart_block, chart_figure, log2_axis
+from scaleboard.generator.jsonout import rnd
+from scaleboard.generator.site import Site, config_order
 from scaleboard.record import OPTIMIZATIONS
 
 GIB = 1024**3

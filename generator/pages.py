@@ -10,10 +10,10 @@ import json
 from collections import defaultdict
 from operator import itemgetter
 
-from generator import compare, leaderboard, model_page
-from generator.frame import COLUMNS
-from generator.jsonout import dumps
-from generator.site import Page, Site
+from scaleboard.generator import compare, leaderboard, model_page
+from scaleboard.generator.frame import COLUMNS
+from scaleboard.generator.jsonout import dumps
+from scaleboard.generator.site import Page, Site
 
 
 def csv_lines(rows: list[dict], columns: tuple[str, ...] = COLUMNS) -> list[str]:
@@ -74,7 +74,7 @@ def headline(site: Site, board: list[dict]) -> dict:
 
 def latest_posts(site: Site, limit: int = 5) -> list:
     """The blog's newest posts, for the index."""
-    from generator import blog
+    from scaleboard.generator import blog
 
     return list(blog.latest_posts(site, limit))
 

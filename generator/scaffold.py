@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from generator.content import slugify
+from scaleboard.generator.content import slugify
 from scaleboard.errors import ScaleboardError
 from scaleboard.record import data_files, load_records
 

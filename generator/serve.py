@@ -77,7 +77,7 @@ class BuildState:
 
 def default_build(root: Path, out: Path, *, drafts: bool, strict: bool) -> list[str]:
     """Build the project at ``root`` into ``out`` with base URL ``/``; return the warnings."""
-    from generator.build import build
+    from scaleboard.generator.build import build
 
     return list(build(root, out=out, base_url="/", drafts=drafts, strict=strict).warnings)
 
@@ -150,7 +150,7 @@ class DevServer:
 
     def watch_paths(self) -> list[Path]:
         """The inputs of a build that exist now: data, content, templates and the config file."""
-        from generator.config import CONFIG_FILE, load_config
+        from scaleboard.generator.config import CONFIG_FILE, load_config
 
         try:
             config = load_config(self.root)

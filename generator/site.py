@@ -22,16 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from generator import jsonout
-from generator.config import SiteConfig
+from scaleboard.generator import jsonout
+from scaleboard.generator.config import SiteConfig
+from scaleboard.generator.theme import template_dirs
 from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
 
 if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
     import pandas as pd
-
-#: Templates shipped with ScaleBoard; a project's own ``templates/`` overrides any of them.
-SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
 
 @dataclass(frozen=True)
 class Page:
@@ -122,12 +119,12 @@ class Site:
     """Everything a page needs; built once by :func:`make_site`."""
 
     config: SiteConfig
-    rows: list[dict]  # flat rows (generator.frame.COLUMNS), newest record per point
+    rows: list[dict]  # flat rows (scaleboard.generator.frame.COLUMNS), newest record per point
     raw: dict[tuple, list[dict]]  # (model, machine, suite) → the original record of each of its rows
     colors: dict[str, str]
     slugs: dict[str, dict[str, str]]  # "model" / "machine" / "suite" → name → slug
     env: jinja2.Environment
-    content: Any = None  # what generator.content.load_content returned, if there is content
+    content: Any = None  # what scaleboard.generator.content.load_content returned, if there is content
     drafts: bool = False
     warnings: list[str] = field(default_factory=list)
     raw_lines: dict[tuple, list[str]] = field(default_factory=dict)  # ``raw`` as JSON text, when read from files
@@ -135,8 +132,8 @@ class Site:
 
     @functools.cached_property
     def records(self) -> pd.DataFrame:
-        """The rows as a pandas DataFrame (every column of ``generator.frame.COLUMNS``), built on first use."""
-        from generator.frame import to_frame
+        """The rows as a pandas DataFrame (every column of ``scaleboard.generator.frame.COLUMNS``), built on first use."""
+        from scaleboard.generator.frame import to_frame
 
         return to_frame(self.rows)
 
@@ -175,8 +172,7 @@ class Site:
 
 def make_env(config: SiteConfig) -> jinja2.Environment:
     """Jinja2 with autoescaping on; the project's templates first, the shipped ones after."""
-    dirs = [config.path("templates_dir"), SHIPPED_TEMPLATES]
-    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in dict.fromkeys(dirs) if d.is_dir()])
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs(config)])
     env = jinja2.Environment(
         loader=loader,
         autoescape=jinja2.select_autoescape(("html", "htm", "xml", "svg"), default_for_string=True),
@@ -199,7 +195,7 @@ def make_site(
     config: SiteConfig, rows: list[dict], raw_by_page: dict, content: Any = None, drafts: bool = False
 ) -> Site:
     """The one place a :class:`Site` is built."""
-    from generator.charts import add_speedups
+    from scaleboard.generator.charts import add_speedups
 
     b = config.baseline
     add_speedups(rows, (b.optimization, b.precision, b.attention))

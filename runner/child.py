@@ -1,7 +1,7 @@
-"""Entry point of a measuring child: ``python -m runner.child --spec SPEC.json --record-fd N``.
+"""Entry point of a measuring child: ``python -m scaleboard.runner.child --spec SPEC.json --record-fd N``.
 
-Started by :mod:`runner.isolate`, one per group. It measures the group with
-:func:`runner.group.run_group` and writes each record as one JSON line to file
+Started by :mod:`scaleboard.runner.isolate`, one per group. It measures the group with
+:func:`scaleboard.runner.group.run_group` and writes each record as one JSON line to file
 descriptor ``N`` (a pipe to the parent), so nothing a library prints can corrupt the
 records. Before importing torch it ties its life to the parent's and caps its own
 address space (``--memory-limit``), so an oversized batch fails an allocation here
@@ -22,7 +22,7 @@ import sys
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 HEARTBEAT = "heartbeat"  # a line with this key is a sign of life, not a record
-DEFAULT_GROUP = "runner.group:run_group"  # tests substitute a stand-in to exercise the isolation alone
+DEFAULT_GROUP = "scaleboard.runner.group:run_group"  # tests substitute a stand-in to exercise the isolation alone
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -57,7 +57,7 @@ def preload() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m runner.child", description="Measure one group (internal).")
+    parser = argparse.ArgumentParser(prog="python -m scaleboard.runner.child", description="Measure one group (internal).")
     parser.add_argument("--spec", required=True, help="JSON file holding the GroupSpec")
     parser.add_argument("--record-fd", type=int, required=True, help="file descriptor records are written to")
     parser.add_argument("--parent-pid", type=int, default=0, help="exit when this process is gone")
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     cap_memory(args.memory_limit)
     os.set_inheritable(args.record_fd, False)  # compile workers started later must not hold the pipe
 
-    from runner.spec import GroupSpec
+    from scaleboard.runner.spec import GroupSpec
 
     if args.group == DEFAULT_GROUP:
         preload()

@@ -2,7 +2,7 @@
 
 A thin layer: flags override the suite's values, every bad value is reported at once as
 a :class:`~scaleboard.errors.ConfigError` (``error: ...`` and exit 1), and the work is
-done by :mod:`runner.sweep`. Torch is imported only when the command runs.
+done by :mod:`scaleboard.runner.sweep`. Torch is imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -91,9 +91,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from runner import environment, store
-    from runner.progress import Progress
-    from runner.sweep import build_groups, make_plan
+    from scaleboard.runner import environment, store
+    from scaleboard.runner.progress import Progress
+    from scaleboard.runner.sweep import build_groups, make_plan
 
     suite = resolve_suite(args)
     device_type = environment.resolve_device(suite.device)
@@ -113,8 +113,8 @@ def run_command(args: argparse.Namespace) -> int:
 
 def resolve_suite(args: argparse.Namespace):
     """The suite file (or the embedded default for the device) with the flags applied."""
-    from runner import environment
-    from runner.suite import default_suite, load_suite
+    from scaleboard.runner import environment
+    from scaleboard.runner.suite import default_suite, load_suite
 
     if args.suite:
         return apply_overrides(load_suite(args.suite), args)
@@ -132,8 +132,8 @@ def resolve_suite(args: argparse.Namespace):
 
 def apply_overrides(suite, args: argparse.Namespace):
     """Flags win over the suite. Every bad flag is reported, then one ConfigError."""
-    from runner import suite as s
-    from runner.models import check_model
+    from scaleboard.runner import suite as s
+    from scaleboard.runner.models import check_model
     from scaleboard.errors import ConfigError
     from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS, TASKS
 
@@ -212,8 +212,8 @@ def _report_problems(index, progress) -> None:
 
 
 def print_plan(plan, suite, device_type: str, machine: str, index, progress) -> None:
-    from runner.progress import format_duration
-    from runner.sweep import estimate_s
+    from scaleboard.runner.progress import format_duration
+    from scaleboard.runner.sweep import estimate_s
 
     console = progress.console
     console.print(f"suite {suite.label} ({suite.source}) on {machine} [{device_type}]", markup=False, soft_wrap=True)
@@ -245,9 +245,9 @@ def compact_sizes(sizes: tuple[int, ...]) -> str:
 def _measure(args, suite, plan, path: Path, device_type: str, progress) -> int:
     import psutil
 
-    from runner.store import RunFile
-    from runner.suite import memory_limit_bytes
-    from runner.sweep import run_sweep
+    from scaleboard.runner.store import RunFile
+    from scaleboard.runner.suite import memory_limit_bytes
+    from scaleboard.runner.sweep import run_sweep
 
     limit = memory_limit_bytes(suite.memory_limit, psutil.virtual_memory().available)
     done = plan.total_points - plan.todo_points

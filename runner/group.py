@@ -38,8 +38,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from runner import environment, measure, models, optimizations, quality
-from runner.spec import GroupSpec, base_record
+from scaleboard.runner import environment, measure, models, optimizations, quality
+from scaleboard.runner.spec import GroupSpec, base_record
 from scaleboard.errors import ConfigError
 from scaleboard.record import RecordError, validate
 

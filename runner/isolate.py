@@ -1,6 +1,6 @@
 """Run one group in a child process and turn whatever happens to it into records.
 
-The child (``python -m runner.child``) gets its :class:`~runner.spec.GroupSpec` as a JSON
+The child (``python -m scaleboard.runner.child``) gets its :class:`~scaleboard.runner.spec.GroupSpec` as a JSON
 file and writes one JSON record per line to a dedicated pipe (never stdout, where
 libraries print). Its stdout and stderr go to a log file whose last lines explain a crash.
 
@@ -38,8 +38,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.child import HEARTBEAT
-from runner.spec import GroupSpec, base_record
+from scaleboard.runner.child import HEARTBEAT
+from scaleboard.runner.spec import GroupSpec, base_record
 from scaleboard.record import validate
 
 STDERR_TAIL_LINES = 12  # enough for a Python traceback's last frames or a C++ abort message
@@ -63,7 +63,7 @@ class ChildOptions:
     extra_env: dict | None = None  # e.g. SCALEBOARD_FAULT for fault injection
     should_stop: Callable[[], bool] = lambda: False
     on_child: Callable[[subprocess.Popen | None], None] = lambda proc: None  # for a hard exit's kill
-    group_function: str | None = None  # module:function run in the child; None: runner.group:run_group
+    group_function: str | None = None  # module:function run in the child; None: scaleboard.runner.group:run_group
 
 
 def describe_exit(returncode: int) -> str:
@@ -133,7 +133,7 @@ class _Group:
     def _spawn(self, write_fd: int) -> subprocess.Popen:
         spec_path = self.tmp / "spec.json"
         spec_path.write_text(json.dumps(self.spec.to_dict()), encoding="utf-8")
-        command = [sys.executable, "-m", "runner.child", "--spec", str(spec_path), "--record-fd", str(write_fd)]
+        command = [sys.executable, "-m", "scaleboard.runner.child", "--spec", str(spec_path), "--record-fd", str(write_fd)]
         command += ["--parent-pid", str(os.getpid())]
         if self.options.group_function:
             command += ["--group", self.options.group_function]
@@ -234,7 +234,7 @@ class _Group:
         return f"{what}; last output:\n{tail}" if tail else what
 
     def _record(self, batch_size: int, status: str, reason: str) -> dict:
-        from runner.models import PRESETS
+        from scaleboard.runner.models import PRESETS
 
         weights = self.info.get("weights") or ("random" if self.spec.model in PRESETS else "pretrained")
         record = base_record(self.spec, batch_size, status, reason, weights=weights, params=self.info.get("params"))
@@ -266,7 +266,7 @@ def _probe_isolation(device_type: str, child_pid: int) -> dict:
     processes other than this runner and its child's process tree."""
     import psutil
 
-    from runner import environment
+    from scaleboard.runner import environment
 
     ours = {child_pid}
     with contextlib.suppress(psutil.Error):

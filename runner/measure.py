@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.spec import Budget
+from scaleboard.runner.spec import Budget
 from scaleboard.record import MAX_SAMPLES
 
 

@@ -23,7 +23,7 @@ Decisions (see :func:`check_supported`):
 - fp16 and bf16 on CPU run and are measured, not refused, even where they are slow: CPUs
   without fp16 / bf16 matmul instructions (AVX2 only) take a fallback path: a gpt2 forward
   in bf16 measured ~19× slower than fp32 on such a CPU (see
-  ``runner.environment.cpu_has_native_bf16``); the timeout wall bounds them.
+  ``scaleboard.runner.environment.cpu_has_native_bf16``); the timeout wall bounds them.
 - ``compile-reduce-overhead`` on CPU: CUDA graphs do not apply and inductor skips them,
   so it runs as inductor's default CPU path; it is measured as named, not refused.
 - ``compile-max-autotune`` on CPU uses ``max-autotune-no-cudagraphs`` (the same autotuning).

@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from runner.spec import GroupSpec
+from scaleboard.runner.spec import GroupSpec
 
 STATUS_STYLE = {"ok": "green", "oom": "yellow", "timeout": "yellow", "skipped": "dim", "unsupported": "dim"}
 PLAIN_WIDTH = 140  # wide enough for the summary table in a CI log

@@ -1,8 +1,8 @@
 """What one child process measures (a :class:`GroupSpec`) and the record skeleton for a point.
 
 A *group* is one (model, optimization, precision, attention, threads) combination
-over a rising list of batch sizes. The sweep (``runner.sweep``) runs each group in
-its own child process; the measurement engine (``runner.group``) turns a group into
+over a rising list of batch sizes. The sweep (``scaleboard.runner.sweep``) runs each group in
+its own child process; the measurement engine (``scaleboard.runner.group``) turns a group into
 records. Both build records with :func:`base_record`, so every record of a point has
 every field of the contract in ``scaleboard.record``.
 """

@@ -21,7 +21,7 @@ Keys (only ``label`` and ``models`` are required)::
     threads: auto                 # numbers, auto (1, 2, 4 … cores) or max (all cores)
     device: auto                  # auto, cpu, cuda, mps
     machine: null                 # machine label (default: GPU name, or CPU model and cores)
-    budget: {min_time_s: 1.0}     # any field of runner.spec.Budget
+    budget: {min_time_s: 1.0}     # any field of scaleboard.runner.spec.Budget
     memory_limit: 85%             # CPU cap per measuring process: 85% of available RAM, 8G, none
     run_budget_s: null            # stop after this long; points not started stay unrecorded
     out: data                     # records go to <out>/<label>/<machine>/<run_id>.jsonl
@@ -43,7 +43,7 @@ from typing import Any
 
 import yaml
 
-from runner.spec import Budget
+from scaleboard.runner.spec import Budget
 from scaleboard.errors import ConfigError
 from scaleboard.record import ATTENTIONS, DEVICE_TYPES, OPTIMIZATIONS, PRECISIONS, TASKS
 
@@ -323,7 +323,7 @@ def _per_item(parse, value: Any, node: yaml.Node, problems: Problems) -> tuple:
 
 
 def _models(value: Any, node: yaml.Node, problems: Problems) -> tuple[str, ...]:
-    from runner.models import check_model  # lazily: the model table may import torch
+    from scaleboard.runner.models import check_model  # lazily: the model table may import torch
 
     names = _per_item(lambda v: parse_names(v, None, "model"), value, node, problems)
     lines = [n.start_mark.line + 1 for n in node.value] if isinstance(node, yaml.SequenceNode) else []

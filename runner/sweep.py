@@ -3,7 +3,7 @@
 Order of work (a plain loop, like the suite reads): models × optimizations × precisions
 × attention × threads, each group over its rising batch sizes. Before anything runs the
 output folder is indexed and points already recorded for this configuration and
-environment fingerprint are left out (see :mod:`runner.store`); ``force`` measures them again.
+environment fingerprint are left out (see :mod:`scaleboard.runner.store`); ``force`` measures them again.
 
 Stopping: the first SIGINT/SIGTERM abandons the point being measured (its child is
 killed) and keeps every finished record; a second one exits at once. When the run's
@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from runner.isolate import ChildOptions, kill_child_now, run_isolated
-from runner.progress import Progress
-from runner.spec import GroupSpec, base_record
-from runner.store import Index, RunFile
-from runner.suite import Suite
+from scaleboard.runner.isolate import ChildOptions, kill_child_now, run_isolated
+from scaleboard.runner.progress import Progress
+from scaleboard.runner.spec import GroupSpec, base_record
+from scaleboard.runner.store import Index, RunFile
+from scaleboard.runner.suite import Suite
 from scaleboard.record import point_key
 
 #: Rough set-up cost of a group (child start, torch import, model build), seconds, and the
@@ -179,7 +179,7 @@ def run_sweep(
 ) -> SweepResult:
     """Measure every point of ``plan.todo``; each record is stored the moment it arrives."""
     if check_supported is None:
-        from runner.optimizations import check_supported
+        from scaleboard.runner.optimizations import check_supported
     result = SweepResult()
     started = time.monotonic()
 
@@ -215,7 +215,7 @@ def run_sweep(
 
 
 def _unsupported(spec: GroupSpec, batch_size: int, reason: str) -> dict:
-    from runner.models import PRESETS
+    from scaleboard.runner.models import PRESETS
 
     weights = "random" if spec.model in PRESETS else "pretrained"
     record = base_record(spec, batch_size, "unsupported", reason, weights=weights)

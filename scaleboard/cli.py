@@ -15,8 +15,8 @@ from scaleboard.errors import ScaleboardError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from generator import cli as generator_cli
-    from runner import cli as runner_cli
+    from scaleboard.generator import cli as generator_cli
+    from scaleboard.runner import cli as runner_cli
 
     parser = argparse.ArgumentParser(
         prog="scaleboard",

@@ -17,8 +17,8 @@ import pytest
 from browsing import Watched, watch
 from pages_server import serve
 
-from generator import synthetic
-from generator.build import build
+from scaleboard.generator import synthetic
+from scaleboard.generator.build import build
 
 BASE_URL = "/scaleboard/"
 DESKTOP = {"width": 1280, "height": 900}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from generator import blog, synthetic
-from generator.build import load_data, render_pages
-from generator.config import load_config
-from generator.content import load_content
-from generator.site import make_site
+from scaleboard.generator import blog, synthetic
+from scaleboard.generator.build import load_data, render_pages
+from scaleboard.generator.config import load_config
+from scaleboard.generator.content import load_content
+from scaleboard.generator.site import make_site
 
 MACHINE = "AMD EPYC (2 cores)"
 SUITE = "cpu-default"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import html as lxml_html
 
-from generator import synthetic
+from scaleboard.generator import synthetic
 
 XSS = "<script>alert(1)</script>"
 ESCAPER = "../../x"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from blog_fixtures import build_blog, post, text, write
 
-from generator import blog
+from scaleboard.generator import blog
 from scaleboard.errors import BuildError, ConfigError
 
 

@@ -11,8 +11,8 @@ import pytest
 from lxml import html as lxml_html
 from site_fixtures import ESCAPER, XSS, html_files, links, make_project, resolve
 
-from generator.build import MARKER, build
-from generator.site import slugify
+from scaleboard.generator.build import MARKER, build
+from scaleboard.generator.site import slugify
 from scaleboard.cli import main
 from scaleboard.errors import BuildError
 
@@ -246,10 +246,10 @@ def test_empty_project_builds_a_site(tmp_path):
 
 PARALLEL_CHECK = """
 import sys
-from generator import build as build_module
-from generator.build import gather_pages, load_data, render_pages
-from generator.config import load_config
-from generator.site import make_site
+from scaleboard.generator import build as build_module
+from scaleboard.generator.build import gather_pages, load_data, render_pages
+from scaleboard.generator.config import load_config
+from scaleboard.generator.site import make_site
 
 config = load_config(sys.argv[1])
 data = load_data(config)
@@ -270,7 +270,7 @@ def test_pages_rendered_in_worker_processes_are_identical(project):
 
 
 def test_two_workloads_on_one_page_are_never_mixed(tmp_path):
-    from generator import synthetic
+    from scaleboard.generator import synthetic
 
     long = [{**r, "seq_len": 512} for r in synthetic.dataset(models=[("gpt2", 124_439_808)], batch_sizes=(1, 2))]
     short = synthetic.dataset(models=[("gpt2", 124_439_808)], batch_sizes=(1, 2))
@@ -284,7 +284,7 @@ def test_two_workloads_on_one_page_are_never_mixed(tmp_path):
 
 
 def test_reading_keeps_each_records_text_and_matches_load_records(tmp_path):
-    from generator.data import read
+    from scaleboard.generator.data import read
     from scaleboard.record import data_files, load_records
 
     root = make_project(tmp_path)
@@ -302,7 +302,7 @@ def test_reading_keeps_each_records_text_and_matches_load_records(tmp_path):
 
 
 def test_a_page_without_any_successful_point_still_builds(tmp_path):
-    from generator import synthetic
+    from scaleboard.generator import synthetic
 
     failed = [
         synthetic.make_record(

@@ -7,13 +7,13 @@ import json
 import pytest
 from site_fixtures import make_project
 
-from generator import charts
-from generator.build import load_data
-from generator.config import load_config
-from generator.frame import flatten, latest_per_point
-from generator.jsonout import rnd, script_json
-from generator.site import color_map, make_site, slugify, unique_slugs
-from generator.synthetic import make_record
+from scaleboard.generator import charts
+from scaleboard.generator.build import load_data
+from scaleboard.generator.config import load_config
+from scaleboard.generator.frame import flatten, latest_per_point
+from scaleboard.generator.jsonout import rnd, script_json
+from scaleboard.generator.site import color_map, make_site, slugify, unique_slugs
+from scaleboard.generator.synthetic import make_record
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.config import DEFAULT_NAV, Baseline, load_config, normalize_base_url
+from scaleboard.generator.config import DEFAULT_NAV, Baseline, load_config, normalize_base_url
 from scaleboard.cli import main
 from scaleboard.errors import ConfigError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.content import ContentError, load_content, slugify, tag_slug
+from scaleboard.generator.content import ContentError, load_content, slugify, tag_slug
 
 TODAY = dt.date(2026, 11, 23)
 

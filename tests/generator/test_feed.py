@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from blog_fixtures import build_blog, post, text, write
 
-from generator import feed
-from generator.site import Page
+from scaleboard.generator import feed
+from scaleboard.generator.site import Page
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

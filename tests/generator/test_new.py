@@ -9,8 +9,8 @@ import re
 import pytest
 from blog_fixtures import TODAY, build_blog, text, write_records
 
-from generator.content import load_content
-from generator.scaffold import new_post
+from scaleboard.generator.content import load_content
+from scaleboard.generator.scaffold import new_post
 from scaleboard.cli import main
 from scaleboard.errors import ScaleboardError
 

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from blog_fixtures import post, write, write_records
 
-from generator.serve import STATUS_PATH, DevServer
+from scaleboard.generator.serve import STATUS_PATH, DevServer
 
 WAIT_S = 30.0  # generous: two cores are shared with other work; a rebuild takes about a second
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import synthetic
-from generator.build import build
+from scaleboard.generator import synthetic
+from scaleboard.generator.build import build
 
 BASE_URL = "/scaleboard/"
 SITE_URL = "https://example.github.io"

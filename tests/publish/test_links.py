@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import linkcheck
-from generator.build import build
-from generator.linkcheck import BrokenLink, check_site, links_of
+from scaleboard.generator import linkcheck
+from scaleboard.generator.build import build
+from scaleboard.generator.linkcheck import BrokenLink, check_site, links_of
 
 BASE_URL = "/scaleboard/"
 SITE_URL = "https://example.github.io"

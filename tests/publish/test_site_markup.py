@@ -6,7 +6,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
-from generator.linkcheck import check_site
+from scaleboard.generator.linkcheck import check_site
 
 #: Elements the templates always close, so that a stack of them tells where a table sits.
 CONTAINERS = frozenset({"div", "table", "thead", "tbody", "caption", "figure", "article", "section", "main", "label"})

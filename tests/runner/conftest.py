@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.spec import Budget, GroupSpec
+from scaleboard.runner.spec import Budget, GroupSpec
 
 #: A budget that measures a tiny model in a fraction of a second.
 TINY_BUDGET = Budget(
@@ -21,7 +21,7 @@ TINY_BUDGET = Budget(
 @pytest.fixture(scope="session")
 def cpu_environment():
     """``(device, env, machine)`` collected once: collecting runs git and imports torch."""
-    from runner import environment
+    from scaleboard.runner import environment
 
     return environment.collect("cpu")
 

@@ -1,4 +1,4 @@
-"""A stand-in for ``runner.group.run_group`` that misbehaves on request, for isolation tests.
+"""A stand-in for ``scaleboard.runner.group.run_group`` that misbehaves on request, for isolation tests.
 
 The child runs it as ``fake_group:run_group`` (``--group``) with this folder on PYTHONPATH.
 ``FAKE_MODE=kind@batch`` picks the misbehaviour; ``FAKE_ONLY=optimization`` limits it to one
@@ -9,7 +9,7 @@ import os
 import signal
 import time
 
-from runner.spec import base_record
+from scaleboard.runner.spec import base_record
 
 
 def run_group(spec, emit):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner import environment
+from scaleboard.runner import environment
 from scaleboard.errors import ConfigError
 
 

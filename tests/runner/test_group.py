@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner import group
+from scaleboard.runner import group
 from scaleboard.errors import ConfigError
 from scaleboard.record import validate
 
@@ -157,7 +157,7 @@ def test_oom_classification():
 
 
 def test_pretrained_weights_get_a_perplexity(make_spec, monkeypatch, tmp_path):
-    from runner.models import load_model
+    from scaleboard.runner.models import load_model
 
     load_model("tiny-gpt2", "sdpa", "cpu").model.save_pretrained(tmp_path / "tiny")
     (record,) = run(make_spec(model=str(tmp_path / "tiny"), batch_sizes=(1,)), monkeypatch)

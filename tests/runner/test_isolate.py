@@ -1,6 +1,6 @@
 """The child process boundary, with a stand-in measurement so that only the isolation is tested.
 
-Each test runs a real child process (``python -m runner.child``) whose group function is
+Each test runs a real child process (``python -m scaleboard.runner.child``) whose group function is
 ``fake_group.run_group`` (``tests/runner/fake_group.py``): it behaves as told by ``FAKE_MODE`` (``kind@batch``).
 The real engine's fault injection is exercised in ``test_faults.py``.
 """
@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from runner.isolate import ChildOptions, describe_exit, run_isolated
-from runner.spec import Budget, GroupSpec
+from scaleboard.runner.isolate import ChildOptions, describe_exit, run_isolated
+from scaleboard.runner.spec import Budget, GroupSpec
 from scaleboard.record import validate
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # holds fake_group.py
@@ -124,7 +124,7 @@ def test_the_child_dies_with_its_parent(tmp_path):
         import os, sys
         sys.path.insert(0, {HERE!r})
         from test_isolate import make_spec
-        from runner.isolate import ChildOptions, run_isolated
+        from scaleboard.runner.isolate import ChildOptions, run_isolated
         env = {{"FAKE_MODE": "hang@1", "FAKE_PID_FILE": {str(pid_file)!r}, "PYTHONPATH": {HERE!r}}}
         run_isolated(make_spec(), print, ChildOptions(extra_env=env, group_function="fake_group:run_group"))
     """)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner import measure as m
-from runner.spec import Budget
+from scaleboard.runner import measure as m
+from scaleboard.runner.spec import Budget
 from scaleboard.record import MAX_SAMPLES
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner import models
+from scaleboard.runner import models
 from scaleboard.errors import ConfigError
 
 

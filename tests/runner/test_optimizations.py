@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner import optimizations as opt
+from scaleboard.runner import optimizations as opt
 from scaleboard import record
 
 
@@ -19,7 +19,7 @@ def test_tables_import_without_torch():
     import subprocess
     import sys
 
-    code = "import sys, runner.optimizations, runner.models; print('torch' in sys.modules)"
+    code = "import sys, scaleboard.runner.optimizations, scaleboard.runner.models; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -56,7 +56,7 @@ def test_int8_dynamic_quantizes_all_49_linear_layers_of_gpt2_shape():
 def test_torchscript_output_equals_eager():
     import torch
 
-    from runner.models import load_model
+    from scaleboard.runner.models import load_model
 
     model = load_model("tiny-gpt2", "sdpa", "cpu").model
     ids = torch.randint(0, 1000, (2, 16), generator=torch.Generator().manual_seed(0))
@@ -70,7 +70,7 @@ def test_torchscript_output_equals_eager():
 def test_amp_runs_under_autocast_and_casts_back_nothing():
     import torch
 
-    from runner.models import load_model
+    from scaleboard.runner.models import load_model
 
     model = load_model("tiny-gpt2", "sdpa", "cpu").model
     ids = torch.randint(0, 1000, (1, 8))

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from runner import quality
+from scaleboard.runner import quality
 
 
 def test_identical_logits_are_ok_with_zero_error():

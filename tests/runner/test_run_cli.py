@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from runner import cli as runner_cli
+from scaleboard.runner import cli as runner_cli
 from scaleboard.cli import main
 from scaleboard.record import data_files, load_records, point_key
 
@@ -203,7 +203,7 @@ def _children_of(parent_pid: int) -> list[int]:
         alive = []
         for proc in psutil.process_iter(["pid", "cmdline", "status"]):
             cmdline = " ".join(proc.info["cmdline"] or [])
-            if "runner.child" in cmdline and marker in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            if "scaleboard.runner.child" in cmdline and marker in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
                 alive.append(proc.info["pid"])
         if not alive:
             return []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.spec import Budget
-from runner.suite import (
+from scaleboard.runner.spec import Budget
+from scaleboard.runner.suite import (
     KEYS,
     default_suite,
     load_suite,
@@ -145,7 +145,7 @@ def test_cpu_default_leaves_bf16_out_without_native_bf16():
 
 
 def test_run_says_why_bf16_is_left_out(monkeypatch, capsys):
-    from runner import environment
+    from scaleboard.runner import environment
     from scaleboard.cli import main
 
     monkeypatch.setattr(environment, "cpu_has_native_bf16", lambda: False)

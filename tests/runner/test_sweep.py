@@ -9,10 +9,10 @@ import time
 
 from rich.console import Console
 
-from runner.progress import Progress, point_line, summary_rows
-from runner.store import Index, RunFile, index_records
-from runner.suite import parse_suite
-from runner.sweep import build_groups, estimate_s, make_plan, run_sweep, spec_point_key
+from scaleboard.runner.progress import Progress, point_line, summary_rows
+from scaleboard.runner.store import Index, RunFile, index_records
+from scaleboard.runner.suite import parse_suite
+from scaleboard.runner.sweep import build_groups, estimate_s, make_plan, run_sweep, spec_point_key
 from scaleboard.record import iter_file, point_key
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # holds fake_group.py
@@ -63,7 +63,7 @@ def test_groups_cover_the_product_in_suite_order():
 
 def test_plan_leaves_out_recorded_points_unless_forced():
     specs = groups()
-    from runner.spec import base_record
+    from scaleboard.runner.spec import base_record
 
     done = base_record(specs[0], 2, "error", "crashed before")
     index = Index(records={point_key(done): done})
@@ -132,7 +132,7 @@ def test_first_signal_abandons_the_point_and_keeps_finished_records(tmp_path):
 
 
 def test_progress_lines_and_summary_rows():
-    from runner.spec import base_record
+    from scaleboard.runner.spec import base_record
 
     spec = groups()[0]
     ok = {

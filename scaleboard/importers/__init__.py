@@ -1,0 +1,1 @@
+"""Results of other benchmark tools as ScaleBoard records."""

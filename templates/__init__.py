@@ -1,0 +1,1 @@
+"""The default theme: Jinja2 templates and static assets, installed as package data (``scaleboard.theme``)."""
