@@ -30,11 +30,11 @@ from typing import Any
 
 from markupsafe import Markup
 
+from scaleboard.errors import BuildError, ConfigError
 from scaleboard.generator import embeds, feed
 from scaleboard.generator.content import Content, Document, tag_slug
 from scaleboard.generator.markdown_ext import pygments_css, render
 from scaleboard.generator.site import Page
-from scaleboard.errors import BuildError, ConfigError
 
 #: Posts per blog index page unless ``blog: {per_page: N}`` in scaleboard.yaml.
 PER_PAGE = 10

@@ -31,11 +31,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from scaleboard.errors import BuildError
 from scaleboard.generator.config import SiteConfig, load_config, normalize_base_url
 from scaleboard.generator.data import load_data
 from scaleboard.generator.site import Page, Site, make_site
 from scaleboard.generator.theme import asset_files
-from scaleboard.errors import BuildError
 
 #: Written into every built site: a directory without it is never replaced (it is not ours).
 MARKER = ".scaleboard-site"

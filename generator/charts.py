@@ -42,9 +42,9 @@ from typing import Any
 
 from markupsafe import Markup
 
+from scaleboard.errors import ScaleboardError
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import PALETTE, Site, config_order
-from scaleboard.errors import ScaleboardError
 from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
 
 

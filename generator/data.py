@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scaleboard.errors import BuildError
 from scaleboard.generator.config import SiteConfig
 from scaleboard.generator.frame import flatten, latest_per_point
-from scaleboard.errors import BuildError
 from scaleboard.record import Problem, data_files, iter_file
 
 MAX_ERRORS_SHOWN = 20

@@ -17,7 +17,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -29,6 +28,7 @@ from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
 
 if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
     import pandas as pd
+
 
 @dataclass(frozen=True)
 class Page:

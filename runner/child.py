@@ -57,7 +57,9 @@ def preload() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scaleboard.runner.child", description="Measure one group (internal).")
+    parser = argparse.ArgumentParser(
+        prog="python -m scaleboard.runner.child", description="Measure one group (internal)."
+    )
     parser.add_argument("--spec", required=True, help="JSON file holding the GroupSpec")
     parser.add_argument("--record-fd", type=int, required=True, help="file descriptor records are written to")
     parser.add_argument("--parent-pid", type=int, default=0, help="exit when this process is gone")

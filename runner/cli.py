@@ -132,10 +132,10 @@ def resolve_suite(args: argparse.Namespace):
 
 def apply_overrides(suite, args: argparse.Namespace):
     """Flags win over the suite. Every bad flag is reported, then one ConfigError."""
-    from scaleboard.runner import suite as s
-    from scaleboard.runner.models import check_model
     from scaleboard.errors import ConfigError
     from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS, TASKS
+    from scaleboard.runner import suite as s
+    from scaleboard.runner.models import check_model
 
     parsers = {
         "models": lambda v: s.parse_names(v, None, "model"),

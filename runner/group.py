@@ -38,10 +38,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from scaleboard.runner import environment, measure, models, optimizations, quality
-from scaleboard.runner.spec import GroupSpec, base_record
 from scaleboard.errors import ConfigError
 from scaleboard.record import RecordError, validate
+from scaleboard.runner import environment, measure, models, optimizations, quality
+from scaleboard.runner.spec import GroupSpec, base_record
 
 FAULT_ENV = "SCALEBOARD_FAULT"
 FAULT_KINDS = ("abort", "segv", "oom", "slow", "hang", "raise", "exit")

@@ -38,9 +38,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from scaleboard.record import validate
 from scaleboard.runner.child import HEARTBEAT
 from scaleboard.runner.spec import GroupSpec, base_record
-from scaleboard.record import validate
 
 STDERR_TAIL_LINES = 12  # enough for a Python traceback's last frames or a C++ abort message
 STDERR_TAIL_CHARS = 1500
@@ -133,7 +133,15 @@ class _Group:
     def _spawn(self, write_fd: int) -> subprocess.Popen:
         spec_path = self.tmp / "spec.json"
         spec_path.write_text(json.dumps(self.spec.to_dict()), encoding="utf-8")
-        command = [sys.executable, "-m", "scaleboard.runner.child", "--spec", str(spec_path), "--record-fd", str(write_fd)]
+        command = [
+            sys.executable,
+            "-m",
+            "scaleboard.runner.child",
+            "--spec",
+            str(spec_path),
+            "--record-fd",
+            str(write_fd),
+        ]
         command += ["--parent-pid", str(os.getpid())]
         if self.options.group_function:
             command += ["--group", self.options.group_function]

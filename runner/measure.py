@@ -28,8 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from scaleboard.runner.spec import Budget
 from scaleboard.record import MAX_SAMPLES
+from scaleboard.runner.spec import Budget
 
 
 class PointTimeout(Exception):

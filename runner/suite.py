@@ -43,9 +43,9 @@ from typing import Any
 
 import yaml
 
-from scaleboard.runner.spec import Budget
 from scaleboard.errors import ConfigError
 from scaleboard.record import ATTENTIONS, DEVICE_TYPES, OPTIMIZATIONS, PRECISIONS, TASKS
+from scaleboard.runner.spec import Budget
 
 DEVICES = ("auto", *DEVICE_TYPES)
 

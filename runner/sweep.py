@@ -20,12 +20,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from scaleboard.record import point_key
 from scaleboard.runner.isolate import ChildOptions, kill_child_now, run_isolated
 from scaleboard.runner.progress import Progress
 from scaleboard.runner.spec import GroupSpec, base_record
 from scaleboard.runner.store import Index, RunFile
 from scaleboard.runner.suite import Suite
-from scaleboard.record import point_key
 
 #: Rough set-up cost of a group (child start, torch import, model build), seconds, and the
 #: per-batch-size preparation cost of an optimization on CPU (FINDINGS: gpt2 compile 17–25 s

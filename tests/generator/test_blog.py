@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from blog_fixtures import build_blog, post, text, write
 
-from scaleboard.generator import blog
 from scaleboard.errors import BuildError, ConfigError
+from scaleboard.generator import blog
 
 
 def titles(html: str) -> list[str]:

@@ -11,10 +11,10 @@ import pytest
 from lxml import html as lxml_html
 from site_fixtures import ESCAPER, XSS, html_files, links, make_project, resolve
 
-from scaleboard.generator.build import MARKER, build
-from scaleboard.generator.site import slugify
 from scaleboard.cli import main
 from scaleboard.errors import BuildError
+from scaleboard.generator.build import MARKER, build
+from scaleboard.generator.site import slugify
 
 
 @pytest.fixture(scope="module")

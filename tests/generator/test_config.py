@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scaleboard.generator.config import DEFAULT_NAV, Baseline, load_config, normalize_base_url
 from scaleboard.cli import main
 from scaleboard.errors import ConfigError
+from scaleboard.generator.config import DEFAULT_NAV, Baseline, load_config, normalize_base_url
 
 
 def test_defaults_when_the_file_is_absent(tmp_path):

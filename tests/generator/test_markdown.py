@@ -8,8 +8,8 @@ import re
 import pytest
 from blog_fixtures import MACHINE, build_blog, post, text, write, write_records
 
-from scaleboard.generator.markdown_ext import BlockError, parse_spec, pygments_css, render
 from scaleboard.errors import BuildError
+from scaleboard.generator.markdown_ext import BlockError, parse_spec, pygments_css, render
 
 CHART = """Intro.
 

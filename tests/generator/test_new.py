@@ -9,10 +9,10 @@ import re
 import pytest
 from blog_fixtures import TODAY, build_blog, text, write_records
 
-from scaleboard.generator.content import load_content
-from scaleboard.generator.scaffold import new_post
 from scaleboard.cli import main
 from scaleboard.errors import ScaleboardError
+from scaleboard.generator.content import load_content
+from scaleboard.generator.scaffold import new_post
 
 
 def test_new_post_builds_and_draws_its_chart(tmp_path):

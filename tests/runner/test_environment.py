@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scaleboard.runner import environment
 from scaleboard.errors import ConfigError
+from scaleboard.runner import environment
 
 
 def test_collect_on_cpu(cpu_environment):

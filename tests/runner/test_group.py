@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scaleboard.runner import group
 from scaleboard.errors import ConfigError
 from scaleboard.record import validate
+from scaleboard.runner import group
 
 CPU_PRECISIONS = ("fp32", "fp16", "bf16", "amp-fp16", "amp-bf16", "int8-dynamic")
 

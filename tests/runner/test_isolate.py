@@ -16,9 +16,9 @@ import time
 
 import pytest
 
+from scaleboard.record import validate
 from scaleboard.runner.isolate import ChildOptions, describe_exit, run_isolated
 from scaleboard.runner.spec import Budget, GroupSpec
-from scaleboard.record import validate
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # holds fake_group.py
 DEVICE = {"type": "cpu", "name": "Test CPU", "count": 1, "memory_bytes": 1 << 30}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from scaleboard.record import MAX_SAMPLES
 from scaleboard.runner import measure as m
 from scaleboard.runner.spec import Budget
-from scaleboard.record import MAX_SAMPLES
 
 
 class FakeClock:

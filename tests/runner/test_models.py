@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scaleboard.runner import models
 from scaleboard.errors import ConfigError
+from scaleboard.runner import models
 
 
 def test_presets_have_the_published_shapes():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scaleboard.runner import optimizations as opt
 from scaleboard import record
+from scaleboard.runner import optimizations as opt
 
 
 def test_tables_match_the_record_contract():

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from scaleboard.runner import cli as runner_cli
 from scaleboard.cli import main
 from scaleboard.record import data_files, load_records, point_key
+from scaleboard.runner import cli as runner_cli
 
 TINY = """\
 label: cli-test
@@ -203,7 +203,11 @@ def _children_of(parent_pid: int) -> list[int]:
         alive = []
         for proc in psutil.process_iter(["pid", "cmdline", "status"]):
             cmdline = " ".join(proc.info["cmdline"] or [])
-            if "scaleboard.runner.child" in cmdline and marker in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            if (
+                "scaleboard.runner.child" in cmdline
+                and marker in cmdline
+                and proc.info["status"] != psutil.STATUS_ZOMBIE
+            ):
                 alive.append(proc.info["pid"])
         if not alive:
             return []

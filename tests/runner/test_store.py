@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from scaleboard.record import iter_file, point_key
 from scaleboard.runner.spec import GroupSpec, base_record
 from scaleboard.runner.store import RunFile, index_records, new_run_id, run_path, slug
-from scaleboard.record import iter_file, point_key
 
 DEVICE = {"type": "cpu", "name": "Test CPU", "count": 1, "memory_bytes": 1 << 30}
 ENV = {"python": "3.11", "scaleboard": "0.1.0", "os": "Linux", "fingerprint": "f00"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from scaleboard.errors import ConfigError
 from scaleboard.runner.spec import Budget
 from scaleboard.runner.suite import (
     KEYS,
@@ -16,7 +17,6 @@ from scaleboard.runner.suite import (
     parse_suite,
     parse_threads,
 )
-from scaleboard.errors import ConfigError
 
 GOOD = """\
 label: test
@@ -145,8 +145,8 @@ def test_cpu_default_leaves_bf16_out_without_native_bf16():
 
 
 def test_run_says_why_bf16_is_left_out(monkeypatch, capsys):
-    from scaleboard.runner import environment
     from scaleboard.cli import main
+    from scaleboard.runner import environment
 
     monkeypatch.setattr(environment, "cpu_has_native_bf16", lambda: False)
     assert main(["run", "--device", "cpu", "--models", "tiny-gpt2", "--dry-run"]) == 0

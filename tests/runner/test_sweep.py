@@ -9,11 +9,11 @@ import time
 
 from rich.console import Console
 
+from scaleboard.record import iter_file, point_key
 from scaleboard.runner.progress import Progress, point_line, summary_rows
 from scaleboard.runner.store import Index, RunFile, index_records
 from scaleboard.runner.suite import parse_suite
 from scaleboard.runner.sweep import build_groups, estimate_s, make_plan, run_sweep, spec_point_key
-from scaleboard.record import iter_file, point_key
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # holds fake_group.py
 DEVICE = {"type": "cpu", "name": "Test CPU", "count": 1, "memory_bytes": 1 << 30}
