@@ -60,7 +60,8 @@ class Metric:
 GIB = 1024**3
 
 METRICS: dict[str, Metric] = {
-    "latency_ms": Metric("latency_p50_ms", "Latency p50", "ms", False),
+    # The median where a record has one, else its mean (imported records); labelled by what the rows hold.
+    "latency_ms": Metric("latency_ms", "Latency", "ms", False),
     "latency_p50_ms": Metric("latency_p50_ms", "Latency p50", "ms", False),
     "latency_p90_ms": Metric("latency_p90_ms", "Latency p90", "ms", False),
     "latency_p99_ms": Metric("latency_p99_ms", "Latency p99", "ms", False),
@@ -235,16 +236,26 @@ def add_speedups(rows: list[dict], baseline: tuple[str, str, str]) -> list[dict]
     """
     base = {}
     for r in rows:
-        if (r["optimization"], r["precision"], r["attention"]) == baseline and r["latency_p50_ms"]:
-            base[_cell(r)] = r["latency_p50_ms"]
+        if (r["optimization"], r["precision"], r["attention"]) == baseline and r["latency_ms"]:
+            base[_cell(r)] = r["latency_ms"]
     for r in rows:
-        ref, own = base.get(_cell(r)), r["latency_p50_ms"]
+        # _cell holds the statistic: a mean is never divided by a median.
+        ref, own = base.get(_cell(r)), r["latency_ms"]
         r["speedup"] = ref / own if ref and own else None
     return rows
 
 
 def _cell(r: dict) -> tuple:
-    return (r["model"], r["machine"], r["suite"], r["task"], r["seq_len"], r["threads"], r["batch_size"])
+    return (
+        r["model"],
+        r["machine"],
+        r["suite"],
+        r["task"],
+        r["seq_len"],
+        r["threads"],
+        r["batch_size"],
+        r["latency_stat"],
+    )
 
 
 def chart_figure(rows: Iterable[dict], spec: ChartSpec, colors: Mapping[str, str], flagged: Iterable[str] = ()) -> dict:
@@ -409,15 +420,32 @@ def _log2_colorbar(top: float) -> dict:
     return {"tickvals": steps, "ticktext": [f"{2.0**s:g}×" for s in steps], "title": {"text": "speed-up"}}
 
 
+#: How the headline latency is labelled by the statistic the drawn records hold.
+STAT_LABELS = {
+    frozenset({"median"}): "Latency p50",
+    frozenset({"mean"}): "Latency (mean)",
+    frozenset({"median", "mean"}): "Latency (p50, or mean where only that was reported)",
+}
+
+
+def metric_label(metric: Metric, cells: dict) -> str:
+    """The metric's label; for the headline latency, it names the statistic drawn (median or mean)."""
+    if metric.column != "latency_ms":
+        return metric.label
+    stats = frozenset(row["latency_stat"] for line in cells.values() for _, row in line.values())
+    return STAT_LABELS.get(stats, "Latency p50")
+
+
 def _layout(spec: ChartSpec, metric: Metric, cells: dict) -> dict:
     unit = f" ({metric.unit})" if metric.unit else ""
-    title = spec.title or f"{metric.label} by {LABELS[spec.x]}"
+    label = metric_label(metric, cells)
+    title = spec.title or f"{label} by {LABELS[spec.x]}"
     layout: dict[str, Any] = {"title": {"text": title}, "xaxis": {"title": {"text": LABELS[spec.x]}}}
     if spec.chart_type == "heatmap":
         layout["xaxis"]["type"] = "category"
         layout["yaxis"] = {"automargin": True, "autorange": "reversed"}  # first series on top
         return layout
-    layout["yaxis"] = {"title": {"text": metric.label + unit}, "type": "log" if spec.log_y else "linear"}
+    layout["yaxis"] = {"title": {"text": label + unit}, "type": "log" if spec.log_y else "linear"}
     if spec.x in NUMERIC:
         xs = sorted({x for line in cells.values() for x in line})
         log_x = spec.log_x if spec.log_x is not None else spec.x == "batch_size"

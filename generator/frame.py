@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from scaleboard.record import POINT_FIELDS, config_name
+from scaleboard.record import POINT_FIELDS, config_name, headline_latency
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +35,8 @@ COLUMNS = (
     "batch_size",
     "status",
     "reason",
+    "latency_ms",
+    "latency_stat",
     "latency_p50_ms",
     "latency_p90_ms",
     "latency_p95_ms",
@@ -71,6 +73,8 @@ COLUMNS = (
     "device_count",
     "device_memory_bytes",
     "fingerprint",
+    "source",
+    "source_version",
     "run_id",
     "created_at",
 )
@@ -88,6 +92,8 @@ def flatten(record: dict) -> dict:
         record.get("compute") or _EMPTY,
     )
     p50, mean, std, p99 = lat.get("p50"), lat.get("mean"), lat.get("std"), lat.get("p99")
+    headline, stat = headline_latency(lat)
+    source = record.get("source") or _EMPTY
     mem = _memory(record.get("memory") or _EMPTY, device["type"])
     peak, tokens = mem["peak_memory_bytes"], thr.get("tokens_per_s")
     return {
@@ -108,6 +114,9 @@ def flatten(record: dict) -> dict:
         "batch_size": record["batch_size"],
         "status": record["status"],
         "reason": record.get("reason"),
+        # The latency charts and speed-ups use: the median where the record has one, else its mean.
+        "latency_ms": headline,
+        "latency_stat": stat,
         "latency_p50_ms": p50,
         "latency_p90_ms": lat.get("p90"),
         "latency_p95_ms": lat.get("p95"),
@@ -142,6 +151,8 @@ def flatten(record: dict) -> dict:
         "device_count": device["count"],
         "device_memory_bytes": device.get("memory_bytes"),
         "fingerprint": record["env"]["fingerprint"],
+        "source": source.get("tool", "scaleboard"),
+        "source_version": source.get("version"),
         "run_id": record["run_id"],
         "created_at": record["created_at"],
     }
@@ -149,6 +160,8 @@ def flatten(record: dict) -> dict:
 
 def workload(record: dict) -> str:
     """What one call does: ``forward · 128 tokens`` or ``generate · 128 tokens + 32 new``."""
+    if record.get("seq_len") is None:
+        return record["task"]
     text = f"{record['task']} · {record['seq_len']} tokens"
     return text + f" + {record['new_tokens']} new" if record.get("new_tokens") else text
 

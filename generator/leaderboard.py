@@ -83,7 +83,7 @@ def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
         base = best.get((key[0], key[1], b.optimization, b.precision, b.attention))
         quality, agreement = _quality(group)
         memory = top["peak_memory_bytes"]
-        b1 = [r["latency_p50_ms"] for r in group if r["batch_size"] == 1 and r["latency_p50_ms"] is not None]
+        b1 = [r["latency_ms"] for r in group if r["batch_size"] == 1 and r["latency_ms"] is not None]
         out.append(
             {
                 **dict(zip(KEY, key, strict=True)),

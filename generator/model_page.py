@@ -239,8 +239,8 @@ def break_even(site: Site, rows: list[dict]) -> list[dict]:
     for name in sorted(points, key=config_order):
         r = points[name]
         saving_ms = (
-            base["latency_p50_ms"] - r["latency_p50_ms"]
-            if base and r["latency_p50_ms"] and base["latency_p50_ms"]
+            base["latency_ms"] - r["latency_ms"]
+            if base and r["latency_ms"] and base["latency_ms"] and base["latency_stat"] == r["latency_stat"]
             else None
         )
         iterations = (
@@ -249,7 +249,7 @@ def break_even(site: Site, rows: list[dict]) -> list[dict]:
             else None
         )
         out.append({"config": name, "color": site.color(name), "first_call_s": r["first_call_s"],
-                    "latency_ms": r["latency_p50_ms"], "saving_ms": saving_ms, "iterations": iterations,
+                    "latency_ms": r["latency_ms"], "saving_ms": saving_ms, "iterations": iterations,
                     "is_baseline": r is base, "batch_size": batch, "threads": threads})  # fmt: skip
     return out
 

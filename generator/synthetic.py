@@ -87,6 +87,7 @@ def make_record(**overrides) -> dict:
         "quality": None,
         "energy": None,
         "compute": None,
+        "source": {"tool": "scaleboard", "version": "synthetic"},
     }
     record.update(overrides)
     return record

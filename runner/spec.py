@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
-from scaleboard.record import SCHEMA
+from scaleboard.record import SCALEBOARD_TOOL, SCHEMA
 
 
 @dataclass(frozen=True)
@@ -108,4 +108,5 @@ def base_record(
         "quality": None,
         "energy": None,
         "compute": None,
+        "source": {"tool": SCALEBOARD_TOOL, "version": spec.env.get("scaleboard")},
     }

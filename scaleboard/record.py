@@ -1,4 +1,4 @@
-"""The record contract shared by the runner and the generator (schema ``scaleboard.record/1``).
+"""The record contract shared by the runner and the generator (schema ``scaleboard.record/2``).
 
 One JSON object per line of a ``data/*.jsonl`` file; every line stands alone.
 This module is the only place that defines the fields. It imports nothing heavy
@@ -8,37 +8,45 @@ can use it.
 Units live in the names: ``*_ms`` milliseconds, ``*_s`` seconds, ``*_bytes`` bytes,
 ``*_per_s`` per second, ``*_w`` watts, ``*_j`` joules.
 
-Fields (``?`` marks a value that may be null):
+Version 2 added ``source`` and lets a record say which statistics it has: records imported
+from other tools (packrat's min/avg/max, say) carry only what their source measured, and
+everything else is null. ``scaleboard.record/1`` lines are still read: :func:`upgrade` turns
+them into version 2 (asv's ``update_to_N`` way), so old ``data/`` folders keep loading.
+
+Fields (``?`` marks a value that may be null; null means "not known", never zero):
 
 ===============  ==========================================================================
 field            meaning
 ===============  ==========================================================================
-schema           ``"scaleboard.record/1"``
+schema           ``"scaleboard.record/2"`` (``/1`` is read and upgraded)
 run_id           one id per ``scaleboard run`` invocation
 created_at       ISO-8601 UTC time the point finished, e.g. ``2026-11-23T01:02:03Z``
 suite            campaign label (the original scalebench "revision")
 machine          machine label (defaults to the device name)
 model            model name: a preset (``gpt2``) or a Hugging Face id / local directory
-weights          ``random`` (preset built from config) or ``pretrained``
+weights?         ``random`` (preset built from config) or ``pretrained``
 params?          parameter count of the model
 task             ``forward`` (one forward pass) or ``generate`` (greedy decoding)
-seq_len          input length in tokens
+seq_len?         input length in tokens
 new_tokens?      tokens generated per sample when ``task == "generate"``, else null
 optimization     ``eager``, ``torchscript``, ``compile``, ``compile-reduce-overhead``,
                  ``compile-max-autotune``
-precision        ``fp32``, ``tf32``, ``fp16``, ``bf16``, ``amp-fp16``, ``amp-bf16``,
+precision?       ``fp32``, ``tf32``, ``fp16``, ``bf16``, ``amp-fp16``, ``amp-bf16``,
                  ``int8-dynamic``
-attention        ``sdpa`` or ``eager``
+attention?       ``sdpa`` or ``eager``
 threads          CPU intra-op threads (``torch.set_num_threads``)
 batch_size       samples per call
 device           ``{type, name, count, memory_bytes?}``: ``type`` is cpu / cuda / mps
-env              ``{python, torch?, transformers?, cuda?, driver?, scaleboard, git_sha?,
-                 cpu?, cores?, os, fingerprint}``; ``fingerprint`` is a hash of all of it
+env              ``{python?, torch?, transformers?, cuda?, driver?, scaleboard?, git_sha?,
+                 cpu?, cores?, os?, fingerprint}``; ``fingerprint`` is a hash of all of it
 status           ``ok``, ``oom``, ``timeout``, ``error``, ``unsupported``, ``skipped``
 reason?          why the status is not ``ok`` (an error message, "oom at 256", ...)
-latency_ms?      ``{p50, p90, p95, p99, mean, std, min, max}``: one call (a whole batch)
-samples_ms       raw per-iteration latencies in ms, at most ``MAX_SAMPLES`` of them
-iterations       number of timed iterations (may exceed ``len(samples_ms)``)
+latency_ms?      ``{p50?, p90?, p95?, p99?, mean?, std?, min?, max?}``: one call (a whole
+                 batch). A record measured by ScaleBoard has them all; an imported one has
+                 what its source reported (an ``ok`` record needs ``p50`` or ``mean``)
+samples_ms       raw per-iteration latencies in ms, at most ``MAX_SAMPLES`` of them (empty
+                 when the source kept none)
+iterations?      number of timed iterations (may exceed ``len(samples_ms)``)
 throughput?      ``{samples_per_s, tokens_per_s}`` from the median latency
 memory?          ``{peak_allocated_bytes?, peak_reserved_bytes?, peak_rss_bytes?}``
 warmup?          ``{first_call_s?, warmup_s?, warmup_iterations?}``: ``first_call_s`` is the
@@ -49,6 +57,10 @@ energy?          ``{joules_per_sample?, mean_power_w?}``
 compute?         ``{flops_per_sample?, achieved_tflops?, mfu?}``
 isolation?       ``{gpu_other_processes?, load_avg_1m?}``: what else ran on the device
 duration_s?      wall time spent on the point, set-up included
+source           ``{tool, version?, file?, settings?}``: who measured it. ``tool`` is
+                 ``scaleboard`` or an importer's source (``packrat``, ``optimum-benchmark``);
+                 ``file`` the imported file; ``settings`` the source's own knobs that have no
+                 field here (packrat's NUMA topology, say)
 ===============  ==========================================================================
 
 Any field beyond these is kept but reported as a warning (``--strict`` fails on it).
@@ -66,7 +78,12 @@ from typing import Any
 
 from scaleboard.errors import ScaleboardError
 
-SCHEMA = "scaleboard.record/1"
+SCHEMA = "scaleboard.record/2"
+SCHEMA_V1 = "scaleboard.record/1"
+#: Versions this module reads; older ones are upgraded on load.
+READABLE_SCHEMAS = (SCHEMA_V1, SCHEMA)
+#: ``source.tool`` of records measured by ScaleBoard itself.
+SCALEBOARD_TOOL = "scaleboard"
 
 #: Raw samples kept per record; enough for percentiles and a histogram, small on disk.
 MAX_SAMPLES = 200
@@ -122,14 +139,14 @@ FIELDS: dict[str, Field] = {
     "suite": Field((str,)),
     "machine": Field((str,)),
     "model": Field((str,)),
-    "weights": Field((str,), choices=WEIGHTS),
+    "weights": Field((str,), nullable=True, choices=WEIGHTS),
     "params": Field((int,), nullable=True),
     "task": Field((str,), choices=TASKS),
-    "seq_len": Field((int,)),
+    "seq_len": Field((int,), nullable=True),
     "new_tokens": Field((int,), nullable=True),
     "optimization": Field((str,), choices=OPTIMIZATIONS),
-    "precision": Field((str,), choices=PRECISIONS),
-    "attention": Field((str,), choices=ATTENTIONS),
+    "precision": Field((str,), nullable=True, choices=PRECISIONS),
+    "attention": Field((str,), nullable=True, choices=ATTENTIONS),
     "threads": Field((int,)),
     "batch_size": Field((int,)),
     "device": Field(
@@ -144,26 +161,24 @@ FIELDS: dict[str, Field] = {
     "env": Field(
         (dict,),
         keys={
-            "python": ((str,), False),
+            "python": ((str,), True),
             "torch": ((str,), True),
             "transformers": ((str,), True),
             "cuda": ((str,), True),
             "driver": ((str,), True),
-            "scaleboard": ((str,), False),
+            "scaleboard": ((str,), True),
             "git_sha": ((str,), True),
             "cpu": ((str,), True),
             "cores": ((int,), True),
-            "os": ((str,), False),
+            "os": ((str,), True),
             "fingerprint": ((str,), False),
         },
     ),
     "status": Field((str,), choices=STATUSES),
     "reason": Field((str,), nullable=True),
-    "latency_ms": Field(
-        (dict,), nullable=True, keys=_nums("p50", "p90", "p95", "p99", "mean", "std", "min", "max", nullable=False)
-    ),
+    "latency_ms": Field((dict,), nullable=True, keys=_nums("p50", "p90", "p95", "p99", "mean", "std", "min", "max")),
     "samples_ms": Field((list,)),
-    "iterations": Field((int,)),
+    "iterations": Field((int,), nullable=True),
     "throughput": Field((dict,), nullable=True, keys=_nums("samples_per_s", "tokens_per_s", nullable=False)),
     "memory": Field(
         (dict,), nullable=True, keys=_nums("peak_allocated_bytes", "peak_reserved_bytes", "peak_rss_bytes")
@@ -187,9 +202,18 @@ FIELDS: dict[str, Field] = {
         keys={"gpu_other_processes": ((int,), True), "load_avg_1m": (_NUM, True)},
     ),
     "duration_s": Field(_NUM, nullable=True, required=False),
+    "source": Field(
+        (dict,),
+        keys={
+            "tool": ((str,), False),
+            "version": ((str,), True),
+            "file": ((str,), True),
+            "settings": ((dict,), True),
+        },
+    ),
 }
 
-_POSITIVE_INTS = ("seq_len", "batch_size", "threads")
+_POSITIVE_INTS = ("seq_len", "batch_size", "threads")  # when not null
 
 
 class RecordError(ScaleboardError, ValueError):
@@ -264,6 +288,7 @@ def validate(record: Any) -> tuple[list[str], list[str]]:
     """Check one parsed record. Returns ``(errors, warnings)`` as plain messages."""
     if not isinstance(record, dict):
         return [f"a record must be a JSON object, got {type(record).__name__}"], []
+    record = upgrade(record)
     errors: list[str] = []
     for name, spec, types, nullable, choices, keys in _CHECKS:
         value = record.get(name, _MISSING)
@@ -306,13 +331,14 @@ def _check_keys(name: str, value: dict, keys: tuple) -> list[str]:
 def _check_semantics(record: dict) -> list[str]:
     errors = []
     if record["schema"] != SCHEMA:
-        errors.append(f"field 'schema' is {record['schema']!r}; this version reads {SCHEMA!r}")
+        readable = " or ".join(repr(v) for v in READABLE_SCHEMAS)
+        errors.append(f"field 'schema' is {record['schema']!r}; this version reads {readable}")
     if not _ISO_UTC.match(record["created_at"]):
         errors.append(
             f"field 'created_at' is {record['created_at']!r}; expected ISO-8601 UTC like 2026-01-31T12:00:00Z"
         )
     for name in _POSITIVE_INTS:
-        if record[name] < 1:
+        if record[name] is not None and record[name] < 1:
             errors.append(f"field '{name}' must be at least 1, got {record[name]}")
     if record["device"]["type"] not in DEVICE_TYPES:
         errors.append(f"field 'device.type' is {record['device']['type']!r}; expected one of {', '.join(DEVICE_TYPES)}")
@@ -320,7 +346,10 @@ def _check_semantics(record: dict) -> list[str]:
         for name in ("latency_ms", "throughput"):
             if record[name] is None:
                 errors.append(f"field '{name}' must not be null when status is 'ok'")
-        if not record["samples_ms"]:
+        latency = record["latency_ms"] or {}
+        if record["latency_ms"] is not None and latency.get("p50") is None and latency.get("mean") is None:
+            errors.append("field 'latency_ms' needs 'p50' or 'mean' when status is 'ok'")
+        if not record["samples_ms"] and record["source"]["tool"] == SCALEBOARD_TOOL:
             errors.append("field 'samples_ms' must not be empty when status is 'ok'")
     elif not record.get("reason"):
         errors.append(f"field 'reason' must say why when status is {record['status']!r}")
@@ -329,6 +358,33 @@ def _check_semantics(record: dict) -> list[str]:
     if not all(_type_ok(s, _NUM) for s in record["samples_ms"]):
         errors.append("field 'samples_ms' must hold numbers only")
     return errors
+
+
+def upgrade(record: dict) -> dict:
+    """A record of an older schema as the current one (a new dict); current records pass as they are.
+
+    ``/1`` → ``/2``: every ``/1`` record was measured by ScaleBoard, so its ``source`` is
+    ``scaleboard`` at the version in its ``env``.
+    """
+    if record.get("schema") != SCHEMA_V1:
+        return record
+    env = record.get("env") if isinstance(record.get("env"), dict) else {}
+    version = env.get("scaleboard") if isinstance(env.get("scaleboard"), str) else None
+    return {**record, "schema": SCHEMA, "source": {"tool": SCALEBOARD_TOOL, "version": version}}
+
+
+def headline_latency(latency: dict | None) -> tuple[float | None, str | None]:
+    """The latency a chart shows and the statistic it is: the median where the record has one, else the mean.
+
+    An imported mean stays a mean (``("mean")``); it is never passed off as a median.
+    """
+    if not latency:
+        return None, None
+    if latency.get("p50") is not None:
+        return latency["p50"], "median"
+    if latency.get("mean") is not None:
+        return latency["mean"], "mean"
+    return None, None
 
 
 def dumps(record: dict) -> str:
@@ -348,7 +404,7 @@ def loads(line: str, path: str | Path | None = None, lineno: int | None = None) 
     errors, warnings = validate(record)
     if errors:
         raise RecordError("; ".join(errors), path, lineno)
-    return record, warnings
+    return upgrade(record), warnings
 
 
 @dataclass
@@ -427,5 +483,6 @@ def point_key(record: dict) -> tuple:
 
 
 def config_name(record: dict) -> str:
-    """A short label for a configuration: ``compile · bf16 · sdpa``."""
-    return " · ".join((record["optimization"], record["precision"], record["attention"]))
+    """A short label for a configuration: ``compile · bf16 · sdpa`` (parts a source did not state are left out)."""
+    parts = (record["optimization"], record.get("precision"), record.get("attention"))
+    return " · ".join(p for p in parts if p)

@@ -141,7 +141,7 @@ def test_csv_download_parses_and_matches_the_records(site, project):
     got = frame[frame.status == "ok"].set_index(["config", "threads", "batch_size"])["tokens_per_s"].to_dict()
     assert got == expected
     raw = json.loads((site / "data/gpt2/epyc-2c/v1.json").read_text())
-    assert len(raw) == len(mine) and raw[0]["schema"] == "scaleboard.record/1"
+    assert len(raw) == len(mine) and raw[0]["schema"] == "scaleboard.record/2"
     everything = pd.read_csv(site / "data/records.csv")
     assert len(everything) == len(records) + 2 * 2 * 3  # two hostile models, two configs, three batches
 

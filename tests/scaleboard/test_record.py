@@ -42,6 +42,7 @@ def make(**overrides) -> dict:
         "quality": None,
         "energy": None,
         "compute": None,
+        "source": {"tool": "scaleboard", "version": "0.1.0"},
     }
     base.update(overrides)
     return base
@@ -75,12 +76,14 @@ def _without(field: str) -> dict:
         (make(optimization="magic"), "field 'optimization' is 'magic'"),
         (make(weights="some"), "field 'weights' is 'some'"),
         (make(task="train"), "field 'task' is 'train'"),
-        (make(schema="scaleboard.record/99"), "this version reads 'scaleboard.record/1'"),
+        (make(schema="scaleboard.record/99"), "this version reads 'scaleboard.record/1' or 'scaleboard.record/2'"),
         (make(created_at="yesterday"), "expected ISO-8601 UTC"),
         (make(device={"type": "tpu", "name": "x", "count": 1}), "field 'device.type' is 'tpu'"),
         (make(device={"name": "x", "count": 1}), "missing field 'device.type'"),
         (make(latency_ms=None), "field 'latency_ms' must not be null when status is 'ok'"),
-        (make(latency_ms={"p50": 1.0}), "missing field 'latency_ms.p90'"),
+        (make(latency_ms={"p90": 1.0}), "field 'latency_ms' needs 'p50' or 'mean' when status is 'ok'"),
+        (_without("source"), "missing field 'source'"),
+        (make(source={"version": "1"}), "missing field 'source.tool'"),
         (make(throughput={"samples_per_s": "fast", "tokens_per_s": 1.0}), "field 'throughput.samples_per_s' must be"),
         (make(samples_ms=[]), "field 'samples_ms' must not be empty"),
         (make(samples_ms=["x"]), "field 'samples_ms' must hold numbers only"),
@@ -160,3 +163,41 @@ def test_record_module_does_not_import_torch():
 
     code = "import sys, scaleboard.record, scaleboard.cli; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_version_1_record_is_read_and_upgraded():
+    old = make(schema=rec.SCHEMA_V1)
+    del old["source"]
+    parsed, warnings = rec.loads(json.dumps(old))
+    assert warnings == []
+    assert parsed["schema"] == rec.SCHEMA
+    assert parsed["source"] == {"tool": "scaleboard", "version": "0.1.0"}
+
+
+def test_an_imported_record_keeps_only_what_its_source_measured():
+    # packrat reports min / mean / max per batch call and no raw samples: that is a valid record.
+    imported = make(
+        latency_ms={"mean": 133.4, "min": 131.9, "max": 178.6},
+        samples_ms=[],
+        iterations=None,
+        weights=None,
+        seq_len=None,
+        precision=None,
+        attention=None,
+        env={"fingerprint": "packrat:abc"},
+        source={"tool": "packrat", "version": None, "file": "gpt2_latency.csv", "settings": {"topology": "sequential"}},
+    )
+    parsed, _ = rec.loads(rec.dumps(imported))
+    assert rec.headline_latency(parsed["latency_ms"]) == (133.4, "mean")
+    assert rec.config_name(parsed) == "eager"
+
+
+def test_the_headline_latency_prefers_the_median():
+    assert rec.headline_latency({"p50": 2.0, "mean": 3.0}) == (2.0, "median")
+    assert rec.headline_latency({"p50": None, "mean": 3.0}) == (3.0, "mean")
+    assert rec.headline_latency(None) == (None, None)
+
+
+def test_a_scaleboard_record_without_samples_is_still_rejected():
+    errors, _ = rec.validate(make(samples_ms=[]))
+    assert "field 'samples_ms' must not be empty when status is 'ok'" in errors
