@@ -50,6 +50,9 @@ COLUMNS = (
     "iterations",
     "samples_per_s",
     "tokens_per_s",
+    "ttft_ms",
+    "per_token_ms",
+    "decode_tokens_per_s",
     "peak_memory_bytes",
     "peak_allocated_bytes",
     "peak_reserved_bytes",
@@ -93,7 +96,7 @@ def flatten(record: dict) -> dict:
     )
     p50, mean, std, p99 = lat.get("p50"), lat.get("mean"), lat.get("std"), lat.get("p99")
     headline, stat = headline_latency(lat)
-    source = record.get("source") or _EMPTY
+    source, gen = record.get("source") or _EMPTY, record.get("generation") or _EMPTY
     mem = _memory(record.get("memory") or _EMPTY, device["type"])
     peak, tokens = mem["peak_memory_bytes"], thr.get("tokens_per_s")
     return {
@@ -131,6 +134,9 @@ def flatten(record: dict) -> dict:
         "iterations": record.get("iterations"),
         "samples_per_s": thr.get("samples_per_s"),
         "tokens_per_s": tokens,
+        "ttft_ms": headline_latency(gen.get("ttft_ms"))[0],
+        "per_token_ms": headline_latency(gen.get("per_token_ms"))[0],
+        "decode_tokens_per_s": gen.get("decode_tokens_per_s"),
         **mem,
         "tokens_per_s_per_gib": tokens / (peak / 1024**3) if peak and tokens is not None else None,
         "speedup": None,  # set by make_site: it depends on the configured baseline

@@ -16,6 +16,7 @@ from scaleboard.errors import ScaleboardError
 
 def build_parser() -> argparse.ArgumentParser:
     from scaleboard.generator import cli as generator_cli
+    from scaleboard.importers import cli as import_cli
     from scaleboard.runner import cli as runner_cli
 
     parser = argparse.ArgumentParser(
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     runner_cli.register(commands)
     generator_cli.register(commands)
+    import_cli.register(commands)
     return parser
 
 

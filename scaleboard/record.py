@@ -47,7 +47,8 @@ latency_ms?      ``{p50?, p90?, p95?, p99?, mean?, std?, min?, max?}``: one call
 samples_ms       raw per-iteration latencies in ms, at most ``MAX_SAMPLES`` of them (empty
                  when the source kept none)
 iterations?      number of timed iterations (may exceed ``len(samples_ms)``)
-throughput?      ``{samples_per_s, tokens_per_s}`` from the median latency
+throughput?      ``{samples_per_s?, tokens_per_s?}`` from the median latency (imported: as the
+                 source reported it)
 memory?          ``{peak_allocated_bytes?, peak_reserved_bytes?, peak_rss_bytes?}``
 warmup?          ``{first_call_s?, warmup_s?, warmup_iterations?}``: ``first_call_s`` is the
                  first call on a fresh callable (trace / compile cost included)
@@ -57,6 +58,9 @@ energy?          ``{joules_per_sample?, mean_power_w?}``
 compute?         ``{flops_per_sample?, achieved_tflops?, mfu?}``
 isolation?       ``{gpu_other_processes?, load_avg_1m?}``: what else ran on the device
 duration_s?      wall time spent on the point, set-up included
+generation?      ``{ttft_ms?, per_token_ms?, decode_tokens_per_s?, prefill_tokens_per_s?}`` for
+                 ``task == "generate"``: time to first token (prefill) and inter-token latency,
+                 each a stats object like ``latency_ms``; decode and prefill throughput
 source           ``{tool, version?, file?, settings?}``: who measured it. ``tool`` is
                  ``scaleboard`` or an importer's source (``packrat``, ``optimum-benchmark``);
                  ``file`` the imported file; ``settings`` the source's own knobs that have no
@@ -179,7 +183,7 @@ FIELDS: dict[str, Field] = {
     "latency_ms": Field((dict,), nullable=True, keys=_nums("p50", "p90", "p95", "p99", "mean", "std", "min", "max")),
     "samples_ms": Field((list,)),
     "iterations": Field((int,), nullable=True),
-    "throughput": Field((dict,), nullable=True, keys=_nums("samples_per_s", "tokens_per_s", nullable=False)),
+    "throughput": Field((dict,), nullable=True, keys=_nums("samples_per_s", "tokens_per_s")),
     "memory": Field(
         (dict,), nullable=True, keys=_nums("peak_allocated_bytes", "peak_reserved_bytes", "peak_rss_bytes")
     ),
@@ -202,6 +206,16 @@ FIELDS: dict[str, Field] = {
         keys={"gpu_other_processes": ((int,), True), "load_avg_1m": (_NUM, True)},
     ),
     "duration_s": Field(_NUM, nullable=True, required=False),
+    "generation": Field(
+        (dict,),
+        nullable=True,
+        required=False,
+        keys={
+            "ttft_ms": ((dict,), True),
+            "per_token_ms": ((dict,), True),
+            **_nums("decode_tokens_per_s", "prefill_tokens_per_s"),
+        },
+    ),
     "source": Field(
         (dict,),
         keys={
@@ -353,6 +367,10 @@ def _check_semantics(record: dict) -> list[str]:
             errors.append("field 'samples_ms' must not be empty when status is 'ok'")
     elif not record.get("reason"):
         errors.append(f"field 'reason' must say why when status is {record['status']!r}")
+    for name in ("ttft_ms", "per_token_ms"):
+        stats = (record.get("generation") or {}).get(name)
+        if stats is not None and not all(v is None or _type_ok(v, _NUM) for v in stats.values()):
+            errors.append(f"field 'generation.{name}' must map statistics to numbers or null")
     if len(record["samples_ms"]) > MAX_SAMPLES:
         errors.append(f"field 'samples_ms' holds {len(record['samples_ms'])} samples; at most {MAX_SAMPLES}")
     if not all(_type_ok(s, _NUM) for s in record["samples_ms"]):
