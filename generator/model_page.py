@@ -135,6 +135,8 @@ class PageCharts:
 
     def throughput(self) -> list[dict]:
         metrics = [("tokens_per_s", "Throughput (tokens/s)"), ("samples_per_s", "Throughput (samples/s)")]
+        if not any(r["tokens_per_s"] is not None for r in self.rows):  # e.g. imported without a sequence length
+            metrics = metrics[1:]
         metric_selector = {"label": "Metric", "options": [(m, t) for m, t in metrics]}
         per_batch, per_opt, per_threads, opts = {}, {}, {}, []
         for metric, name in metrics:
@@ -266,6 +268,34 @@ def environments(rows: list[dict], raw: list[dict]) -> list[dict]:
     return [{**v, "runs": sorted(v["runs"])} for _, v in sorted(seen.items())]
 
 
+def present(rows: list[dict], site: Site) -> dict[str, bool]:
+    """Which sections the records can fill: an imported file may hold latency and nothing else.
+
+    A section without data collapses to one line saying what is missing, and nothing is
+    compared with a baseline the records do not hold.
+    """
+    b = site.config.baseline
+    baseline = (b.optimization, b.precision, b.attention)
+
+    def any_of(column: str) -> bool:
+        return any(r[column] is not None for r in rows)
+
+    return {
+        "memory": any_of("peak_memory_bytes") or any(r["status"] in ("oom", "timeout") for r in rows),
+        "first_call": any_of("first_call_s"),
+        "baseline": any((r["optimization"], r["precision"], r["attention"]) == baseline for r in rows),
+        "speedup": any(r["speedup"] is not None for r in rows),
+        "jitter": any_of("p99_over_p50") or any_of("latency_cv"),
+        "tokens": any_of("tokens_per_s"),
+    }
+
+
+def _missing_note(rows: list[dict]) -> str:
+    """`` (imported from packrat, which does not report it)``, or nothing for ScaleBoard's own records."""
+    sources = sorted({r["source"] for r in rows if r["source"] != "scaleboard"})
+    return f" (imported from {', '.join(sources)}, which does not report it)" if sources else ""
+
+
 def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[dict]) -> dict:
     """Everything the ``model.html`` template shows."""
     b = site.config.baseline
@@ -275,7 +305,11 @@ def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[d
     charts = PageCharts(site, ok_rows or rows, flagged, walls(rows))
     device_memory = next((r["device_memory_bytes"] for r in rows), None)
     model, machine, suite = key
+    has = present(ok_rows, site)
     return {
+        "has": has,
+        "missing_note": _missing_note(rows),
+        "latency_stats": sorted({r["latency_stat"] for r in ok_rows if r["latency_stat"]}),
         "model": model,
         "machine": machine,
         "suite": suite,
@@ -289,11 +323,11 @@ def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[d
         "baseline": f"{b.optimization} · {b.precision} · {b.attention}",
         "latency_charts": charts.latency() if ok_rows else [],
         "throughput_charts": charts.throughput() if ok_rows else [],
-        "memory_chart": charts.memory(device_memory) if ok_rows else None,
-        "first_call_chart": charts.first_call() if ok_rows else None,
-        "speedup_chart": charts.speedup() if ok_rows else None,
-        "jitter_chart": charts.jitter() if ok_rows else None,
-        "break_even": break_even(site, ok_rows),
+        "memory_chart": charts.memory(device_memory) if has["memory"] else None,
+        "first_call_chart": charts.first_call() if has["first_call"] else None,
+        "speedup_chart": charts.speedup() if has["speedup"] else None,
+        "jitter_chart": charts.jitter() if has["jitter"] else None,
+        "break_even": break_even(site, ok_rows) if has["first_call"] and has["baseline"] else [],
         "environments": environments(rows, raw),
         "csv_url": site.url(site.data_path(model, machine, suite, "csv")),
         "json_url": site.url(site.data_path(model, machine, suite, "json")),
