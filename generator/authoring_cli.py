@@ -42,6 +42,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_project_option(post)
     post.set_defaults(func=run_new_post)
 
+    init = commands.add_parser(
+        "init",
+        help="start a new ScaleBoard project: config, a sample post, data/ and a GitHub Pages workflow",
+        description="Write scaleboard.yaml (every key commented), content/posts/ with a sample post holding a "
+        "chart block, data/.gitkeep, .gitignore and .github/workflows/pages.yml (builds and publishes the site "
+        "without torch). Refuses to overwrite existing files unless --force.",
+    )
+    init.add_argument("folder", nargs="?", default=".", metavar="DIR", help="project folder (default: here)")
+    init.add_argument("--title", help="site title (default: from the folder name)")
+    init.add_argument("--force", action="store_true", help="replace files that already exist")
+    init.set_defaults(func=run_init)
+
 
 def _port(text: str) -> int:
     try:
@@ -67,4 +79,13 @@ def run_new_post(args: argparse.Namespace) -> int:
     path = new_post(args.title, config.path("content_dir"), data_dir=config.path("data_dir"))
     print(f"created {path}")
     print("preview it with: scaleboard serve")
+    return 0
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from scaleboard.generator.init import NEXT_STEPS, init_project
+
+    for path, action in init_project(args.folder, title=args.title, force=args.force):
+        print(f"{action} {path}")
+    print(NEXT_STEPS.format(folder=args.folder))
     return 0

@@ -91,6 +91,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from scaleboard.extras import RUNNER_MODULES, require
+
+    require("run", RUNNER_MODULES, "PyTorch and transformers")
     from scaleboard.runner import environment, store
     from scaleboard.runner.progress import Progress
     from scaleboard.runner.sweep import build_groups, make_plan

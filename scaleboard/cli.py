@@ -12,6 +12,7 @@ import sys
 
 from scaleboard import __version__
 from scaleboard.errors import ScaleboardError
+from scaleboard.extras import from_import_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,9 +40,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except ModuleNotFoundError as exc:  # an optional library a command reached for is not installed
+        missing = from_import_error(args.command, exc)
+        if missing is None:
+            raise
+        print(f"error: {missing}", file=sys.stderr)
+        return missing.exit_code
     except ScaleboardError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_code", 1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
