@@ -48,8 +48,9 @@ COLUMNS = (
     Column("attention", "Attention", False),
     Column("quality", "Quality", False),
     Column("tokens_per_s", "Best tokens/s"),
+    Column("samples_per_s", "Best samples/s"),
     Column("batch_size", "at batch"),
-    Column("latency_b1_ms", "Latency @ b1 (ms)", higher_is_better=False),
+    Column("latency_b1_ms", "Latency p50 @ b1 (ms)", higher_is_better=False),
     Column("speedup", "Speed-up"),
     Column("peak_memory_gib", "Peak memory (GiB)", higher_is_better=False),
     Column("tokens_per_s_per_gib", "Tokens/s per GiB"),
@@ -60,7 +61,20 @@ SPEC_KEYS = ("sort", "order", "limit", "title")
 
 
 def _best(group: list[dict]) -> dict:
-    return max(group, key=lambda r: (r["tokens_per_s"], -r["batch_size"], -r["threads"]))
+    """The row of most tokens/s; by samples/s where the records have no tokens/s (imported without a sequence length)."""
+    return max(group, key=lambda r: (_or(r["tokens_per_s"]), _or(r["samples_per_s"]), -r["batch_size"], -r["threads"]))
+
+
+def _or(value: float | None) -> float:
+    return -1.0 if value is None else value
+
+
+def _ratio(top: dict, base: dict | None) -> float | None:
+    """Throughput over the baseline's best, in tokens/s where both have it, else samples/s."""
+    for key in ("tokens_per_s", "samples_per_s"):
+        if base and top[key] is not None and base[key]:
+            return top[key] / base[key]
+    return None
 
 
 def _quality(group: list[dict]) -> tuple[str, float | None]:
@@ -73,17 +87,20 @@ def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
     """Leaderboard rows, passing configurations first, then by best tokens/s."""
     groups: dict[tuple, list[dict]] = {}
     for r in site.rows if rows is None else rows:
-        if r["status"] == "ok" and r["tokens_per_s"] is not None:
+        if r["status"] == "ok" and (r["tokens_per_s"] is not None or r["samples_per_s"] is not None):
             groups.setdefault(tuple(r[k] for k in KEY), []).append(r)
     best = {k: _best(g) for k, g in groups.items()}
     b = site.config.baseline
     out = []
-    for key in sorted(groups, key=lambda k: (k[0], k[1], config_order(" · ".join(k[2:])))):
+    for key in sorted(groups, key=lambda k: (k[0], k[1], config_order(groups[k][0]["config"]))):
         group, top = groups[key], best[key]
         base = best.get((key[0], key[1], b.optimization, b.precision, b.attention))
         quality, agreement = _quality(group)
         memory = top["peak_memory_bytes"]
-        b1 = [r["latency_ms"] for r in group if r["batch_size"] == 1 and r["latency_ms"] is not None]
+        b1 = [
+            (r["latency_ms"], r["latency_stat"]) for r in group if r["batch_size"] == 1 and r["latency_ms"] is not None
+        ]
+        b1_ms, b1_stat = min(b1, default=(None, None))
         out.append(
             {
                 **dict(zip(KEY, key, strict=True)),
@@ -94,10 +111,13 @@ def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
                 "batch_size": top["batch_size"],
                 "threads": top["threads"],
                 "suite": top["suite"],
-                "latency_b1_ms": min(b1, default=None),
-                "speedup": top["tokens_per_s"] / base["tokens_per_s"] if base else None,
+                "latency_b1_ms": b1_ms,
+                "latency_b1_stat": b1_stat,
+                "speedup": _ratio(top, base),
                 "peak_memory_gib": memory / GIB if memory else None,
-                "tokens_per_s_per_gib": top["tokens_per_s"] / (memory / GIB) if memory else None,
+                "tokens_per_s_per_gib": top["tokens_per_s"] / (memory / GIB)
+                if memory and top["tokens_per_s"]
+                else None,
                 "first_call_s": top["first_call_s"],
                 "quality": quality,
                 "next_token_agreement": agreement,
@@ -112,6 +132,8 @@ def rank(rows: list[dict], sort: str = "tokens_per_s", descending: bool = True) 
     present = [r for r in rows if r[sort] is not None]
     missing = [r for r in rows if r[sort] is None]
     present.sort(key=lambda r: r[sort], reverse=descending)
+    if sort == "tokens_per_s":  # rows imported without tokens/s rank among themselves by samples/s
+        missing.sort(key=lambda r: _or(r["samples_per_s"]), reverse=descending)
     ordered = sorted(present + missing, key=lambda r: r["quality"] == "fail")
     position = 0
     for r in ordered:
