@@ -20,7 +20,7 @@ from scaleboard.errors import ScaleboardError
 from scaleboard.record import FIELDS, MAX_SAMPLES, SCHEMA, dumps, point_key
 
 
-class ImportError_(ScaleboardError):
+class ImportFailed(ScaleboardError):
     """A file that cannot be imported; the message lists every problem with its place."""
 
 
@@ -124,7 +124,7 @@ def write_all(converted: Iterable[Converted], out_path) -> list[tuple[Path, int,
     if problems:
         shown = problems[:20]
         more = f"\n  … and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
-        raise ImportError_("nothing imported:\n  " + "\n  ".join(shown) + more)
+        raise ImportFailed("nothing imported:\n  " + "\n  ".join(shown) + more)
     results = []
     for target, lines in files.items():
         text = "\n".join(lines) + "\n"

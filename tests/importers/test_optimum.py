@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import OPTIMUM_FORWARD, OPTIMUM_GENERATE
+from importer_fixtures import OPTIMUM_FORWARD, OPTIMUM_GENERATE
 
 from scaleboard.cli import main
 from scaleboard.importers import optimum

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import PACKRAT, PACKRAT_OLDER, PACKRAT_THROUGHPUT
+from importer_fixtures import PACKRAT, PACKRAT_OLDER, PACKRAT_THROUGHPUT
 
 from scaleboard.cli import main
 from scaleboard.importers import packrat

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import OPTIMUM_FORWARD, OPTIMUM_GENERATE, PACKRAT
+from importer_fixtures import OPTIMUM_FORWARD, OPTIMUM_GENERATE, PACKRAT
 
 from scaleboard.cli import main
 from scaleboard.generator.build import build

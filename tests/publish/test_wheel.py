@@ -34,7 +34,9 @@ def run(*args, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    run(sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", out, REPO, cwd=out)
+    # No --wheel/--sdist: build makes the sdist, then the wheel from it, so the sdist is proven
+    # complete and no build/ folder is left in the checkout.
+    run(sys.executable, "-m", "build", "--outdir", out, REPO, cwd=out)
     return out
 
 
