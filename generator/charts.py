@@ -11,7 +11,7 @@ A spec is a small mapping (the YAML of a ```` ```chart ```` block maps straight 
     type: line                       # line | bar | heatmap (default: line, bar when x is categorical)
     title: GPT-2 on an H100          # optional; default "<metric> by <x>"
     log_x: true                      # optional; default true for batch_size
-    log_y: false                     # optional
+    log_y: false                     # optional; default: log where a time metric spans over 20x
 
 Metrics: ``latency_ms`` (p50; also ``latency_p90_ms``, ``latency_p99_ms``, ``latency_mean_ms``),
 ``tokens_per_s``, ``samples_per_s``, ``peak_memory_gib``, ``first_call_s``, ``speedup``
@@ -145,7 +145,7 @@ class ChartSpec:
     type: str = ""
     title: str = ""
     log_x: bool | None = None
-    log_y: bool = False
+    log_y: bool | None = None  # None: log where a time metric spans more than WIDE_RANGE
     filters: tuple[tuple[str, tuple], ...] = field(default=())
 
     @property
@@ -219,7 +219,7 @@ def parse_spec(spec: Mapping[str, Any], site: Site | None = None) -> ChartSpec:
         type=spec.get("type", ""),
         title=str(spec.get("title", "")),
         log_x=spec.get("log_x"),
-        log_y=bool(spec.get("log_y", False)),
+        log_y=None if spec.get("log_y") is None else bool(spec.get("log_y")),
         filters=tuple(sorted(filters.items())),
     )
 
@@ -439,6 +439,36 @@ def metric_label(metric: Metric, cells: dict) -> str:
     return STAT_LABELS.get(stats, "Latency p50")
 
 
+#: A time chart whose largest value is this many times its smallest starts on a log axis, so one
+#: slow configuration (bf16 without native support: 25 s beside 0.3 s) does not flatten the rest.
+WIDE_RANGE = 20.0
+TIME_UNITS = ("ms", "s")
+
+
+def _wide(metric: Metric, cells: dict) -> bool:
+    values = [v for line in cells.values() for v, _ in line.values() if v and v > 0]
+    return metric.unit in TIME_UNITS and bool(values) and max(values) / min(values) > WIDE_RANGE
+
+
+def _scale_buttons(log_y: bool) -> dict:
+    """Plotly buttons that switch the y axis between linear and log in the page."""
+    return {
+        "type": "buttons",
+        "direction": "right",
+        "showactive": True,
+        "active": 1 if log_y else 0,
+        "x": 1.0,
+        "xanchor": "right",
+        "y": 1.12,
+        "yanchor": "bottom",
+        "pad": {"r": 0, "t": 0},
+        "buttons": [
+            {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
+            {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
+        ],
+    }
+
+
 def _layout(spec: ChartSpec, metric: Metric, cells: dict) -> dict:
     unit = f" ({metric.unit})" if metric.unit else ""
     label = metric_label(metric, cells)
@@ -448,7 +478,10 @@ def _layout(spec: ChartSpec, metric: Metric, cells: dict) -> dict:
         layout["xaxis"]["type"] = "category"
         layout["yaxis"] = {"automargin": True, "autorange": "reversed"}  # first series on top
         return layout
-    layout["yaxis"] = {"title": {"text": label + unit}, "type": "log" if spec.log_y else "linear"}
+    log_y = spec.log_y if spec.log_y is not None else _wide(metric, cells)
+    layout["yaxis"] = {"title": {"text": label + unit}, "type": "log" if log_y else "linear"}
+    if metric.unit in TIME_UNITS and spec.chart_type == "line":
+        layout["updatemenus"] = [_scale_buttons(log_y)]
     if spec.x in NUMERIC:
         xs = sorted({x for line in cells.values() for x in line})
         log_x = spec.log_x if spec.log_x is not None else spec.x == "batch_size"

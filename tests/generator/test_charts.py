@@ -150,3 +150,36 @@ def test_a_line_drawing_a_failing_configuration_is_flagged(site):
     )
     names = [t["name"] for t in charts.chart_figure(site.rows, spec, site.colors)["data"]]
     assert names == ["fp32", "bf16", "int8-dynamic ⚠"]
+
+
+def test_a_time_chart_spanning_a_wide_range_starts_on_a_log_axis_with_a_switch():
+    from scaleboard.generator.charts import ChartSpec, chart_figure
+
+    base = _row()
+    rows = [
+        {**base, "config": config, "batch_size": b, "latency_ms": ms * scale, "latency_stat": "median"}
+        for config, scale in (
+            ("eager · fp32 · sdpa", 1.0),
+            ("eager · bf16 · sdpa", 80.0),
+        )  # bf16 without native support
+        for b, ms in ((1, 300.0), (2, 560.0))
+    ]
+    wide = chart_figure(rows, ChartSpec(metric="latency_ms", x="batch_size"), {})
+    assert wide["layout"]["yaxis"]["type"] == "log"
+    (menu,) = wide["layout"]["updatemenus"]
+    assert [b["label"] for b in menu["buttons"]] == ["linear", "log"] and menu["active"] == 1
+    narrow = chart_figure(rows[:2], ChartSpec(metric="latency_ms", x="batch_size"), {})
+    assert narrow["layout"]["yaxis"]["type"] == "linear" and narrow["layout"]["updatemenus"][0]["active"] == 0
+    forced = chart_figure(rows, ChartSpec(metric="latency_ms", x="batch_size", log_y=False), {})
+    assert forced["layout"]["yaxis"]["type"] == "linear"
+    throughput = chart_figure(rows, ChartSpec(metric="samples_per_s", x="batch_size"), {})
+    assert "updatemenus" not in throughput["layout"]
+
+
+def _row() -> dict:
+    from scaleboard.generator.frame import COLUMNS
+
+    row = dict.fromkeys(COLUMNS)
+    row.update(model="gpt2", machine="m", suite="s", task="forward", threads=1, optimization="eager", attention="sdpa",
+               samples_per_s=1.0, status="ok", workload="forward · 128 tokens")  # fmt: skip
+    return row
