@@ -42,8 +42,8 @@ env              ``{python?, torch?, transformers?, cuda?, driver?, scaleboard?,
 status           ``ok``, ``oom``, ``timeout``, ``error``, ``unsupported``, ``skipped``
 reason?          why the status is not ``ok`` (an error message, "oom at 256", ...)
 latency_ms?      ``{p50?, p90?, p95?, p99?, mean?, std?, min?, max?}``: one call (a whole
-                 batch). A record measured by ScaleBoard has them all; an imported one has
-                 what its source reported (an ``ok`` record needs ``p50`` or ``mean``)
+                 batch). A record measured by ScaleBoard must have them all; an imported one
+                 has what its source reported (an ``ok`` record needs ``p50`` or ``mean``)
 samples_ms       raw per-iteration latencies in ms, at most ``MAX_SAMPLES`` of them (empty
                  when the source kept none)
 iterations?      number of timed iterations (may exceed ``len(samples_ms)``)
@@ -363,18 +363,44 @@ def _check_semantics(record: dict) -> list[str]:
         latency = record["latency_ms"] or {}
         if record["latency_ms"] is not None and latency.get("p50") is None and latency.get("mean") is None:
             errors.append("field 'latency_ms' needs 'p50' or 'mean' when status is 'ok'")
-        if not record["samples_ms"] and record["source"]["tool"] == SCALEBOARD_TOOL:
-            errors.append("field 'samples_ms' must not be empty when status is 'ok'")
     elif not record.get("reason"):
         errors.append(f"field 'reason' must say why when status is {record['status']!r}")
     for name in ("ttft_ms", "per_token_ms"):
         stats = (record.get("generation") or {}).get(name)
         if stats is not None and not all(v is None or _type_ok(v, _NUM) for v in stats.values()):
             errors.append(f"field 'generation.{name}' must map statistics to numbers or null")
+    if record["source"]["tool"] == SCALEBOARD_TOOL:
+        errors.extend(_check_own(record))
     if len(record["samples_ms"]) > MAX_SAMPLES:
         errors.append(f"field 'samples_ms' holds {len(record['samples_ms'])} samples; at most {MAX_SAMPLES}")
     if not all(_type_ok(s, _NUM) for s in record["samples_ms"]):
         errors.append("field 'samples_ms' must hold numbers only")
+    return errors
+
+
+#: What ScaleBoard's runner always knows: only imported records may leave these null.
+_OWN_FIELDS = ("weights", "seq_len", "precision", "attention", "iterations")
+_OWN_ENV = ("python", "scaleboard", "os")
+_OWN_LATENCY = ("p50", "p90", "p95", "p99", "mean", "std", "min", "max")
+_OWN_THROUGHPUT = ("samples_per_s", "tokens_per_s")
+
+
+def _check_own(record: dict) -> list[str]:
+    """A record measured by ScaleBoard keeps version 1's rules: every configuration field, every
+    statistic and raw samples. The nulls version 2 allows are for imported records alone."""
+    errors = [
+        f"field '{n}' must not be null in a record measured by ScaleBoard" for n in _OWN_FIELDS if record[n] is None
+    ]
+    errors += [f"field 'env.{n}' must not be null in a record measured by ScaleBoard" for n in _OWN_ENV
+               if record["env"].get(n) is None]  # fmt: skip
+    if record["status"] != "ok":
+        return errors
+    for name, keys in (("latency_ms", _OWN_LATENCY), ("throughput", _OWN_THROUGHPUT)):
+        missing = [k for k in keys if (record[name] or {}).get(k) is None]
+        if record[name] is not None and missing:
+            errors.append(f"field '{name}' of a record measured by ScaleBoard lacks {', '.join(missing)}")
+    if not record["samples_ms"]:
+        errors.append("field 'samples_ms' must not be empty when status is 'ok'")
     return errors
 
 

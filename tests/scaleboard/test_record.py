@@ -201,3 +201,20 @@ def test_the_headline_latency_prefers_the_median():
 def test_a_scaleboard_record_without_samples_is_still_rejected():
     errors, _ = rec.validate(make(samples_ms=[]))
     assert "field 'samples_ms' must not be empty when status is 'ok'" in errors
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (make(latency_ms={"p50": 1.5, "mean": 1.5}), "field 'latency_ms' of a record measured by ScaleBoard lacks p90"),
+        (make(throughput={"samples_per_s": 1.0, "tokens_per_s": None}), "lacks tokens_per_s"),
+        (make(precision=None), "field 'precision' must not be null in a record measured by ScaleBoard"),
+        (make(iterations=None), "field 'iterations' must not be null in a record measured by ScaleBoard"),
+        (make(env={"fingerprint": "abc"}), "field 'env.python' must not be null in a record measured by ScaleBoard"),
+    ],
+)
+def test_a_record_measured_by_scaleboard_keeps_every_field_version_1_required(record, message):
+    errors, _ = rec.validate(record)
+    assert any(message in e for e in errors), errors
+    imported = {**record, "source": {"tool": "packrat"}, "samples_ms": []}
+    assert rec.validate(imported)[0] == []
