@@ -12,9 +12,10 @@ What maps where:
 - ``forward`` (or ``generate``) → ``latency_ms`` (× 1000) and ``samples_ms`` (its raw
   ``values``, at most 200); the task is ``generate`` when the report has a ``generate``
   target, with ``new_tokens`` from ``generate_kwargs`` (only when min = max new tokens).
-- throughput as reported: ``samples/s`` → ``samples_per_s`` (tokens/s = samples/s × sequence
-  length for forward, × new tokens for generate: the unit conversion the runner makes);
-  ``tokens/s`` → ``tokens_per_s``.
+- forward throughput as reported: ``samples/s`` → ``samples_per_s`` (tokens/s = samples/s ×
+  sequence length, the unit conversion the runner makes). Generate throughput is batch / mean
+  generate latency (× new tokens for tokens/s): the report's own figure counts decoded tokens
+  in one tracking mode and samples in the other, under the same unit (see ``_generate_throughput``).
 - ``prefill`` → ``generation.ttft_ms``, ``per_token`` → ``generation.per_token_ms``,
   ``decode``/``prefill`` throughput → ``generation.decode_tokens_per_s`` / ``prefill_tokens_per_s``.
 - ``first_forward``/``first_generate`` → ``warmup.first_call_s``; the largest ``max_ram`` → ``peak_rss_bytes``
@@ -40,6 +41,10 @@ AUTOCAST = {"float16": "amp-fp16", "bfloat16": "amp-bf16", None: "amp-fp16"}
 COMPILE_MODES = {None: "compile", "default": "compile", "reduce-overhead": "compile-reduce-overhead"}
 COMPILE_MODES["max-autotune"] = COMPILE_MODES["max-autotune-no-cudagraphs"] = "compile-max-autotune"
 ATTENTION = {"sdpa": "sdpa", "eager": "eager"}
+THREADS_ASSUMED = (
+    "intra_op_num_threads not set: threads is the machine's CPU count, an assumption (torch's default "
+    "intra-op thread count is usually the number of physical cores)"
+)
 MB = 1_000_000  # optimum-benchmark's memory tracker divides bytes by 1e6
 
 
@@ -96,6 +101,7 @@ def _record(path: Path, data: dict, machine: str | None, suite: str | None) -> d
     device = _device(env, device_type)
     main = _target(report, task)
     latency = _latency(main, f"report.{task}.latency")
+    new_tokens = _new_tokens(scenario) if task == "generate" else None
     record = skeleton(
         run_id=f"import-optimum-benchmark-{content_id(path)}",
         created_at=file_time(path),
@@ -105,7 +111,7 @@ def _record(path: Path, data: dict, machine: str | None, suite: str | None) -> d
         weights="random" if backend.get("no_weights") else "pretrained",
         task=task,
         seq_len=seq_len if isinstance(seq_len, int) and seq_len > 0 else None,
-        new_tokens=_new_tokens(scenario) if task == "generate" else None,
+        new_tokens=new_tokens,
         optimization=_optimization(backend),
         precision=_precision(backend, device_type),
         attention=ATTENTION.get(backend.get("attn_implementation")),
@@ -116,7 +122,9 @@ def _record(path: Path, data: dict, machine: str | None, suite: str | None) -> d
         latency_ms=latency,
         samples_ms=bounded_samples([v * 1000 for v in (main.get("latency") or {}).get("values") or []]),
         iterations=(main.get("latency") or {}).get("count"),
-        throughput=_throughput(main, _new_tokens(scenario) if task == "generate" else seq_len),
+        throughput=_throughput(main, seq_len)
+        if task == "forward"
+        else _generate_throughput(latency, batch, new_tokens),
         memory=_memory(report),
         warmup=_warmup(report, task),
         source={"tool": TOOL, "version": env.get("optimum_benchmark_version"), "file": path.name, "settings": {}},
@@ -126,7 +134,7 @@ def _record(path: Path, data: dict, machine: str | None, suite: str | None) -> d
     if backend.get("attn_implementation") and record["attention"] is None:
         record["source"]["settings"]["attn_implementation"] = backend["attn_implementation"]
     if not backend.get("intra_op_num_threads"):
-        record["source"]["settings"]["threads"] = "intra_op_num_threads not set: torch's default, the CPU count"
+        record["source"]["settings"]["threads"] = THREADS_ASSUMED
     return record
 
 
@@ -161,8 +169,23 @@ def _latency(target: dict | None, where: str) -> dict | None:
     return stats
 
 
+def _generate_throughput(latency: dict | None, batch: int, new_tokens: int | None) -> dict | None:
+    """samples/s = batch / mean generate latency (optimum-benchmark's own definition, ``atomic_generate_volume``);
+    tokens/s = samples/s × new tokens.
+
+    The report's ``generate.throughput`` is not used: in per-token tracking mode optimum-benchmark 0.6
+    divides the *decoded* tokens (batch × beams × (new tokens − 1)) by the generate latency and still
+    labels it samples/s (``scenarios/inference/scenario.py``), so the number depends on the mode.
+    """
+    mean = (latency or {}).get("mean")
+    if not mean:
+        return None
+    samples = batch * 1000.0 / mean
+    return {"samples_per_s": samples, "tokens_per_s": samples * new_tokens if new_tokens else None}
+
+
 def _throughput(target: dict, tokens_per_sample: Any) -> dict | None:
-    """As reported; tokens/s = samples/s × the tokens one sample is (input tokens for forward, new ones for generate)."""
+    """As reported; tokens/s = samples/s × the input tokens of one sample."""
     thr = target.get("throughput")
     if not isinstance(thr, dict) or not isinstance(thr.get("value"), (int, float)):
         return None

@@ -35,8 +35,14 @@ def test_a_generate_benchmark_keeps_its_percentiles_samples_and_phases():
         "tool": "optimum-benchmark",
         "version": "0.6.0",
         "file": OPTIMUM_GENERATE.name,
-        "settings": {"threads": "intra_op_num_threads not set: torch's default, the CPU count"},
+        "settings": {"threads": optimum.THREADS_ASSUMED},
     }
+    # Throughput from the generate latency: optimum's own generate figure (80.9 "samples/s" here)
+    # counts the decoded tokens batch × (new − 1) = 6 per call in per-token tracking mode.
+    reported = source["generate"]["throughput"]["value"]
+    assert reported == pytest.approx(2 * 3 / source["generate"]["latency"]["mean"])
+    assert record["throughput"]["samples_per_s"] == pytest.approx(2 / source["generate"]["latency"]["mean"])
+    assert record["throughput"]["tokens_per_s"] == pytest.approx(2 * 4 / source["generate"]["latency"]["mean"])
     # torch_dtype null is transformers' float32; no torch_compile is eager; attention was not set.
     assert (record["precision"], record["optimization"], record["attention"]) == ("fp32", "eager", None)
     assert record["env"]["transformers"] == "4.57.6" and record["env"]["scaleboard"] is None
