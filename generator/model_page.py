@@ -286,7 +286,6 @@ def present(rows: list[dict], site: Site) -> dict[str, bool]:
         "baseline": any((r["optimization"], r["precision"], r["attention"]) == baseline for r in rows),
         "speedup": any(r["speedup"] is not None for r in rows),
         "jitter": any_of("p99_over_p50") or any_of("latency_cv"),
-        "tokens": any_of("tokens_per_s"),
     }
 
 

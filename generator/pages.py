@@ -53,7 +53,7 @@ def headline(site: Site, board: list[dict]) -> dict:
     per_machine = {}
     for r in passing:  # tokens/s where records have it; samples/s for those imported without a sequence length
         old = per_machine.get(r["machine"])
-        if old is None or _throughput(r) > _throughput(old):
+        if old is None or leaderboard.throughput_key(r) > leaderboard.throughput_key(old):
             per_machine[r["machine"]] = r
     base = site.config.baseline
     baseline = (base.optimization, base.precision, base.attention)
@@ -71,11 +71,6 @@ def headline(site: Site, board: list[dict]) -> dict:
         "machines": len(site.slugs["machine"]),
         "configs": len(site.colors),
     }
-
-
-def _throughput(r: dict) -> tuple[bool, float]:
-    tokens = r["tokens_per_s"]
-    return (tokens is not None, tokens if tokens is not None else r["samples_per_s"] or 0.0)
 
 
 def latest_posts(site: Site, limit: int = 5) -> list:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
-from scaleboard.record import SCALEBOARD_TOOL, SCHEMA
+from scaleboard.record import SCALEBOARD_TOOL, SCHEMA, no_measurement
 
 
 @dataclass(frozen=True)
@@ -99,14 +99,6 @@ def base_record(
         "env": dict(spec.env),
         "status": status,
         "reason": reason,
-        "latency_ms": None,
-        "samples_ms": [],
-        "iterations": 0,
-        "throughput": None,
-        "memory": None,
-        "warmup": None,
-        "quality": None,
-        "energy": None,
-        "compute": None,
+        **no_measurement(),
         "source": {"tool": SCALEBOARD_TOOL, "version": spec.env.get("scaleboard")},
     }

@@ -404,6 +404,22 @@ def _check_own(record: dict) -> list[str]:
     return errors
 
 
+def no_measurement(iterations: int | None = 0) -> dict:
+    """Every measurement field of a record, empty: a point not measured yet (the runner fills it
+    or records why not), or an imported row before the importer sets what its source reported."""
+    return {
+        "latency_ms": None,
+        "samples_ms": [],
+        "iterations": iterations,
+        "throughput": None,
+        "memory": None,
+        "warmup": None,
+        "quality": None,
+        "energy": None,
+        "compute": None,
+    }
+
+
 def upgrade(record: dict) -> dict:
     """A record of an older schema as the current one (a new dict); current records pass as they are.
 

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scaleboard.errors import ScaleboardError
-from scaleboard.record import FIELDS, MAX_SAMPLES, SCHEMA, dumps, point_key
+from scaleboard.record import FIELDS, MAX_SAMPLES, SCHEMA, dumps, no_measurement, point_key
 
 
 class ImportFailed(ScaleboardError):
@@ -64,15 +64,7 @@ def skeleton(**fields) -> dict:
         "attention": None,
         "status": "ok",
         "reason": None,
-        "latency_ms": None,
-        "samples_ms": [],
-        "iterations": None,
-        "throughput": None,
-        "memory": None,
-        "warmup": None,
-        "quality": None,
-        "energy": None,
-        "compute": None,
+        **no_measurement(iterations=None),
     }
     record.update(fields)
     return record
