@@ -250,7 +250,7 @@ def default_suite(device_type: str, native_bf16: bool | None = True) -> Suite:
     make the default run take twice as long to record only timeouts.
     """
     name = "cuda-default.yaml" if device_type == "cuda" else "cpu-default.yaml"
-    text = resources.files("runner").joinpath("suites", name).read_text(encoding="utf-8")
+    text = resources.files("scaleboard.runner").joinpath("suites", name).read_text(encoding="utf-8")
     suite = parse_suite(text, f"runner/suites/{name}")
     if device_type == "cpu" and native_bf16 is False:
         suite = suite.replace(precisions=tuple(p for p in suite.precisions if p != "bf16"))

@@ -119,3 +119,9 @@ def assert_post_draws_its_chart(browser, site: Path, path: str) -> None:
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
+
+
+def test_the_embedded_suites_load_from_the_wheel(venv, tmp_path):
+    code = "from scaleboard.runner.suite import default_suite; print(default_suite('cpu', False).label)"
+    done = run(venv / "python", "-c", code, cwd=tmp_path)
+    assert done.stdout.strip()

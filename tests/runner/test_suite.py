@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from scaleboard.errors import ConfigError
@@ -176,3 +178,16 @@ def test_value_parsers():
 def test_keys_are_documented_in_the_default_suite_or_design():
     # Every key a suite accepts is also a Suite field (label is the campaign label).
     assert set(KEYS) <= {"label", *parse_suite(GOOD, "s").__dataclass_fields__}
+
+
+def test_embedded_defaults_load_in_a_process_outside_the_checkout(tmp_path):
+    # `python -m pytest` puts the checkout on sys.path, where a top-level `runner` package exists;
+    # an installed scaleboard has only `scaleboard.runner`, so look the suites up from elsewhere.
+    import subprocess
+    import sys
+
+    code = "from scaleboard.runner.suite import default_suite as d; print(d('cpu', True).label, d('cuda', True).label)"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [default_suite("cpu", True).label, default_suite("cuda", True).label]
