@@ -127,6 +127,13 @@ LABELS = {
     "workload": "workload",
 }
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+#: Series dimensions with a natural order: with 3 or more values they get a sequential colour
+#: scale (light to dark along the axis), not one colour in many dash patterns.
+LOG_DTICK = "D2"  # a log axis labels 1, 2 and 5 of each decade, not every digit
+ORDERED = ("threads", "batch_size", "seq_len", "new_tokens")
+ORDERED_MIN_VALUES = 3
+SEQUENTIAL_SCALE = "Viridis"
+SEQUENTIAL_SPAN = 0.9  # Viridis' last tenth (bright yellow) is hard to see on white
 
 
 class ChartSpecError(ScaleboardError, ValueError):
@@ -383,10 +390,29 @@ def _hover_text(text: str) -> str:
     return text if text == "%{customdata}" else text.replace("%{", "%\u200b{")
 
 
+def sequential_colors(n: int) -> list[str]:
+    """``n`` colours along a sequential scale, dark (first value) to light (last)."""
+    from plotly.colors import sample_colorscale
+
+    points = [SEQUENTIAL_SPAN * i / (n - 1) for i in range(n)] if n > 1 else [0.0]
+    return sample_colorscale(SEQUENTIAL_SCALE, points)
+
+
 def _styles(spec: ChartSpec, keys: list[tuple], colors: Mapping[str, str]) -> dict[tuple, tuple[str, str]]:
-    """A colour and dash per series: configurations keep their site-wide colour."""
+    """A colour and dash per series: configurations keep their site-wide colour, except beside
+    an ordered dimension (threads 1..16) with several values, which takes a sequential colour
+    scale while the configurations take the dashes."""
     styles = {}
     ranks = [{v: i for i, v in enumerate(_order(d, {k[p] for k in keys}))} for p, d in enumerate(spec.series)]
+    ordered = [p for p, d in enumerate(spec.series) if d in ORDERED and len(ranks[p]) >= ORDERED_MIN_VALUES]
+    if ordered:
+        position = ordered[0]
+        scale = sequential_colors(len(ranks[position]))
+        others = [p for p in range(len(spec.series)) if p != position]
+        for key in keys:
+            dash = DASHES[ranks[others[0]][key[others[0]]] % len(DASHES)] if others else "solid"
+            styles[key] = (scale[ranks[position][key[position]]], dash)
+        return styles
     for key in keys:
         color, dash = PALETTE[0], "solid"
         if "config" in spec.series:
@@ -463,8 +489,8 @@ def _scale_buttons(log_y: bool) -> dict:
         "yanchor": "bottom",
         "pad": {"r": 0, "t": 0},
         "buttons": [
-            {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
-            {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
+            {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear", "yaxis.dtick": None}]},
+            {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log", "yaxis.dtick": LOG_DTICK}]},
         ],
     }
 
@@ -480,6 +506,8 @@ def _layout(spec: ChartSpec, metric: Metric, cells: dict) -> dict:
         return layout
     log_y = spec.log_y if spec.log_y is not None else _wide(metric, cells)
     layout["yaxis"] = {"title": {"text": label + unit}, "type": "log" if log_y else "linear"}
+    if log_y:
+        layout["yaxis"]["dtick"] = LOG_DTICK
     if metric.unit in TIME_UNITS and spec.chart_type == "line":
         layout["updatemenus"] = [_scale_buttons(log_y)]
     if spec.x in NUMERIC:

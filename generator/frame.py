@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from scaleboard.record import POINT_FIELDS, config_name, headline_latency
+from scaleboard.record import NOT_MEASURED, POINT_FIELDS, config_name, headline_latency
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -188,12 +188,17 @@ def latest_per_point(records: Iterable[dict]) -> list[dict]:
     """Keep the newest record of each point, in the order points first appear.
 
     Records arrive in a deterministic order (sorted files, then lines), so the result is too.
+    A ``budget`` record (not measured for want of time) never hides a measurement of its point.
     """
     newest: dict[tuple, dict] = {}
     for record in records:
         key = tuple(map(record.get, POINT_FIELDS))
         old = newest.get(key)
-        if old is None or record["created_at"] >= old["created_at"]:
+        if old is not None and (record["status"] in NOT_MEASURED) != (old["status"] in NOT_MEASURED):
+            if record["status"] in NOT_MEASURED:
+                continue
+            newest[key] = record
+        elif old is None or record["created_at"] >= old["created_at"]:
             newest[key] = record
     return list(newest.values())
 

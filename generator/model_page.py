@@ -33,6 +33,7 @@ class ConfigInfo:
     max_abs_diff: float | None
     wall: str  # "oom at 256", "timeout at 1024" or ""
     points: int
+    budget: str = ""  # "batch 64 and up not measured (budget)" or ""
 
 
 def _index(rows: list[dict], column: str) -> dict:
@@ -61,6 +62,17 @@ def walls(rows: list[dict]) -> dict[tuple[str, int], tuple[int, str]]:
     return found
 
 
+def _budget_note(rows: list[dict]) -> str:
+    """Which batch sizes the time plan left out (at the largest thread count that left any out)."""
+    left = [r for r in rows if r["status"] == "budget"]
+    if not left:
+        return ""
+    threads = max(r["threads"] for r in left)
+    sizes = sorted(r["batch_size"] for r in left if r["threads"] == threads)
+    what = f"batch {sizes[0]}" if len(sizes) == 1 else f"batch {sizes[0]}–{sizes[-1]}"
+    return f"{what}: not measured (budget)"
+
+
 def config_infos(site: Site, rows: list[dict]) -> list[ConfigInfo]:
     wall_of = walls(rows)
     infos = []
@@ -69,7 +81,7 @@ def config_infos(site: Site, rows: list[dict]) -> list[ConfigInfo]:
         hits = sorted((b, s, t) for (c, t), (b, s) in wall_of.items() if c == name)
         wall = f"{hits[0][1]} at batch {hits[0][0]}" if hits else ""
         points = sum(1 for r in group if r["status"] == "ok")
-        infos.append(ConfigInfo(name, site.color(name), state, agreement, diff, wall, points))
+        infos.append(ConfigInfo(name, site.color(name), state, agreement, diff, wall, points, _budget_note(group)))
     return infos
 
 
@@ -330,5 +342,5 @@ def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[d
         "environments": environments(rows, raw),
         "csv_url": site.url(site.data_path(model, machine, suite, "csv")),
         "json_url": site.url(site.data_path(model, machine, suite, "json")),
-        "failures": [r for r in rows if r["status"] not in ("ok", "skipped")],
+        "failures": [r for r in rows if r["status"] not in ("ok", "skipped", "budget")],
     }

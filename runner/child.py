@@ -1,16 +1,22 @@
-"""Entry point of a measuring child: ``python -m scaleboard.runner.child --spec SPEC.json --record-fd N``.
+"""Entry point of a measuring worker: ``python -m scaleboard.runner.child --record-fd N``.
 
-Started by :mod:`scaleboard.runner.isolate`, one per group. It measures the group with
-:func:`scaleboard.runner.group.run_group` and writes each record as one JSON line to file
-descriptor ``N`` (a pipe to the parent), so nothing a library prints can corrupt the
-records. Before importing torch it ties its life to the parent's and caps its own
-address space (``--memory-limit``), so an oversized batch fails an allocation here
-instead of taking the machine down.
+Started by :mod:`scaleboard.runner.isolate`. It reads one ``{"spec": GroupSpec}`` JSON line
+at a time from stdin (or ``{"probe": GroupSpec}``, answered with the planner's cost probe), measures that group with :func:`scaleboard.runner.group.run_group`,
+writes each record as one JSON line to file descriptor ``N`` (a pipe to the parent, so
+nothing a library prints can corrupt the records), then a ``group_done`` line, and waits
+for the next group; it exits when stdin closes. Before importing torch it ties its life
+to the parent's and caps its own address space (``--memory-limit``), so an oversized
+batch fails an allocation here instead of taking the machine down.
+
+Between groups it drops what the last group held: a garbage collection, then glibc's
+``malloc_trim(0)`` returns freed heap pages to the system, so the next group's peak RSS
+is not inflated by the last one's leftovers.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import ctypes.util
 import importlib
@@ -19,9 +25,12 @@ import os
 import resource
 import signal
 import sys
+import time
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 HEARTBEAT = "heartbeat"  # a line with this key is a sign of life, not a record
+GROUP_DONE = "group_done"  # a line with this key ends a group's records
+PROBE_RESULT = "probe_result"  # the answer to a {"probe": spec} request
 DEFAULT_GROUP = "scaleboard.runner.group:run_group"  # tests substitute a stand-in to exercise the isolation alone
 
 
@@ -58,9 +67,8 @@ def preload() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scaleboard.runner.child", description="Measure one group (internal)."
+        prog="python -m scaleboard.runner.child", description="Measure groups sent on stdin (internal)."
     )
-    parser.add_argument("--spec", required=True, help="JSON file holding the GroupSpec")
     parser.add_argument("--record-fd", type=int, required=True, help="file descriptor records are written to")
     parser.add_argument("--parent-pid", type=int, default=0, help="exit when this process is gone")
     parser.add_argument("--memory-limit", type=int, default=None, help="address-space cap in bytes")
@@ -75,10 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.group == DEFAULT_GROUP:
         preload()
     module_name, _, function_name = args.group.partition(":")
-    run_group = getattr(importlib.import_module(module_name), function_name)
+    module = importlib.import_module(module_name)
+    run_group = getattr(module, function_name)
 
-    with open(args.spec, encoding="utf-8") as f:
-        spec = GroupSpec.from_dict(json.load(f))
     channel = os.fdopen(args.record_fd, "w", encoding="utf-8")
 
     def emit(record: dict) -> None:
@@ -86,11 +93,32 @@ def main(argv: list[str] | None = None) -> int:
         channel.flush()
 
     # Imports done: the parent's silence clock (hard_timeout_s) restarts from here.
-    channel.write(json.dumps({HEARTBEAT: "ready"}) + "\n")
-    channel.flush()
-    run_group(spec, emit)
+    emit({HEARTBEAT: "ready"})
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        message = json.loads(line)
+        if "probe" in message:  # the planner's cost probe (see scaleboard.runner.group.probe)
+            emit({PROBE_RESULT: module.probe(GroupSpec.from_dict(message["probe"]))})
+            release_memory()
+            continue
+        spec = GroupSpec.from_dict(message["spec"])
+        started = time.monotonic()
+        run_group(spec, emit)
+        release_memory()
+        emit({GROUP_DONE: spec.label, "wall_s": time.monotonic() - started})
     channel.close()
     return 0
+
+
+def release_memory() -> None:
+    """Free the last group's objects and hand freed heap pages back to the system (glibc)."""
+    import gc
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 if __name__ == "__main__":

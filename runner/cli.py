@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 #: (flag, suite field, metavar, help). Each flag overrides the suite field of the same meaning.
@@ -51,10 +53,12 @@ OVERRIDES = (
         "8G, 512M or 'none'; an allocation beyond it is recorded as oom",
     ),
     (
-        "--run-budget",
-        "run_budget_s",
+        "--time-budget",
+        "time_budget_s",
         "DURATION",
-        "stop after this long (600, 90s, 10m, 1h); points not started are left for the next run",
+        "fit the run in this long (600, 90s, 10m, 1h; 'none' for no limit): a probe per model and precision "
+        "estimates the cost, and the batch sizes that do not fit are recorded 'budget' (not measured) and "
+        "left for a later run; the embedded default suites carry a budget",
     ),
     (
         "--point-timeout",
@@ -84,6 +88,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     for flag, _, metavar, help_text in OVERRIDES:
         parser.add_argument(flag, metavar=metavar, help=help_text)
+    parser.add_argument("--run-budget", dest="time_budget", help=argparse.SUPPRESS)  # the older name
     parser.add_argument("--dry-run", action="store_true", help="list the points and a time estimate; measure nothing")
     parser.add_argument("--force", action="store_true", help="measure points again even if already recorded")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-point lines")
@@ -108,10 +113,93 @@ def run_command(args: argparse.Namespace) -> int:
     _report_problems(index, progress)
     plan = make_plan(groups, index, force=args.force)
     path = store.run_path(suite.out, suite.label, machine, run_id)
-    if args.dry_run:
-        print_plan(plan, suite, device_type, machine, index, progress)
+    if suite.time_budget_s is None:
+        if args.dry_run:
+            print_plan(plan, suite, device_type, machine, index, progress)
+            return 0
+        return _measure(args, suite, plan, path, device_type, progress)
+    return _budgeted(
+        args,
+        suite,
+        plan,
+        path,
+        device_type,
+        progress,
+        rebuild=lambda seq_len: make_plan(
+            build_groups(suite.replace(seq_len=seq_len), run_id=run_id, machine=machine, device=device, env=env),
+            index,
+            force=args.force,
+        ),
+    )
+
+
+def _budgeted(args, suite, plan, path: Path, device_type: str, progress, rebuild) -> int:
+    """Probe, plan to fit ``suite.time_budget_s``, print the plan, then (unless --dry-run) measure it."""
+    import psutil
+
+    from scaleboard.runner import planner
+    from scaleboard.runner.isolate import ChildOptions, Worker
+    from scaleboard.runner.progress import format_duration
+    from scaleboard.runner.suite import memory_limit_bytes
+    from scaleboard.runner.sweep import Plan, probe_costs
+
+    if not plan.todo:
+        progress.message(f"suite {suite.label}: every point is already recorded under {suite.out}/")
         return 0
-    return _measure(args, suite, plan, path, device_type, progress)
+    limit = memory_limit_bytes(suite.memory_limit, psutil.virtual_memory().available)
+    options = ChildOptions(memory_limit_bytes=limit if device_type == "cpu" else None)
+    progress.message(
+        f"suite {suite.label} on {plan.todo[0].machine} [{device_type}]: planning {plan.todo_points} points "
+        f"to fit a time budget of {format_duration(suite.time_budget_s)}"
+    )
+    with Worker(options) as worker:
+        started = time.monotonic()
+        probes = probe_costs(worker, plan.todo, progress)
+        budget_s = suite.time_budget_s - (time.monotonic() - started)
+        plans = {plan.todo[0].seq_len: plan}
+
+        def todo_at(seq_len: int):
+            plans.setdefault(seq_len, rebuild(seq_len))
+            return plans[seq_len].todo
+
+        allocation = planner.plan_budget(plan.todo, probes, budget_s, adaptive=suite.adaptive, rebuild=todo_at)
+        seq_len = allocation.groups[0].seq_len if allocation.groups else plan.todo[0].seq_len
+        plan = plans.get(seq_len, plan)
+        suite = suite.replace(seq_len=seq_len)
+        print_budget_plan(Plan(plan.groups, allocation.groups, plan.existing), allocation, suite, budget_s, progress)
+        if args.dry_run:
+            return 0
+        # Each group may get any of its sizes: the plan is redone at its turn from what was measured.
+        full = [replace(g, batch_sizes=g.batch_sizes + allocation.left_out.get(g.label, ())) for g in allocation.groups]
+        return _measure(
+            args, suite, Plan(plan.groups, full, plan.existing), path, device_type, progress,
+            time_budget_s=budget_s, allocation=allocation, worker=worker, started=started,
+            replanner=planner.Replanner(full, probes),
+        )  # fmt: skip
+
+
+def print_budget_plan(plan, allocation, suite, budget_s: float, progress) -> None:
+    from scaleboard.runner.progress import format_duration
+
+    console = progress.console
+    for spec in plan.todo:
+        sizes = compact_sizes(spec.batch_sizes) if spec.batch_sizes else "none"
+        left = allocation.left_out.get(spec.label)
+        note = f"; not measured (budget): {compact_sizes(left)}" if left else ""
+        cost = allocation.costs.get(spec.label, 0.0)
+        console.print(
+            f"  {spec.label:44} batch sizes {sizes}{note} (~{format_duration(cost)})", markup=False, soft_wrap=True
+        )
+    if allocation.seq_len_note:
+        console.print(f"note: {allocation.seq_len_note}", markup=False, soft_wrap=True)
+    trimmed = sum(len(v) for v in allocation.left_out.values())
+    console.print(
+        f"plan: {plan.todo_points} points in {len(plan.todo)} groups, estimate {format_duration(allocation.estimate_s)} "
+        f"of the {format_duration(budget_s)} left in the time budget"
+        + (f"; {trimmed} batch sizes left out (recorded 'budget')" if trimmed else ""),
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def resolve_suite(args: argparse.Namespace):
@@ -152,7 +240,7 @@ def apply_overrides(suite, args: argparse.Namespace):
         "new_tokens": lambda v: s.parse_positive_int(v, "new tokens"),
         "device": lambda v: s.parse_names(v, s.DEVICES, "device")[0],
         "memory_limit": s.parse_memory_limit,
-        "run_budget_s": lambda v: s.parse_duration_s(v, "the run budget"),
+        "time_budget_s": lambda v: s.parse_time_budget(v, "the time budget"),
         "point_timeout_s": lambda v: s.parse_duration_s(v, "the point timeout"),
         "hard_timeout_s": lambda v: s.parse_duration_s(v, "the hard timeout"),
         "label": lambda v: _nonempty(v, "the suite label"),
@@ -245,19 +333,26 @@ def compact_sizes(sizes: tuple[int, ...]) -> str:
     return ",".join(parts)
 
 
-def _measure(args, suite, plan, path: Path, device_type: str, progress) -> int:
+def _measure(
+    args, suite, plan, path: Path, device_type: str, progress, *,
+    time_budget_s: float | None = None, allocation=None, worker=None, started: float | None = None, replanner=None,
+) -> int:  # fmt: skip
     import psutil
 
-    from scaleboard.runner.store import RunFile
+    from scaleboard.runner.progress import format_duration
+    from scaleboard.runner.store import RunFile, write_run_summary
     from scaleboard.runner.suite import memory_limit_bytes
     from scaleboard.runner.sweep import run_sweep
 
+    started = started if started is not None else time.monotonic()
     limit = memory_limit_bytes(suite.memory_limit, psutil.virtual_memory().available)
     done = plan.total_points - plan.todo_points
     progress.message(
         f"suite {suite.label}: {plan.total_points} points, {done} already recorded, {plan.todo_points} to measure"
+        + (f" in a time budget of {format_duration(time_budget_s)}" if time_budget_s else "")
     )
-    progress.start(plan.todo_points)
+    left_out = allocation.left_out if allocation and replanner is None else {}
+    progress.start(plan.todo_points + sum(len(v) for v in left_out.values()))
     with RunFile(path) as run_file:
         try:
             result = run_sweep(
@@ -266,16 +361,56 @@ def _measure(args, suite, plan, path: Path, device_type: str, progress) -> int:
                 progress,
                 device_type=device_type,
                 memory_limit_bytes=limit,
-                run_budget_s=suite.run_budget_s,
+                time_budget_s=time_budget_s,
+                planned_s=allocation.costs if allocation else None,
+                left_out=left_out,
+                worker=worker,
+                replanner=replanner,
             )
         finally:
             progress.stop()
+    wall_s = time.monotonic() - started
     progress.summary(plan.existing + result.records)
+    share = result.measuring_s / wall_s if wall_s > 0 else 0.0
+    estimate = f"estimate {format_duration(allocation.estimate_s)}, actual " if allocation else ""
+    progress.message(
+        f"time: {estimate}{format_duration(wall_s)}; measuring (first calls, warm-up, timed iterations) "
+        f"{format_duration(result.measuring_s)} = {share:.0%} of it; {result.workers} measuring process(es) started"
+    )
     where = f"{run_file.count} records written to {path}" if run_file.count else "no new records"
     progress.message(where)
-    if result.stopped_by:
+    if run_file.count:
+        write_run_summary(
+            path,
+            {
+                "time_budget_s": time_budget_s,
+                "estimate_s": allocation.estimate_s if allocation else None,
+                "wall_s": round(wall_s, 3),
+                "sweep_wall_s": round(result.wall_s, 3),
+                "measuring_s": round(result.measuring_s, 3),
+                "measuring_share": round(share, 4),
+                "workers_started": result.workers,
+                "group_wall_s": [round(w, 3) for w in result.group_walls],
+                "seq_len": suite.seq_len,
+                "not_measured_budget": sorted(
+                    {
+                        f"{r['optimization']}/{r['precision']}/{r['attention']} t{r['threads']}"
+                        for r in result.records
+                        if r["status"] == "budget"
+                    }
+                ),
+                "stopped_by": result.stopped_by,
+            },
+        )
+    budget_left = sum(1 for r in result.records if r["status"] == "budget")
+    if result.stopped_by in ("SIGINT", "SIGTERM"):
         progress.message(
             f"stopped ({result.stopped_by}): {result.not_measured} points not measured; "
             f"resume with:\n  {resume_command(args)}"
+        )
+    elif budget_left:
+        progress.message(
+            f"{budget_left} points not measured (budget), recorded as such; a larger --time-budget "
+            f"measures them without repeating the rest:\n  {resume_command(args)}"
         )
     return result.exit_code

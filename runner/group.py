@@ -40,7 +40,7 @@ from typing import Any
 
 from scaleboard.errors import ConfigError
 from scaleboard.record import RecordError, validate
-from scaleboard.runner import environment, measure, models, optimizations, quality
+from scaleboard.runner import cache, environment, measure, models, optimizations, planner, quality
 from scaleboard.runner.spec import GroupSpec, base_record
 
 FAULT_ENV = "SCALEBOARD_FAULT"
@@ -79,17 +79,61 @@ def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
         _run_points(spec, batch_sizes, faults, emit)
 
 
-def _run_points(spec: GroupSpec, batch_sizes: list[int], faults: dict[int, str], emit: Callable) -> None:
+def probe(spec: GroupSpec) -> dict:
+    """The planner's measure of a (model, precision): one eager call at the smallest batch size.
+
+    Builds (or loads from the cache) the model and its reference outputs as a group would, so
+    the groups that follow find both cached. Returns ``{call_s, setup_s, batch_size}``, or
+    ``{call_s: None, reason}`` when the combination cannot run here.
+    """
+    import torch
+
+    device_type = spec.device["type"]
+    reason = optimizations.check_supported("eager", spec.precision, spec.attention, device_type)
+    if reason:
+        return {"call_s": None, "reason": reason}
+    torch.set_num_threads(spec.threads)
+    torch.manual_seed(spec.seed)
+    optimizations.set_matmul_mode(spec.precision, device_type)
+    batch_size = min(spec.batch_sizes)
+    with torch.inference_mode():
+        start = time.perf_counter()
+        state = prepared(spec)
+        setup_s = time.perf_counter() - start
+        generator = torch.Generator().manual_seed(spec.seed)
+        ids = torch.randint(0, state["config"].vocab_size, (batch_size, spec.seq_len), generator=generator)
+        fn = optimizations.build(state["model"], "eager", spec.precision, ids.to(device_type))
+        timer = _timing(device_type).get("timer") or measure.WallTimer(sync=_timing(device_type).get("sync"))
+        ids = ids.to(device_type)
+        fn(ids)  # warm-up
+        call_s = min(timer.time_ms(lambda: fn(ids)) for _ in range(2)) / 1000.0
+    return {"call_s": call_s, "setup_s": setup_s, "batch_size": batch_size}
+
+
+def _run_points(
+    spec: GroupSpec,
+    batch_sizes: list[int],
+    faults: dict[int, str],
+    emit: Callable,
+    clock: Callable[[], float] = time.perf_counter,
+) -> None:
     state: dict[str, Any] = {}
     stopped_by: str | None = None
-    for b in batch_sizes:
+    started = clock()
+    last: tuple[int, float, float] | None = None  # (batch size, p50 s, first call s) of the last ok point
+    for i, b in enumerate(batch_sizes):
         if stopped_by:
             emit(_checked(base_record(spec, b, "skipped", stopped_by, **_model_fields(spec, state))))
             continue
-        start = time.perf_counter()
+        reason = over_budget(spec, last, b, clock() - started)
+        if reason:
+            for left in batch_sizes[i:]:
+                emit(_checked(base_record(spec, left, "budget", reason, **_model_fields(spec, state))))
+            return
+        start = clock()
         try:
             if not state:
-                state.update(_setup(spec))
+                state.update(prepared(spec))
             record = _measure_point(spec, state, b, faults.get(b))
         except measure.PointTimeout as exc:
             record, stopped_by = _failed(spec, state, b, "timeout", str(exc)), f"timeout at {b}"
@@ -98,9 +142,46 @@ def _run_points(spec: GroupSpec, batch_sizes: list[int], faults: dict[int, str],
                 record, stopped_by = _failed(spec, state, b, "oom", short_reason(exc)), f"oom at {b}"
             else:
                 record = _failed(spec, state, b, "error", short_reason(exc))
-        record["duration_s"] = round(time.perf_counter() - start, 6)
-        _release(spec.device["type"])
+        record["duration_s"] = round(clock() - start, 6)
+        if record["status"] == "ok":
+            last = (b, record["latency_ms"]["p50"] / 1000.0, record["warmup"]["first_call_s"])
+        _release(spec.device["type"], collect=record["status"] != "ok")
         emit(_checked(record))
+
+
+def over_budget(
+    spec: GroupSpec, last: tuple[int, float, float] | None, batch_size: int, elapsed_s: float
+) -> str | None:
+    """Why ``batch_size`` is not measured (the group's time limit), or None. The first point always runs."""
+    if spec.time_limit_s is None or last is None:
+        return None
+    need = planner.next_point_cost_s(spec, *last, batch_size)
+    left = spec.time_limit_s - elapsed_s
+    if need <= left:
+        return None
+    return (
+        f"not measured (budget): about {need:.0f} s needed at batch {batch_size}, "
+        f"{max(left, 0):.0f} s left of this configuration's {spec.time_limit_s:.0f} s share of the time budget"
+    )
+
+
+#: The last group's model, ready in its precision, with its reference outputs: at most one
+#: entry, so a measuring process never holds a model the current group does not use (its
+#: peak memory stays that of one model). Groups that differ only in optimization or threads
+#: reuse it; the planner runs them one after another.
+_KEPT: dict[tuple, dict[str, Any]] = {}
+
+
+def prepared(spec: GroupSpec) -> dict[str, Any]:
+    """:func:`_setup` for ``spec``, reusing the last group's when model, attention, precision,
+    sequence length and device are the same. Nothing a group does changes it: a trace, a
+    freeze and ``torch.compile`` build new callables around the model."""
+    key = (spec.model, spec.attention, spec.precision, spec.seq_len, spec.device["type"])
+    if key not in _KEPT:
+        _KEPT.clear()
+        gc.collect()
+        _KEPT[key] = _setup(spec)
+    return dict(_KEPT[key])
 
 
 def _setup(spec: GroupSpec) -> dict[str, Any]:
@@ -109,7 +190,14 @@ def _setup(spec: GroupSpec) -> dict[str, Any]:
     loaded = models.load_model(spec.model, spec.attention, device)
     vocab_size = loaded.model.config.vocab_size
     quality_ids = quality.quality_input(vocab_size, spec.seq_len, device)
-    reference = optimizations.prepare_eager(loaded.model, quality_ids)(quality_ids).float()
+    key = cache.reference_key(
+        loaded.key, spec.attention, spec.seq_len, quality.QUALITY_ROWS, quality.QUALITY_SEED, device
+    )
+    reference = cache.load_reference(key)
+    if reference is None:
+        reference = optimizations.prepare_eager(loaded.model, quality_ids)(quality_ids).float()
+        cache.save_reference(key, reference)
+    reference = reference.to(device)
     model = optimizations.apply_precision(loaded.model, spec.precision)
     return {
         "model": model,
@@ -122,19 +210,28 @@ def _setup(spec: GroupSpec) -> dict[str, Any]:
 
 
 def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict:
-    import torch
 
     device_type = spec.device["type"]
     inject(fault)
-    generator = torch.Generator().manual_seed(spec.seed)
-    ids = torch.randint(0, state["config"].vocab_size, (batch_size, spec.seq_len), generator=generator)
-    ids = ids.to(device_type)
+    # The timed input is the correctness gate's fixed rows, tiled to the batch size (token
+    # values do not change the speed of a forward): the last timed call's output is checked,
+    # so the gate costs no extra call.
+    ids = quality.tile_rows(state["quality_ids"], batch_size)
+    prepare_start = time.perf_counter()
     fn = optimizations.build(state["model"], spec.optimization, spec.precision, ids)
-    call = _slowed(fn, ids, spec.budget.point_timeout_s) if fault == "slow" else (lambda: fn(ids))
+    prepare_s = time.perf_counter() - prepare_start  # a TorchScript trace and freeze happen here
+    outputs: list = [None]
+
+    def call() -> Any:
+        outputs[0] = fn(ids)
+        return outputs[0]
+
+    timed = _slowed(fn, ids, spec.budget.point_timeout_s) if fault == "slow" else call
     measure.reset_peak_memory(device_type)
-    result = measure.measure(call, budget=spec.budget, **_timing(device_type))
+    result = measure.measure(timed, budget=spec.budget, **_timing(device_type))
+    result.first_call_s += prepare_s  # the contract: first_call_s includes trace / compile cost
     memory = measure.peak_memory(device_type)
-    logits = fn(quality.tile_rows(state["quality_ids"], batch_size))
+    logits = outputs[0] if outputs[0] is not None else fn(ids)
     checked = quality.compare(
         logits,
         state["reference"],
@@ -215,9 +312,12 @@ def _checked(record: dict) -> dict:
     return record
 
 
-def _release(device_type: str) -> None:
-    """Free the last point's buffers before the next, larger one (an OOM leaves them referenced)."""
-    gc.collect()
+def _release(device_type: str, collect: bool) -> None:
+    """Free the last point's buffers before the next, larger one. Reference counting frees
+    them as the point ends; a failed point's traceback keeps them in reference cycles, which
+    only a collection frees (0.2 s with torch loaded: not after every point)."""
+    if collect:
+        gc.collect()
     if device_type == "cuda":
         import torch
 

@@ -1,23 +1,31 @@
-"""Run one group in a child process and turn whatever happens to it into records.
+"""Run groups in a measuring process and turn whatever happens to it into records.
 
-The child (``python -m scaleboard.runner.child``) gets its :class:`~scaleboard.runner.spec.GroupSpec` as a JSON
-file and writes one JSON record per line to a dedicated pipe (never stdout, where
-libraries print). Its stdout and stderr go to a log file whose last lines explain a crash.
+A *worker* (``python -m scaleboard.runner.child``) is a child process that imports torch
+once and then measures group after group: the parent sends each
+:class:`~scaleboard.runner.spec.GroupSpec` as one JSON line on the worker's stdin; the
+worker writes one JSON record per line to a dedicated pipe (never stdout, where libraries
+print) and a ``group_done`` line when the group is finished. Its stdout and stderr go to
+a log file whose last lines explain a crash.
 
-What the parent makes of the child's fate, for the batch size it was on (the first one
+Isolation is kept where it matters: a worker that crashes, hangs, is stopped, or ends a
+group with an ``oom``, ``timeout`` or ``error`` point is killed, and the next group starts
+in a fresh process; a segfault still costs one group, never the run. Between groups the
+worker frees what the last one held (see :mod:`scaleboard.runner.child`).
+
+What the parent makes of the worker's fate, for the batch size it was on (the first one
 without a record) and the larger ones:
 
 ================================  =====================================  ======================
-child                             current batch size                     larger batch sizes
+worker                            current batch size                     larger batch sizes
 ================================  =====================================  ======================
 segfault / abort / kill / exit≠0  ``error`` (signal or exit code, stderr)  ``skipped`` "child crashed at b"
-exits 0 with points missing       ``error`` "exited without a record"     ``skipped`` "child crashed at b"
+ends the group with points missing ``error`` "... without a record"      ``skipped`` "child crashed at b"
 silent for ``hard_timeout_s``     ``timeout`` "killed after N s …"        ``skipped`` "timeout at b"
 stop requested (Ctrl-C, budget)   nothing: not measured, a later run resumes there
 ================================  =====================================  ======================
 
-The child is started in its own session (a terminal's Ctrl-C reaches only the parent,
-which decides), dies with the parent (``PR_SET_PDEATHSIG``, set by the child itself),
+The worker is started in its own session (a terminal's Ctrl-C reaches only the parent,
+which decides), dies with the parent (``PR_SET_PDEATHSIG``, set by the worker itself),
 and on CPU runs under an address-space cap (``RLIMIT_AS``) so that an oversized batch
 fails its allocation (an ``oom`` record) instead of swapping or waking the kernel's
 OOM killer. CUDA reserves huge virtual ranges, so the cap applies on CPU only.
@@ -35,11 +43,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scaleboard.record import validate
-from scaleboard.runner.child import HEARTBEAT
+from scaleboard.runner.child import GROUP_DONE, HEARTBEAT, PROBE_RESULT
 from scaleboard.runner.spec import GroupSpec, base_record
 
 STDERR_TAIL_LINES = 12  # enough for a Python traceback's last frames or a C++ abort message
@@ -55,6 +63,7 @@ class GroupResult:
 
     recorded: int
     stopped: bool
+    wall_s: float | None = None  # the worker's own time for the group (None when it did not finish)
 
 
 @dataclass
@@ -63,7 +72,7 @@ class ChildOptions:
     extra_env: dict | None = None  # e.g. SCALEBOARD_FAULT for fault injection
     should_stop: Callable[[], bool] = lambda: False
     on_child: Callable[[subprocess.Popen | None], None] = lambda proc: None  # for a hard exit's kill
-    group_function: str | None = None  # module:function run in the child; None: scaleboard.runner.group:run_group
+    group_function: str | None = None  # module:function run in the worker; None: scaleboard.runner.group:run_group
 
 
 def describe_exit(returncode: int) -> str:
@@ -76,11 +85,11 @@ def describe_exit(returncode: int) -> str:
     return f"exited with code {returncode}"
 
 
-def stderr_tail(path: Path) -> str:
-    """The last lines of a child's output, for an error record's reason."""
+def stderr_tail(path: Path, start: int = 0) -> str:
+    """The last lines of a worker's output since byte ``start``, for an error record's reason."""
     try:
         with open(path, "rb") as f:
-            f.seek(max(0, f.seek(0, os.SEEK_END) - 16384))
+            f.seek(max(start, f.seek(0, os.SEEK_END) - 16384))
             text = f.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
@@ -89,59 +98,85 @@ def stderr_tail(path: Path) -> str:
 
 
 def run_isolated(spec: GroupSpec, emit: Callable[[dict], None], options: ChildOptions | None = None) -> GroupResult:
-    """Measure ``spec`` in a child; ``emit`` receives one complete record per batch size, in order."""
-    options = options or ChildOptions()
-    with tempfile.TemporaryDirectory(prefix="scaleboard-child-") as tmp:
-        group = _Group(spec, emit, options, Path(tmp))
-        return group.run()
+    """Measure ``spec`` in a fresh worker; ``emit`` receives one complete record per batch size, in order."""
+    with Worker(options) as worker:
+        return worker.run(spec, emit)
 
 
-class _Group:
-    """The parent's side of one child: spawn, read records, watch the clock, account for every point."""
+#: Statuses after which a worker is not reused: its memory or state may be the cause.
+RETIRE_AFTER = ("oom", "timeout", "error")
 
-    def __init__(self, spec: GroupSpec, emit: Callable[[dict], None], options: ChildOptions, tmp: Path):
-        self.spec, self.emit, self.options, self.tmp = spec, emit, options, tmp
-        self.pending = list(spec.batch_sizes)
-        self.recorded = 0
-        self.log_path = tmp / "child.log"
-        self.isolation = None
-        self.info: dict = {}  # weights/params as the child reported them
-        self.alive = False  # the child has said something (its imports are done)
 
-    def run(self) -> GroupResult:
+class Worker:
+    """The parent's side of a measuring process that runs group after group."""
+
+    def __init__(self, options: ChildOptions | None = None):
+        self.options = options or ChildOptions()
+        self._tmp = tempfile.TemporaryDirectory(prefix="scaleboard-worker-")
+        self.tmp = Path(self._tmp.name)
+        self.proc: subprocess.Popen | None = None
+        self.read_fd: int | None = None
+        self.buffer = b""
+        self.ready = False  # the worker has said it finished its imports
+        self.started = 0  # processes started so far
+        self.startup_s: list[float] = []  # per process: spawn until its imports were done
+        self._spawned_at = 0.0
+        self.log_path = self.tmp / "worker.log"
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill the worker (if any) and remove its files."""
+        self._retire()
+        self._tmp.cleanup()
+
+    def run(self, spec: GroupSpec, emit: Callable[[dict], None]) -> GroupResult:
+        """Measure ``spec``; a fresh process is started first if the last one is gone."""
+        self._send({"spec": spec.to_dict()})
+        group = _Group(self, spec, emit)
+        outcome = group.watch()
+        if outcome != "done":  # crashed, hung or stopped: never reused
+            self._retire()
+        result = group.finish(outcome)
+        if group.failed:
+            self._retire()
+        return result
+
+    def probe(self, spec: GroupSpec) -> dict | None:
+        """The planner's cost probe for ``spec`` (see ``scaleboard.runner.group.probe``); None if the worker failed."""
+        self._send({"probe": spec.to_dict()})
+        group = _Group(self, replace(spec, batch_sizes=()), lambda record: None)
+        outcome = group.watch()
+        if outcome != "done" or group.probe_result is None:
+            self._retire()
+            return None
+        return group.probe_result
+
+    def _send(self, message: dict) -> None:
+        """Send a request, starting a fresh worker first if the last one is gone (and once more on a broken pipe)."""
+        line = (json.dumps(message) + "\n").encode()
+        for attempt in (1, 2):
+            if self.proc is None or self.proc.poll() is not None:
+                self._retire()
+                self._spawn()
+            try:
+                self.proc.stdin.write(line)
+                self.proc.stdin.flush()
+                return
+            except OSError:  # the worker died since its last request
+                self._retire()
+                if attempt == 2:
+                    raise
+
+    def _spawn(self) -> None:
         read_fd, write_fd = os.pipe()
-        try:
-            proc = self._spawn(write_fd)
-        finally:
-            os.close(write_fd)
-        self.options.on_child(proc)
-        try:
-            outcome = self._watch(proc, read_fd)
-        finally:
-            os.close(read_fd)
-            _kill(proc)
-            self.options.on_child(None)
-        if outcome == "stopped":
-            return GroupResult(self.recorded, stopped=True)
-        if self.pending and outcome == "hung":
-            limit = self.spec.budget.hard_timeout_s
-            self._fail("timeout", f"killed after {limit:g} s without progress", "timeout")
-        elif self.pending:
-            self._fail("error", self._crash_reason(proc.returncode), "child crashed")
-        return GroupResult(self.recorded, stopped=False)
-
-    def _spawn(self, write_fd: int) -> subprocess.Popen:
-        spec_path = self.tmp / "spec.json"
-        spec_path.write_text(json.dumps(self.spec.to_dict()), encoding="utf-8")
-        command = [
-            sys.executable,
-            "-m",
-            "scaleboard.runner.child",
-            "--spec",
-            str(spec_path),
-            "--record-fd",
-            str(write_fd),
-        ]
+        self.started += 1
+        self.log_path = self.tmp / f"worker-{self.started}.log"
+        command = [sys.executable, "-m", "scaleboard.runner.child", "--record-fd", str(write_fd)]
         command += ["--parent-pid", str(os.getpid())]
         if self.options.group_function:
             command += ["--group", self.options.group_function]
@@ -150,48 +185,101 @@ class _Group:
         env = {**os.environ, **(self.options.extra_env or {})}
         env.setdefault("HF_HUB_OFFLINE", "1")  # never wait on the network inside a measurement
         env.setdefault("PYTHONUNBUFFERED", "1")  # the log's last lines are the last lines printed
-        with open(self.log_path, "wb") as log:
-            return subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,),
-                env=env,
-                start_new_session=True,
-            )
+        try:
+            with open(self.log_path, "wb") as log:
+                self.proc = subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(write_fd,),
+                    env=env,
+                    start_new_session=True,
+                )
+        finally:
+            os.close(write_fd)
+        self.read_fd, self.buffer, self.ready = read_fd, b"", False
+        self._spawned_at = time.monotonic()
+        self.options.on_child(self.proc)
 
-    def _watch(self, proc: subprocess.Popen, read_fd: int) -> str:
-        """Read records until the child is done: ``exited``, ``hung`` or ``stopped``."""
-        buffer = b""
+    def _retire(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+            _kill(self.proc)
+            self.options.on_child(None)
+        if self.read_fd is not None:
+            os.close(self.read_fd)
+        self.proc, self.read_fd, self.buffer, self.ready = None, None, b"", False
+
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+
+class _Group:
+    """One group on a worker: read its records, watch the clock, account for every point."""
+
+    def __init__(self, worker: Worker, spec: GroupSpec, emit: Callable[[dict], None]):
+        self.worker, self.spec, self.emit, self.options = worker, spec, emit, worker.options
+        self.pending = list(spec.batch_sizes)
+        self.recorded = 0
+        self.failed = False  # a point ended oom / timeout / error: do not reuse the worker
+        self.log_start = worker.log_size()
+        self.isolation = None
+        self.info: dict = {}  # weights/params as the worker reported them
+        self.proc = worker.proc
+        self.wall_s: float | None = None
+        self.probe_result: dict | None = None
+
+    def finish(self, outcome: str) -> GroupResult:
+        proc = self.proc
+        if outcome == "stopped":
+            return GroupResult(self.recorded, stopped=True)
+        if outcome == "done" and not self.pending:
+            return GroupResult(self.recorded, stopped=False, wall_s=self.wall_s)
+        if self.pending and outcome == "hung":
+            limit = self.spec.budget.hard_timeout_s
+            self._fail("timeout", f"killed after {limit:g} s without progress", "timeout")
+        elif self.pending and outcome == "done":
+            self._fail(
+                "error", f"the measurement ended without a record for batch size {self.pending[0]}", "child crashed"
+            )
+        elif self.pending:
+            self._fail("error", self._crash_reason(proc.returncode if proc else None), "child crashed")
+        return GroupResult(self.recorded, stopped=False)
+
+    def watch(self) -> str:
+        """Read records until the group is over: ``done``, ``exited``, ``hung`` or ``stopped``."""
+        worker, proc = self.worker, self.worker.proc
         last_progress = time.monotonic()
         self.isolation = _probe_isolation(self.spec.device["type"], proc.pid)
         while True:
             if self.options.should_stop():
                 return "stopped"
-            ready, _, _ = select.select([read_fd], [], [], POLL_S)
+            ready, _, _ = select.select([worker.read_fd], [], [], POLL_S)
             if ready:
-                chunk = os.read(read_fd, 1 << 16)
-                if not chunk:  # every writer closed the pipe: the child is exiting
+                chunk = os.read(worker.read_fd, 1 << 16)
+                if not chunk:  # every writer closed the pipe: the worker is exiting
                     return self._wait_exit(proc)
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
+                worker.buffer += chunk
+                *lines, worker.buffer = worker.buffer.split(b"\n")
                 for line in lines:
-                    self._receive(line, proc.pid)
+                    if self._receive(line, proc.pid) == "done":
+                        return "done"
                 last_progress = time.monotonic()
             elif proc.poll() is not None:
-                # The child is gone but a process it forked may still hold the pipe open.
+                # The worker is gone but a process it forked may still hold the pipe open.
                 return "exited"
-            elif not self.pending:
-                if time.monotonic() - last_progress > EXIT_GRACE_S:
-                    return "exited"
             elif time.monotonic() - last_progress > self._silence_limit_s():
                 return "hung"
 
     def _silence_limit_s(self) -> float:
-        # Before its first sign of life the child is importing torch: slow on a busy machine.
+        # Before its first sign of life the worker is importing torch: slow on a busy machine.
         limit = self.spec.budget.hard_timeout_s
-        return limit if self.alive else max(limit, STARTUP_TIMEOUT_S)
+        return limit if self.worker.ready else max(limit, STARTUP_TIMEOUT_S)
 
     def _wait_exit(self, proc: subprocess.Popen) -> str:
         try:
@@ -200,31 +288,41 @@ class _Group:
             return "hung" if self.pending else "exited"
         return "exited"
 
-    def _receive(self, line: bytes, child_pid: int) -> None:
+    def _receive(self, line: bytes, child_pid: int) -> str | None:
         try:
             record = json.loads(line)
-            self.alive = True
             if HEARTBEAT in record:
-                return
+                if not self.worker.ready:
+                    self.worker.startup_s.append(time.monotonic() - self.worker._spawned_at)
+                self.worker.ready = True
+                return None
+            self.worker.ready = True
+            if GROUP_DONE in record:
+                self.wall_s = record.get("wall_s")
+                return "done"
+            if PROBE_RESULT in record:
+                self.probe_result = record[PROBE_RESULT]
+                return "done"
             batch_size = record["batch_size"]
         except (ValueError, TypeError, KeyError):
-            print(f"warning: ignored a malformed line from the child: {line[:200]!r}", file=sys.stderr)
-            return
+            print(f"warning: ignored a malformed line from the worker: {line[:200]!r}", file=sys.stderr)
+            return None
         if batch_size not in self.pending:
             print(f"warning: ignored an unexpected record for batch size {batch_size}", file=sys.stderr)
-            return
+            return None
         self.pending.remove(batch_size)
         self.info = {"weights": record.get("weights", "random"), "params": record.get("params")}
         if record.get("isolation") is None:
             record["isolation"] = self.isolation
         elif self.spec.device["type"] == "cuda":
-            # Inside the child, this runner's own CUDA context would count as another process.
+            # Inside the worker, this runner's own CUDA context would count as another process.
             record["isolation"] = {**record["isolation"], "gpu_other_processes": self.isolation["gpu_other_processes"]}
         errors, _ = validate(record)
         if errors:  # a measurement that breaks the contract is an error of that point, kept visible
             record = self._record(batch_size, "error", "invalid record from the measurement: " + "; ".join(errors))
         self._emit(record)
         self.isolation = _probe_isolation(self.spec.device["type"], child_pid)
+        return None
 
     def _fail(self, status: str, reason: str, skip_word: str) -> None:
         batch_size, *rest = self.pending
@@ -238,7 +336,7 @@ class _Group:
             what = f"child exited without a record for batch size {self.pending[0]}"
         else:
             what = f"child {describe_exit(returncode if returncode is not None else -9)}"
-        tail = stderr_tail(self.log_path)
+        tail = stderr_tail(self.worker.log_path, self.log_start)
         return f"{what}; last output:\n{tail}" if tail else what
 
     def _record(self, batch_size: int, status: str, reason: str) -> dict:
@@ -251,6 +349,8 @@ class _Group:
 
     def _emit(self, record: dict) -> None:
         self.recorded += 1
+        if record["status"] in RETIRE_AFTER:
+            self.failed = True
         self.emit(record)
 
 

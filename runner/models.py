@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scaleboard.errors import ConfigError
+from scaleboard.runner import cache
 
 _TOKENS = {"bos_token_id": 50256, "eos_token_id": 50256}
 _GPT2 = {"vocab_size": 50257, "n_positions": 1024, **_TOKENS}
@@ -51,6 +52,7 @@ class LoadedModel:
     model: Any  # a transformers PreTrainedModel in eval mode
     weights: str  # "random" (preset) or "pretrained"
     params: int
+    key: dict | None = None  # what identifies these weights, for the caches (None: not identifiable)
 
 
 def check_model(name: str) -> None:
@@ -67,15 +69,18 @@ def load_model(name: str, attention: str, device: str, dtype: Any = None) -> Loa
     """Build a preset or load a local/cached model, in eval mode on ``device`` (in ``dtype`` if given)."""
     check_model(name)
     if name in PRESETS:
-        model, weights = _build_preset(name, attention), "random"
+        key = cache.preset_key(name, PRESETS[name], PRESET_SEED)
+        model, weights = _cached_preset(name, attention, key), "random"
     else:
+        path = _local_dir(name)
+        key = cache.local_model_key(path) if path else None
         model, weights = _from_pretrained(name, attention), "pretrained"
     model.eval()
     model.to(device)
     if dtype is not None:
         model.to(dtype)
     params = sum(p.numel() for p in model.parameters())  # tied lm_head/wte counted once
-    return LoadedModel(model=model, weights=weights, params=params)
+    return LoadedModel(model=model, weights=weights, params=params, key=key)
 
 
 def config_for(name: str) -> Any:
@@ -83,6 +88,23 @@ def config_for(name: str) -> Any:
     from transformers import GPT2Config
 
     return GPT2Config(**PRESETS[name])
+
+
+def _cached_preset(name: str, attention: str, key: dict) -> Any:
+    """The preset's random weights from the cache (see :mod:`scaleboard.runner.cache`), built and saved on a miss."""
+    from transformers import GPT2LMHeadModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights 100%" in every worker log says nothing
+    folder = cache.preset_dir(key)
+    if folder is not None:
+        try:
+            return GPT2LMHeadModel.from_pretrained(folder, attn_implementation=attention, local_files_only=True)
+        except (OSError, ValueError):
+            pass  # unreadable entry: build again below, which replaces it
+    model = _build_preset(name, attention)
+    cache.save_preset(model, key)
+    return model
 
 
 def _build_preset(name: str, attention: str) -> Any:

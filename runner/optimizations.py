@@ -222,7 +222,10 @@ def _conv1d_to_linear(module: Any) -> None:
     for name, child in module.named_children():
         if isinstance(child, Conv1D):
             n_in, n_out = child.weight.shape  # Conv1D stores (in, out); Linear wants (out, in)
-            linear = torch.nn.Linear(n_in, n_out, dtype=child.weight.dtype, device=child.weight.device)
+            # skip_init: no random initialisation of weights that are overwritten at once
+            linear = torch.nn.utils.skip_init(
+                torch.nn.Linear, n_in, n_out, dtype=child.weight.dtype, device=child.weight.device
+            )
             with torch.no_grad():
                 linear.weight.copy_(child.weight.t())
                 linear.bias.copy_(child.bias)

@@ -23,7 +23,14 @@ from rich.table import Table
 
 from scaleboard.runner.spec import GroupSpec
 
-STATUS_STYLE = {"ok": "green", "oom": "yellow", "timeout": "yellow", "skipped": "dim", "unsupported": "dim"}
+STATUS_STYLE = {
+    "ok": "green",
+    "oom": "yellow",
+    "timeout": "yellow",
+    "skipped": "dim",
+    "unsupported": "dim",
+    "budget": "dim",
+}
 PLAIN_WIDTH = 140  # wide enough for the summary table in a CI log
 
 

@@ -48,6 +48,9 @@ class GroupSpec:
     new_tokens: int | None = None
     budget: Budget = field(default_factory=Budget)
     seed: int = 0
+    #: Wall seconds this group may take (the time plan's share, see scaleboard.runner.planner);
+    #: a batch size predicted not to fit is recorded ``budget``. None: no limit.
+    time_limit_s: float | None = None
 
     @property
     def label(self) -> str:

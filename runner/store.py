@@ -14,7 +14,8 @@ Resume rule: a point counts as recorded when a record with the same
 :func:`scaleboard.record.point_key` (configuration and environment fingerprint)
 exists under ``<out>``, whatever its status. ``error``, ``timeout`` and ``oom``
 are results too (a crashing or hanging configuration crashes again), so they are
-not retried; ``--force`` measures every point again.
+not retried; ``--force`` measures every point again. A ``budget`` record (the time plan
+left the point out) is no result: the point counts as not recorded.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scaleboard.record import Problem, data_files, dumps, iter_file, point_key
+from scaleboard.record import NOT_MEASURED, Problem, data_files, dumps, iter_file, point_key
 
 
 def new_run_id() -> str:
@@ -66,7 +67,7 @@ def index_records(out_dir: str | Path) -> Index:
         for _, record, problem in iter_file(path):
             if problem is not None:
                 index.problems.append(problem)
-            if record is not None:
+            if record is not None and record.get("status") not in NOT_MEASURED:
                 index.records[point_key(record)] = record
     return index
 
@@ -134,3 +135,12 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_run_summary(run_path: str | Path, summary: dict) -> Path:
+    """``<run_id>.run.json`` beside the run's records: how the run spent its time (not a record)."""
+    import json
+
+    path = Path(run_path).with_suffix(".run.json")
+    path.write_text(json.dumps({"run_id": Path(run_path).stem, **summary}, indent=1) + "\n", encoding="utf-8")
+    return path

@@ -23,7 +23,7 @@ Keys (only ``label`` and ``models`` are required)::
     machine: null                 # machine label (default: GPU name, or CPU model and cores)
     budget: {min_time_s: 1.0}     # any field of scaleboard.runner.spec.Budget
     memory_limit: 85%             # CPU cap per measuring process: 85% of available RAM, 8G, none
-    run_budget_s: null            # stop after this long; points not started stay unrecorded
+    time_budget: null             # plan the run to fit this long (10m); see scaleboard.runner.planner
     out: data                     # records go to <out>/<label>/<machine>/<run_id>.jsonl
 
 The embedded default suites live in ``runner/suites/*.yaml`` (package data).
@@ -72,8 +72,9 @@ class Suite:
     machine: str | None = None
     budget: Budget = field(default_factory=Budget)
     memory_limit: str | int | None = DEFAULT_MEMORY_LIMIT
-    run_budget_s: float | None = None
+    time_budget_s: float | None = None
     out: str = "data"
+    adaptive: bool = False  # the embedded defaults: the planner may shorten seq_len to fit the budget
     source: str = "<suite>"  # where the suite came from, for messages
 
     def replace(self, **changes: Any) -> Suite:
@@ -182,15 +183,17 @@ def parse_positive_int(value: Any, what: str) -> int:
     return int(value)
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
+_DURATION = re.compile(r"^\s*((?:\d+(?:\.\d+)?\s*[smh]\s*)+|\d+(?:\.\d+)?\s*)$", re.IGNORECASE)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smh]?)", re.IGNORECASE)
 
 
 def parse_duration_s(value: Any, what: str) -> float:
-    """``90``, ``"90s"``, ``"10m"``, ``"1.5h"`` → seconds (positive)."""
+    """``90``, ``"90s"``, ``"10m"``, ``"1.5h"``, ``"6m30s"`` → seconds (positive)."""
     match = _DURATION.match(str(value)) if not isinstance(value, bool) else None
     if not match:
-        raise ValueError(f"{what} must be a duration like 600, 90s, 10m or 1h, got {value!r}")
-    seconds = float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
+        raise ValueError(f"{what} must be a duration like 600, 90s, 10m, 6m30s or 1h, got {value!r}")
+    units = {"s": 1, "m": 60, "h": 3600}
+    seconds = sum(float(n) * units[(u or "s").lower()] for n, u in _DURATION_PART.findall(match.group(1)))
     if seconds <= 0:
         raise ValueError(f"{what} must be positive, got {value!r}")
     return seconds
@@ -223,6 +226,13 @@ def memory_limit_bytes(limit: str | int | None, available_bytes: int) -> int | N
     return int(number * 1024 ** "bkmgt".index(unit[0]))
 
 
+def parse_time_budget(value: Any, what: str) -> float | None:
+    """A duration, or ``none`` / ``off`` for no budget."""
+    if value is None or str(value).strip().lower() in ("none", "off"):
+        return None
+    return parse_duration_s(value, what)
+
+
 def _suggest(name: str, choices: Any) -> str:
     close = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -251,7 +261,7 @@ def default_suite(device_type: str, native_bf16: bool | None = True) -> Suite:
     """
     name = "cuda-default.yaml" if device_type == "cuda" else "cpu-default.yaml"
     text = resources.files("scaleboard.runner").joinpath("suites", name).read_text(encoding="utf-8")
-    suite = parse_suite(text, f"runner/suites/{name}")
+    suite = parse_suite(text, f"runner/suites/{name}").replace(adaptive=True)
     if device_type == "cpu" and native_bf16 is False:
         suite = suite.replace(precisions=tuple(p for p in suite.precisions if p != "bf16"))
     return suite
@@ -275,6 +285,9 @@ def parse_suite(text: str, source: str) -> Suite:
     if values.get("task") == "generate" and values.get("new_tokens") is None:
         problems.add(entries["task"][1], "task 'generate' needs new_tokens (tokens to generate per sample)")
     problems.raise_if_any()
+    for key in ("time_budget", "run_budget_s"):
+        if key in values:
+            values["time_budget_s"] = values.pop(key)
     if "new_tokens" in values and values.get("task", "forward") == "forward":
         values["new_tokens"] = None
     return Suite(source=source, **values)
@@ -399,7 +412,8 @@ _KEYS = {
     "machine": _scalar(_optional(_str("machine"))),
     "budget": _budget,
     "memory_limit": _scalar(parse_memory_limit),
-    "run_budget_s": _scalar(_optional(lambda v: parse_duration_s(v, "run_budget_s"))),
+    "time_budget": _scalar(lambda v: parse_time_budget(v, "time_budget")),
+    "run_budget_s": _scalar(lambda v: parse_time_budget(v, "run_budget_s")),  # the older name of time_budget
     "out": _scalar(_str("out")),
 }
 

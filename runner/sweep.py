@@ -5,11 +5,16 @@ Order of work (a plain loop, like the suite reads): models × optimizations × p
 output folder is indexed and points already recorded for this configuration and
 environment fingerprint are left out (see :mod:`scaleboard.runner.store`); ``force`` measures them again.
 
-Stopping: the first SIGINT/SIGTERM abandons the point being measured (its child is
-killed) and keeps every finished record; a second one exits at once. When the run's
-time budget (``run_budget_s``) is spent, the point in progress is abandoned the same
-way and the points not started are *not* recorded: they are no property of the
-configuration, and the next run with the same command measures them.
+Groups run one after another in a reused measuring process (:class:`~scaleboard.runner.isolate.Worker`;
+a fresh one after any crash). With a time budget, each group gets a time limit: its
+planned cost (:mod:`scaleboard.runner.planner`) plus what earlier groups saved; a batch
+size that would not fit, and every one the plan left out, is recorded ``budget``.
+
+Stopping: the first SIGINT/SIGTERM abandons the point being measured (its worker is
+killed) and keeps every finished record; a second one exits at once; the points not
+started are not recorded, and the same command resumes. When the time budget is spent,
+the point in progress is abandoned the same way and the points not started are recorded
+``budget``: no property of the configuration, and measured by a later run.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from scaleboard.record import point_key
-from scaleboard.runner.isolate import ChildOptions, kill_child_now, run_isolated
+from scaleboard.runner.isolate import ChildOptions, Worker, kill_child_now
+from scaleboard.runner.planner import Probe, Replanner, group_time_limit_s, probe_key
 from scaleboard.runner.progress import Progress
 from scaleboard.runner.spec import GroupSpec, base_record
 from scaleboard.runner.store import Index, RunFile
@@ -55,12 +61,37 @@ class Plan:
 @dataclass
 class SweepResult:
     records: list[dict] = field(default_factory=list)  # written by this run
-    stopped_by: str | None = None  # "SIGINT", "SIGTERM", "run budget" or None when complete
-    not_measured: int = 0  # points left for a later run
+    stopped_by: str | None = None  # "SIGINT", "SIGTERM", "time budget" or None when complete
+    not_measured: int = 0  # points left for a later run (unrecorded, or recorded 'budget')
+    wall_s: float = 0.0  # the sweep's wall time
+    group_walls: list[float] = field(default_factory=list)  # each finished group's time in its worker
+    workers: int = 0  # measuring processes started
 
     @property
     def exit_code(self) -> int:
         return {"SIGINT": 130, "SIGTERM": 143}.get(self.stopped_by or "", 0)
+
+    @property
+    def measuring_s(self) -> float:
+        """Time spent measuring: first calls (trace/compile included), warm-up and timed iterations."""
+        return sum(measuring_time_s(r) for r in self.records)
+
+    @property
+    def measuring_share(self) -> float | None:
+        return self.measuring_s / self.wall_s if self.wall_s > 0 else None
+
+
+def measuring_time_s(record: dict) -> float:
+    """first_call_s + warmup_s + iterations × mean latency of an ``ok`` record, else 0."""
+    if record.get("status") != "ok":
+        return 0.0
+    warmup = record.get("warmup") or {}
+    mean_ms = (record.get("latency_ms") or {}).get("mean") or 0.0
+    return (
+        (warmup.get("first_call_s") or 0.0)
+        + (warmup.get("warmup_s") or 0.0)
+        + (record.get("iterations") or 0) * mean_ms / 1000.0
+    )
 
 
 def build_groups(suite: Suite, *, run_id: str, machine: str, device: dict, env: dict) -> list[GroupSpec]:
@@ -137,6 +168,30 @@ def _past_durations(index: Index) -> dict[tuple, float]:
     }
 
 
+def probe_costs(worker: Worker, groups: list[GroupSpec], progress: Progress) -> dict[tuple, Probe]:
+    """One probe per (model, precision, attention) on the most threads (see ``scaleboard.runner.group.probe``).
+
+    A probe that fails (its worker crashed, or the combination cannot run here) counts as
+    free: the plan keeps those groups whole, and their own records say what went wrong.
+    """
+    top = max((g.threads for g in groups), default=1)
+    chosen: dict[tuple, GroupSpec] = {}
+    for spec in sorted(groups, key=lambda g: -g.threads):
+        chosen.setdefault(probe_key(spec), replace(spec, threads=top))
+    probes = {}
+    for key, spec in chosen.items():
+        progress.message(f"probing {spec.model} {spec.precision} at batch {min(spec.batch_sizes)} on {top} threads …")
+        answer = worker.probe(spec) or {}
+        call_s = answer.get("call_s")
+        if call_s is None:
+            why = answer.get("reason") or "the probe failed"
+            progress.message(f"  no probe ({why}): its groups are planned as free")
+        else:
+            progress.message(f"  one call {call_s * 1000:.0f} ms (set-up {answer.get('setup_s', 0):.1f} s)")
+        probes[key] = Probe(call_s or 0.0, min(spec.batch_sizes), top, spec.seq_len)
+    return probes
+
+
 class Interrupts:
     """SIGINT/SIGTERM while sweeping: the first asks to stop, the second exits at once."""
 
@@ -172,24 +227,41 @@ def run_sweep(
     *,
     device_type: str,
     memory_limit_bytes: int | None = None,
-    run_budget_s: float | None = None,
+    time_budget_s: float | None = None,
+    planned_s: dict[str, float] | None = None,
+    left_out: dict[str, tuple[int, ...]] | None = None,
     extra_env: dict | None = None,
     check_supported: Callable[[str, str, str, str], str | None] | None = None,
     group_function: str | None = None,
+    worker: Worker | None = None,
+    replanner: Replanner | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> SweepResult:
-    """Measure every point of ``plan.todo``; each record is stored the moment it arrives."""
+    """Measure every point of ``plan.todo``; each record is stored the moment it arrives.
+
+    ``planned_s`` (group label → planned seconds) and ``left_out`` (group label → batch sizes
+    the plan dropped) come from :func:`scaleboard.runner.planner.plan_budget`; with a
+    ``replanner`` (:class:`scaleboard.runner.planner.Replanner`) each group's sizes are planned
+    again at its turn from what the run has measured so far (``plan.todo`` then holds every
+    size a group may get).
+    """
     if check_supported is None:
         from scaleboard.runner.optimizations import check_supported
     result = SweepResult()
-    started = time.monotonic()
+    started = clock()
+    planned_s, left_out = planned_s or {}, dict(left_out or {})
 
     def out_of_time() -> bool:
-        return run_budget_s is not None and time.monotonic() - started > run_budget_s
+        return time_budget_s is not None and clock() - started > time_budget_s
 
     def store(record: dict) -> None:
         run_file.append(record)
         result.records.append(record)
         progress.point(record)
+
+    def budget_records(spec: GroupSpec, sizes, reason: str) -> None:
+        for batch_size in sizes:
+            store(_not_measured(spec, batch_size, reason))
 
     with Interrupts(progress) as interrupts:
         options = ChildOptions(
@@ -199,19 +271,69 @@ def run_sweep(
             on_child=lambda proc: setattr(interrupts, "child", proc),
             group_function=group_function,
         )
-        for spec in plan.todo:
-            if options.should_stop():
-                break
-            progress.group(spec)
-            reason = check_supported(spec.optimization, spec.precision, spec.attention, device_type)
-            if reason:
-                for batch_size in spec.batch_sizes:
-                    store(_unsupported(spec, batch_size, reason))
-                continue
-            run_isolated(spec, store, options)
-    result.not_measured = plan.todo_points - len(result.records)
-    result.stopped_by = interrupts.signal_name or ("run budget" if result.not_measured else None)
+        own_worker = worker is None
+        worker = worker or Worker(options)
+        worker.options = options
+        try:
+            for i, spec in enumerate(plan.todo):
+                if interrupts.signal_name is not None:
+                    break
+                if out_of_time():
+                    spent = f"not measured (budget): the run's time budget of {time_budget_s:.0f} s was spent"
+                    for rest in plan.todo[i:]:
+                        budget_records(rest, rest.batch_sizes, spent)
+                        budget_records(rest, left_out.get(rest.label, ()), spent)
+                    break
+                group_started = clock()
+                reason = check_supported(spec.optimization, spec.precision, spec.attention, device_type)
+                if reason:
+                    for batch_size in (*spec.batch_sizes, *left_out.get(spec.label, ())):
+                        store(_unsupported(spec, batch_size, reason))
+                    continue
+                if time_budget_s is not None:
+                    remaining = time_budget_s - (clock() - started)
+                    if replanner is not None:
+                        spec, left, _, later = replanner.plan_for(spec, remaining)
+                        left_out[spec.label] = left
+                    else:
+                        later = sum(planned_s.get(g.label, 0.0) for g in plan.todo[i + 1 :])
+                    spec = replace(spec, time_limit_s=round(group_time_limit_s(remaining, later), 3))
+                if spec.batch_sizes:
+                    progress.group(spec)
+                    before = len(result.records)
+                    group = worker.run(spec, store)
+                    if group.wall_s is not None:
+                        result.group_walls.append(group.wall_s)
+                    if group.stopped and interrupts.signal_name is None:  # the budget ran out mid-group
+                        done = {r["batch_size"] for r in result.records[before:]}
+                        spent = f"not measured (budget): the run's time budget of {time_budget_s:.0f} s was spent"
+                        budget_records(spec, [b for b in spec.batch_sizes if b not in done], spent)
+                budget_records(
+                    spec,
+                    left_out.get(spec.label, ()),
+                    "not measured (budget): the time plan left no room for this batch size",
+                )
+                if replanner is not None:
+                    replanner.finished(spec.label, clock() - group_started)
+        finally:
+            result.workers = worker.started
+            if own_worker:
+                worker.close()
+    result.wall_s = clock() - started
+    total = plan.todo_points + (0 if replanner else sum(len(v) for v in left_out.values()))
+    result.not_measured = total - sum(1 for r in result.records if r["status"] != "budget")
+    result.stopped_by = interrupts.signal_name or ("time budget" if result.not_measured else None)
     return result
+
+
+def _not_measured(spec: GroupSpec, batch_size: int, reason: str) -> dict:
+    from scaleboard.runner.models import PRESETS
+
+    record = base_record(
+        spec, batch_size, "budget", reason, weights="random" if spec.model in PRESETS else "pretrained"
+    )
+    record["duration_s"] = 0.0
+    return record
 
 
 def _unsupported(spec: GroupSpec, batch_size: int, reason: str) -> dict:

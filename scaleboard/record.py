@@ -39,7 +39,11 @@ batch_size       samples per call
 device           ``{type, name, count, memory_bytes?}``: ``type`` is cpu / cuda / mps
 env              ``{python?, torch?, transformers?, cuda?, driver?, scaleboard?, git_sha?,
                  cpu?, cores?, os?, fingerprint}``; ``fingerprint`` is a hash of all of it
-status           ``ok``, ``oom``, ``timeout``, ``error``, ``unsupported``, ``skipped``
+status           ``ok``, ``oom``, ``timeout``, ``error``, ``unsupported``, ``skipped``,
+                 ``budget``. ``skipped``: a smaller batch of the configuration failed
+                 ("oom at 256"); ``budget``: not measured because the run's time plan
+                 left no room for it, no property of the configuration (a later run with
+                 more time measures it)
 reason?          why the status is not ``ok`` (an error message, "oom at 256", ...)
 latency_ms?      ``{p50?, p90?, p95?, p99?, mean?, std?, min?, max?}``: one call (a whole
                  batch). A record measured by ScaleBoard must have them all; an imported one
@@ -50,8 +54,9 @@ iterations?      number of timed iterations (may exceed ``len(samples_ms)``)
 throughput?      ``{samples_per_s?, tokens_per_s?}`` from the median latency (imported: as the
                  source reported it)
 memory?          ``{peak_allocated_bytes?, peak_reserved_bytes?, peak_rss_bytes?}``
-warmup?          ``{first_call_s?, warmup_s?, warmup_iterations?}``: ``first_call_s`` is the
-                 first call on a fresh callable (trace / compile cost included)
+warmup?          ``{first_call_s?, warmup_s?, warmup_iterations?}``: ``first_call_s`` is
+                 preparing a fresh callable and its first call: a TorchScript trace and
+                 freeze, a ``torch.compile`` (which happens in the first call) included
 quality?         ``{reference, max_abs_diff?, rel_error?, next_token_agreement?,
                  perplexity?, ok?}``: outputs compared with fp32 eager on the same input
 energy?          ``{joules_per_sample?, mean_power_w?}``
@@ -92,7 +97,9 @@ SCALEBOARD_TOOL = "scaleboard"
 #: Raw samples kept per record; enough for percentiles and a histogram, small on disk.
 MAX_SAMPLES = 200
 
-STATUSES = ("ok", "oom", "timeout", "error", "unsupported", "skipped")
+STATUSES = ("ok", "oom", "timeout", "error", "unsupported", "skipped", "budget")
+#: Statuses that say nothing about the configuration: the point is measured again later.
+NOT_MEASURED = ("budget",)
 TASKS = ("forward", "generate")
 WEIGHTS = ("random", "pretrained")
 OPTIMIZATIONS = ("eager", "torchscript", "compile", "compile-reduce-overhead", "compile-max-autotune")

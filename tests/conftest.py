@@ -19,6 +19,20 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory) -> Iterator[Path]:
+    """The runner's model and reference cache in a folder of this session's own: tests never read
+    a user's ``~/.cache/scaleboard``, and the tests of one session share what they build."""
+    folder = tmp_path_factory.mktemp("scaleboard-cache")
+    old = os.environ.get("SCALEBOARD_CACHE")
+    os.environ["SCALEBOARD_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("SCALEBOARD_CACHE", None)
+    else:
+        os.environ["SCALEBOARD_CACHE"] = old
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     """One headless Debian chromium for the whole session, driven by playwright.

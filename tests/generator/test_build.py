@@ -329,3 +329,26 @@ def test_the_index_never_calls_the_baseline_a_speed_up(tmp_path):
     text = " ".join(card.text_content().split())
     assert "Nothing beats the baseline" in text
     assert "eager · fp32 · sdpa" not in text and "int8" not in text  # int8 fails the correctness gate
+
+
+def test_budget_points_say_not_measured_never_a_wall_and_never_hide_a_measurement(tmp_path):
+    from scaleboard.generator.frame import latest_per_point
+    from scaleboard.generator.synthetic import make_record, write_jsonl
+    from scaleboard.record import no_measurement
+
+    def point(b, status="ok", created="2026-11-01T00:00:00Z"):
+        record = make_record(batch_size=b, created_at=created, model="distilgpt2")
+        if status != "ok":
+            record.update(status=status, reason="not measured (budget): the time plan left no room", **no_measurement())
+        return record
+
+    measured = [point(b) for b in (1, 2, 4)]
+    left = [point(b, "budget") for b in (8, 16)]
+    later_budget = point(4, "budget", created="2026-11-02T00:00:00Z")  # a later run that ran out of time
+    assert [r["status"] for r in latest_per_point([*measured, later_budget])] == ["ok"] * 3
+    write_jsonl([*measured, *left, later_budget], tmp_path / "data" / "run.jsonl")
+    assert main(["build", "-C", str(tmp_path), "--strict"]) == 0
+    (page,) = (tmp_path / "site" / "models" / "distilgpt2").rglob("index.html")
+    text = lxml_html.fromstring(page.read_text()).text_content()
+    assert "batch 8–16: not measured (budget)" in text
+    assert "Failures" not in text and "timeout" not in text.lower()

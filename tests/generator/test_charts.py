@@ -183,3 +183,26 @@ def _row() -> dict:
     row.update(model="gpt2", machine="m", suite="s", task="forward", threads=1, optimization="eager", attention="sdpa",
                samples_per_s=1.0, status="ok", workload="forward · 128 tokens")  # fmt: skip
     return row
+
+
+def test_many_thread_counts_get_an_ordered_colour_scale_and_configurations_the_dashes():
+    from scaleboard.generator.charts import ChartSpec, chart_figure, sequential_colors
+
+    base = _row()
+    rows = [
+        {**base, "config": config, "threads": t, "batch_size": b, "latency_ms": 10.0 * b / t, "latency_stat": "median"}
+        for config in ("eager · fp32 · sdpa", "eager · int8-dynamic · sdpa")
+        for t in (1, 2, 4, 8, 16)
+        for b in (1, 2)
+    ]
+    figure = chart_figure(rows, ChartSpec(metric="latency_ms", x="batch_size", series=("config", "threads")), {})
+    scale = sequential_colors(5)
+    assert len(set(scale)) == 5
+    assert len(figure["data"]) == 10
+    colors = [t["line"]["color"] for t in figure["data"]]
+    assert set(colors) == set(scale)  # one colour per thread count, along the scale
+    dashes = {t["line"]["dash"] for t in figure["data"]}
+    assert dashes == {"solid", "dash"}  # one dash per configuration, not one per thread count
+    two = [r for r in rows if r["threads"] in (1, 2)]
+    few = chart_figure(two, ChartSpec(metric="latency_ms", x="batch_size", series=("config", "threads")), {})
+    assert len({t["line"]["dash"] for t in few["data"]}) == 2  # two values: the usual colour-per-configuration

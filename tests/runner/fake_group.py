@@ -2,7 +2,7 @@
 
 The child runs it as ``fake_group:run_group`` (``--group``) with this folder on PYTHONPATH.
 ``FAKE_MODE=kind@batch`` picks the misbehaviour; ``FAKE_ONLY=optimization`` limits it to one
-group; ``FAKE_PID_FILE`` receives the child's pid.
+group; ``FAKE_PID_FILE`` receives the child's pid, ``FAKE_PID_DIR/<optimization>.pid`` each group's.
 """
 
 import os
@@ -17,6 +17,14 @@ def run_group(spec, emit):
     at = int(at or 0)
     if os.environ.get("FAKE_ONLY") not in (None, spec.optimization):
         mode = "ok"
+    if os.environ.get("FAKE_PID_DIR"):  # one file per group: <dir>/<optimization>.pid
+        with open(os.path.join(os.environ["FAKE_PID_DIR"], f"{spec.optimization}.pid"), "w") as f:
+            f.write(str(os.getpid()))
+    if os.environ.get("FAKE_SPEC_DIR"):  # what the group was asked to do: <dir>/<optimization>.spec.json
+        import json
+
+        with open(os.path.join(os.environ["FAKE_SPEC_DIR"], f"{spec.optimization}.spec.json"), "w") as f:
+            json.dump(spec.to_dict(), f)
     if os.environ.get("FAKE_PID_FILE"):
         with open(os.environ["FAKE_PID_FILE"], "w") as f:
             f.write(str(os.getpid()))
@@ -50,3 +58,10 @@ def run_group(spec, emit):
             throughput={"samples_per_s": 1000.0 * b, "tokens_per_s": 8000.0 * b},
         )
         emit(record)
+
+
+def probe(spec):
+    """The planner's probe: a fixed cost, or a crash when FAKE_MODE is probe-segv."""
+    if os.environ.get("FAKE_MODE") == "probe-segv":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return {"call_s": 0.01 * spec.seq_len / 8, "setup_s": 0.0, "batch_size": min(spec.batch_sizes or (1,))}

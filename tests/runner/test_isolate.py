@@ -13,11 +13,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 
 import pytest
 
 from scaleboard.record import validate
-from scaleboard.runner.isolate import ChildOptions, describe_exit, run_isolated
+from scaleboard.runner.isolate import ChildOptions, Worker, describe_exit, run_isolated
 from scaleboard.runner.spec import Budget, GroupSpec
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # holds fake_group.py
@@ -78,10 +79,10 @@ def test_an_exception_keeps_the_traceback_tail(fake):
     assert "RuntimeError: fake failure in the measurement" in records[0]["reason"]
 
 
-def test_a_child_that_exits_early_without_records(fake):
+def test_a_measurement_that_ends_early_without_records(fake):
     records, _ = fake("exit0@2")
     assert statuses(records) == [(1, "ok"), (2, "error"), (3, "skipped")]
-    assert records[1]["reason"].startswith("child exited without a record for batch size 2")
+    assert records[1]["reason"] == "the measurement ended without a record for batch size 2"
 
 
 def test_a_silent_child_is_killed_after_the_hard_timeout(fake):
@@ -137,6 +138,53 @@ def test_the_child_dies_with_its_parent(tmp_path):
             break
         time.sleep(0.1)
     assert not _alive(child_pid)
+
+
+def _worker_groups(tmp_path, monkeypatch, mode: str, only: str | None = None):
+    """Three groups (eager, torchscript, compile) on one Worker; returns per group (pid, records)."""
+    monkeypatch.setenv("FAKE_MODE", mode)
+    if only:
+        monkeypatch.setenv("FAKE_ONLY", only)
+    monkeypatch.setenv("FAKE_PID_DIR", str(tmp_path))
+    out = []
+    options = ChildOptions(extra_env={"PYTHONPATH": HERE}, group_function="fake_group:run_group")
+    with Worker(options) as worker:
+        for optimization in ("eager", "torchscript", "compile"):
+            pid_file = tmp_path / f"{optimization}.pid"
+            records: list[dict] = []
+            worker.run(replace(make_spec(), optimization=optimization), records.append)
+            out.append((int(pid_file.read_text()) if pid_file.exists() else None, records))
+        started = worker.started
+    return out, started
+
+
+def test_a_worker_measures_group_after_group_in_one_process(tmp_path, monkeypatch):
+    groups, started = _worker_groups(tmp_path, monkeypatch, "ok")
+    assert started == 1
+    assert len({pid for pid, _ in groups}) == 1
+    assert [statuses(records) for _, records in groups] == [[(1, "ok"), (2, "ok"), (3, "ok")]] * 3
+
+
+def test_a_reused_worker_that_crashes_mid_group_costs_that_group_only(tmp_path, monkeypatch):
+    groups, started = _worker_groups(tmp_path, monkeypatch, "segv@2", only="torchscript")
+    (pid1, first), (pid2, second), (pid3, third) = groups
+    assert statuses(first) == [(1, "ok"), (2, "ok"), (3, "ok")]
+    assert statuses(second) == [(1, "ok"), (2, "error"), (3, "skipped")]
+    assert second[1]["reason"].startswith("child killed by SIGSEGV")
+    assert statuses(third) == [(1, "ok"), (2, "ok"), (3, "ok")]  # nothing lost after the crash
+    assert pid1 == pid2 != pid3 and started == 2  # the next group ran in a fresh process
+
+
+def test_a_worker_is_not_reused_after_an_oom(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_MODE", "alloc@2")
+    options = ChildOptions(extra_env={"PYTHONPATH": HERE}, group_function="fake_group:run_group",
+                           memory_limit_bytes=1 << 30)  # fmt: skip
+    with Worker(options) as worker:
+        records: list[dict] = []
+        worker.run(make_spec(), records.append)
+        worker.run(make_spec(), records.append)
+        assert worker.started == 2
+    assert [r["status"] for r in records] == ["ok", "oom", "ok"] * 2
 
 
 def test_describe_exit():

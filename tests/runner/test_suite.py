@@ -128,12 +128,14 @@ def test_load_suite_names_the_file(tmp_path):
 
 def test_embedded_defaults_follow_the_design():
     cpu = default_suite("cpu")
-    assert cpu.label == "cpu-default" and cpu.models == ("gpt2",) and cpu.seq_len == 128
+    assert cpu.label == "cpu-default" and cpu.models == ("distilgpt2",) and cpu.seq_len == 32
     assert cpu.optimizations == ("eager", "torchscript", "compile")
     assert cpu.precisions == ("fp32", "bf16", "int8-dynamic")
-    assert cpu.threads[0] == 1 and cpu.batch_sizes[-1] == 1024
+    assert cpu.threads[0] == 1 and cpu.batch_sizes == tuple(2**i for i in range(11))
+    assert cpu.time_budget_s == 390 and cpu.adaptive  # planned to fit; the planner may shorten it
+    assert cpu.budget.point_timeout_s == 60  # a real limit, not the plan's tool
     cuda = default_suite("cuda")
-    assert cuda.label == "cuda-default"
+    assert cuda.label == "cuda-default" and cuda.time_budget_s == 1800 and cuda.adaptive
     assert cuda.batch_sizes == (*range(1, 33), 64, 128, 256, 512, 1024)
     assert set(cuda.attention) == {"sdpa", "eager"} and len(cuda.threads) == 1
     assert {"compile-reduce-overhead", "compile-max-autotune"} <= set(cuda.optimizations)
@@ -176,8 +178,17 @@ def test_value_parsers():
 
 
 def test_keys_are_documented_in_the_default_suite_or_design():
-    # Every key a suite accepts is also a Suite field (label is the campaign label).
-    assert set(KEYS) <= {"label", *parse_suite(GOOD, "s").__dataclass_fields__}
+    # Every key a suite accepts is also a Suite field; the time budget is a duration stored in seconds.
+    fields = {"label", *parse_suite(GOOD, "s").__dataclass_fields__, "time_budget", "run_budget_s"}
+    assert set(KEYS) <= fields
+
+
+def test_the_time_budget_key_takes_a_duration_or_none_and_the_older_name_still_works():
+    assert parse_suite(GOOD + "time_budget: 10m\n", "s").time_budget_s == 600
+    assert parse_suite(GOOD + "run_budget_s: 90\n", "s").time_budget_s == 90
+    assert parse_suite(GOOD + "time_budget: none\n", "s").time_budget_s is None
+    with pytest.raises(ConfigError, match="time_budget must be a duration"):
+        parse_suite(GOOD + "time_budget: soon\n", "s")
 
 
 def test_embedded_defaults_load_in_a_process_outside_the_checkout(tmp_path):

@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from dataclasses import replace
 
 from rich.console import Console
 
@@ -107,14 +108,34 @@ def test_unsupported_groups_are_recorded_without_a_child(tmp_path):
     assert len(unsupported) == 6 and {r["reason"] for r in unsupported} == {"bf16 is not available here"}
 
 
-def test_the_run_budget_stops_and_leaves_the_rest_unrecorded(tmp_path):
+def test_the_time_budget_stops_and_records_the_rest_as_not_measured(tmp_path):
     plan = make_plan(groups(), Index())
     start = time.monotonic()
-    result = sweep(tmp_path, plan, mode="hang@2", run_budget_s=2.0)
+    result = sweep(tmp_path, plan, mode="hang@2", time_budget_s=2.0)
     assert time.monotonic() - start < 20
-    assert result.stopped_by == "run budget" and result.exit_code == 0
-    assert [r["status"] for r in result.records] == ["ok"]  # batch 1 of the first group only
+    assert result.stopped_by == "time budget" and result.exit_code == 0
+    # batch 1 of the first group is measured; the hanging point in progress is abandoned
+    # (no record), and every point not measured is recorded 'budget', never 'timeout'.
+    assert [r["status"] for r in result.records] == ["ok"] + ["budget"] * 11
+    assert all("time budget of 2 s was spent" in r["reason"] for r in result.records[1:])
     assert result.not_measured == 11
+    # 'budget' is no result: a later run measures those points.
+    assert make_plan(groups(run_id="r2"), index_records(tmp_path / "out")).todo_points == 11
+
+
+def test_batch_sizes_the_plan_left_out_are_recorded_as_budget(tmp_path):
+    specs = groups()
+    trimmed = [replace(g, batch_sizes=(1,)) for g in specs]
+    plan = make_plan(trimmed, Index())
+    left_out = {g.label: (2, 3) for g in specs}
+    result = sweep(tmp_path, plan, time_budget_s=600, left_out=left_out, planned_s={g.label: 1.0 for g in specs})
+    statuses = [(r["optimization"], r["precision"], r["batch_size"], r["status"]) for r in result.records]
+    assert statuses[:3] == [("eager", "fp32", 1, "ok"), ("eager", "fp32", 2, "budget"), ("eager", "fp32", 3, "budget")]
+    assert sum(1 for r in result.records if r["status"] == "budget") == 8
+    assert {r["reason"] for r in result.records if r["status"] == "budget"} == {
+        "not measured (budget): the time plan left no room for this batch size"
+    }
+    assert result.workers == 1  # four groups, one measuring process
 
 
 def test_first_signal_abandons_the_point_and_keeps_finished_records(tmp_path):
