@@ -383,8 +383,9 @@ def _measure(
         write_run_summary(
             path,
             {
-                "time_budget_s": time_budget_s,
-                "estimate_s": allocation.estimate_s if allocation else None,
+                "time_budget_s": suite.time_budget_s,
+                "left_after_probes_s": round(time_budget_s, 3) if time_budget_s is not None else None,
+                "estimate_s": round(allocation.estimate_s, 3) if allocation else None,
                 "wall_s": round(wall_s, 3),
                 "sweep_wall_s": round(result.wall_s, 3),
                 "measuring_s": round(result.measuring_s, 3),

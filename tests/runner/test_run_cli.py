@@ -232,3 +232,38 @@ def test_the_documented_sweep_records_every_point(capsys, suite_file, tmp_path):
     assert points == expected and len(records) == 48
     assert [r for r in records if r["status"] != "ok"] == []
     assert all(r["quality"]["ok"] for r in records)
+
+
+@pytest.mark.slow
+def test_a_time_budget_plans_measures_what_fits_and_records_the_rest_as_budget(capsys, suite_file, tmp_path):
+    out_dir = tmp_path / "data"
+    sizes = "1,2,4,8,16,32,64,128,256,512,1024"
+    common = (str(suite_file()), "--out", str(out_dir), "--batch-sizes", sizes, "--threads", "1,2")
+
+    code, out, _ = run_cli(capsys, *common, "--time-budget", "25s", "--dry-run")
+    assert code == 0 and not out_dir.exists()
+    assert "probing tiny-gpt2 fp32 at batch 1 on 2 threads" in out
+    assert "tiny-gpt2 eager/fp32/sdpa t2" in out.split("tiny-gpt2 eager/fp32/sdpa t1")[0]  # most threads first
+    assert "plan: " in out and "of the" in out and "left in the time budget" in out
+
+    started = time.monotonic()
+    code, out, _ = run_cli(capsys, *common, "--time-budget", "25s")
+    assert code == 0 and time.monotonic() - started < 25 + 15  # the budget, plus importing torch here
+    records = records_under(out_dir)
+    assert len(records) == 22 and {r["status"] for r in records} <= {"ok", "budget"}
+    ok = [r for r in records if r["status"] == "ok" and r["threads"] == 2]
+    assert len(ok) >= 6 and sorted(r["batch_size"] for r in ok)[:6] == [1, 2, 4, 8, 16, 32]
+    left = [r for r in records if r["status"] == "budget"]
+    assert left and all(r["reason"].startswith("not measured (budget)") for r in left)
+    assert "estimate" in out and "actual" in out and "measuring" in out
+    assert "not measured (budget), recorded as such" in out
+    (summary,) = out_dir.rglob("*.run.json")
+    data = json.loads(summary.read_text())
+    assert data["time_budget_s"] == 25 and 0 < data["measuring_share"] <= 1 and data["workers_started"] == 1
+
+    # The points not measured are measured by a later run with more time, nothing else again.
+    code, out, _ = run_cli(capsys, *common, "--time-budget", "none", "--batch-sizes", "1,2,4,8,16,32,64")
+    assert code == 0
+    newest = {point_key(r): r for r in sorted(records_under(out_dir), key=lambda r: r["created_at"])}
+    assert len(records_under(out_dir)) == len(records) + sum(1 for r in left if r["batch_size"] <= 64)
+    assert all(r["status"] == "ok" for r in newest.values() if r["batch_size"] <= 64)
