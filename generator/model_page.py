@@ -189,6 +189,26 @@ class PageCharts:
         figure["layout"]["height"] = max(320, 28 * len({r["config"] for r in self.top()}) + 140)
         return chart_block("Speed-up", {"": figure}, id="speedup-chart")
 
+    def generation(self) -> dict:
+        """Task generate: TTFT, per-token latency and decode throughput against the batch size."""
+        figures = {
+            m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {_threads(self.top_threads)}")
+            for m, t in (
+                ("ttft_ms", "Time to first token (prefill)"),
+                ("per_token_ms", "Per-token latency (decode step, p50)"),
+                ("decode_tokens_per_s", "Decode throughput"),
+            )
+        }
+        selector = {
+            "label": "Measure",
+            "options": [
+                ("ttft_ms", "TTFT"),
+                ("per_token_ms", "per-token latency"),
+                ("decode_tokens_per_s", "decode tokens/s"),
+            ],
+        }
+        return chart_block("Generation", figures, [selector], id="generation-chart")
+
     def jitter(self) -> dict:
         figures = {
             m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {_threads(self.top_threads)}")
@@ -298,6 +318,7 @@ def present(rows: list[dict], site: Site) -> dict[str, bool]:
         "baseline": any((r["optimization"], r["precision"], r["attention"]) == baseline for r in rows),
         "speedup": any(r["speedup"] is not None for r in rows),
         "jitter": any_of("p99_over_p50") or any_of("latency_cv"),
+        "generation": any_of("ttft_ms"),
     }
 
 
@@ -338,6 +359,7 @@ def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[d
         "first_call_chart": charts.first_call() if has["first_call"] else None,
         "speedup_chart": charts.speedup() if has["speedup"] else None,
         "jitter_chart": charts.jitter() if has["jitter"] else None,
+        "generation_chart": charts.generation() if has["generation"] else None,
         "break_even": break_even(site, ok_rows) if has["first_call"] and has["baseline"] else [],
         "environments": environments(rows, raw),
         "csv_url": site.url(site.data_path(model, machine, suite, "csv")),

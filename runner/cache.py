@@ -111,12 +111,21 @@ def save_preset(model: Any, key: dict) -> Path | None:
 # ---------------------------------------------------------------- reference outputs
 
 
-def reference_key(weights_key: dict | None, attention: str, seq_len: int, rows: int, input_seed: int, device: str):
-    """What the fp32 eager reference outputs depend on; None when the weights are not identifiable."""
+def reference_key(
+    weights_key: dict | None,
+    attention: str,
+    seq_len: int,
+    rows: int,
+    input_seed: int,
+    device: str,
+    new_tokens: int | None = None,
+):
+    """What the fp32 eager reference outputs depend on; None when the weights are not identifiable.
+    With ``new_tokens`` the reference is greedy decoding's generated ids (task generate), not logits."""
     if weights_key is None:
         return None
     return {
-        "kind": "reference",
+        "kind": "reference" if new_tokens is None else f"generated-{new_tokens}",
         "weights": digest(weights_key),
         "attention": attention,
         "seq_len": seq_len,

@@ -39,7 +39,13 @@ OVERRIDES = (
     ("--batch-sizes", "batch_sizes", "SPEC", "batch sizes as numbers and ranges, e.g. 1-32,64,128,256,512,1024"),
     ("--threads", "threads", "SPEC", "CPU threads: numbers (1,2,4), 'auto' (1, 2, 4 … cores) or 'max' (all cores)"),
     ("--seq-len", "seq_len", "TOKENS", "input length in tokens"),
-    ("--task", "task", "TASK", "forward (one forward pass) or generate (greedy decoding, needs --new-tokens)"),
+    (
+        "--task",
+        "task",
+        "TASK",
+        "forward (one forward pass) or generate (greedy decoding with the KV cache, exactly --new-tokens per "
+        "sample; records TTFT, per-token latency and decode tokens/s; eager only for now)",
+    ),
     ("--new-tokens", "new_tokens", "N", "tokens generated per sample when the task is generate"),
     ("--device", "device", "DEVICE", "auto, cpu, cuda or mps (auto: cuda, else mps, else cpu)"),
     ("--machine", "machine", "LABEL", "machine label in the records (default: the GPU name, or CPU model and cores)"),

@@ -40,7 +40,7 @@ from typing import Any
 
 from scaleboard.errors import ConfigError
 from scaleboard.record import RecordError, validate
-from scaleboard.runner import cache, environment, measure, models, optimizations, planner, quality
+from scaleboard.runner import cache, environment, generate, measure, models, optimizations, planner, quality
 from scaleboard.runner.spec import GroupSpec, base_record
 
 FAULT_ENV = "SCALEBOARD_FAULT"
@@ -68,6 +68,8 @@ def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
     device_type = spec.device["type"]
     batch_sizes = sorted(spec.batch_sizes)
     reason = optimizations.check_supported(spec.optimization, spec.precision, spec.attention, device_type)
+    if spec.task == "generate":
+        reason = reason or generate.check_supported(spec.optimization)
     if reason:
         for b in batch_sizes:
             emit(_checked(base_record(spec, b, "unsupported", reason, **_model_fields(spec, {}))))
@@ -176,7 +178,7 @@ def prepared(spec: GroupSpec) -> dict[str, Any]:
     """:func:`_setup` for ``spec``, reusing the last group's when model, attention, precision,
     sequence length and device are the same. Nothing a group does changes it: a trace, a
     freeze and ``torch.compile`` build new callables around the model."""
-    key = (spec.model, spec.attention, spec.precision, spec.seq_len, spec.device["type"])
+    key = (spec.model, spec.attention, spec.precision, spec.seq_len, spec.device["type"], spec.task, spec.new_tokens)
     if key not in _KEPT:
         _KEPT.clear()
         gc.collect()
@@ -190,12 +192,16 @@ def _setup(spec: GroupSpec) -> dict[str, Any]:
     loaded = models.load_model(spec.model, spec.attention, device)
     vocab_size = loaded.model.config.vocab_size
     quality_ids = quality.quality_input(vocab_size, spec.seq_len, device)
+    new_tokens = spec.new_tokens if spec.task == "generate" else None
     key = cache.reference_key(
-        loaded.key, spec.attention, spec.seq_len, quality.QUALITY_ROWS, quality.QUALITY_SEED, device
+        loaded.key, spec.attention, spec.seq_len, quality.QUALITY_ROWS, quality.QUALITY_SEED, device, new_tokens
     )
     reference = cache.load_reference(key)
     if reference is None:
-        reference = optimizations.prepare_eager(loaded.model, quality_ids)(quality_ids).float()
+        if new_tokens is None:
+            reference = optimizations.prepare_eager(loaded.model, quality_ids)(quality_ids).float()
+        else:
+            reference = generate.reference_tokens(loaded.model, quality_ids, new_tokens)
         cache.save_reference(key, reference)
     reference = reference.to(device)
     model = optimizations.apply_precision(loaded.model, spec.precision)
@@ -209,8 +215,42 @@ def _setup(spec: GroupSpec) -> dict[str, Any]:
     }
 
 
-def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict:
+def _measure_generate_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict:
+    """One point of task generate (see :mod:`scaleboard.runner.generate`)."""
+    device_type = spec.device["type"]
+    inject(fault)
+    ids = quality.tile_rows(state["quality_ids"], batch_size)
+    timing = _timing(device_type)
+    runner = generate.Generator(state["model"], ids, spec.new_tokens, spec.precision, sync=timing.get("sync"))
+    timed = _slowed(lambda _ids: runner.call(), ids, spec.budget.point_timeout_s) if fault == "slow" else runner.call
+    measure.reset_peak_memory(device_type)
+    result = measure.measure(timed, budget=spec.budget, **timing)
+    memory = measure.peak_memory(device_type)
+    timelines = runner.timelines[-result.iterations :]  # the timed calls, not the first call or warm-up
+    checked = generate.token_agreement(runner.new_tokens(), state["reference"], spec.precision)
+    record = base_record(spec, batch_size, "ok", **_model_fields(spec, state))
+    per_s = 1000.0 / result.stats()["p50"]
+    record.update(
+        latency_ms=result.stats(),
+        samples_ms=result.bounded_samples(),
+        iterations=result.iterations,
+        throughput={"samples_per_s": batch_size * per_s, "tokens_per_s": batch_size * spec.new_tokens * per_s},
+        generation=generate.generation_stats(timelines, batch_size, spec.seq_len, spec.new_tokens),
+        memory=memory,
+        warmup={
+            "first_call_s": result.first_call_s,
+            "warmup_s": result.warmup_s,
+            "warmup_iterations": result.warmup_iterations,
+        },
+        quality={"reference": f"fp32 eager greedy decoding ({spec.attention} attention)", **checked},
+        isolation=environment.isolation(device_type),
+    )
+    return record
 
+
+def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict:
+    if spec.task == "generate":
+        return _measure_generate_point(spec, state, batch_size, fault)
     device_type = spec.device["type"]
     inject(fault)
     # The timed input is the correctness gate's fixed rows, tiled to the batch size (token

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from scaleboard.record import point_key
+from scaleboard.runner.generate import check_supported as generate_supported
 from scaleboard.runner.isolate import ChildOptions, Worker, kill_child_now
 from scaleboard.runner.planner import Probe, Replanner, group_time_limit_s, probe_key
 from scaleboard.runner.progress import Progress
@@ -286,6 +287,8 @@ def run_sweep(
                     break
                 group_started = clock()
                 reason = check_supported(spec.optimization, spec.precision, spec.attention, device_type)
+                if spec.task == "generate":
+                    reason = reason or generate_supported(spec.optimization)
                 if reason:
                     for batch_size in (*spec.batch_sizes, *left_out.get(spec.label, ())):
                         store(_unsupported(spec, batch_size, reason))

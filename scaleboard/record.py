@@ -52,7 +52,8 @@ samples_ms       raw per-iteration latencies in ms, at most ``MAX_SAMPLES`` of t
                  when the source kept none)
 iterations?      number of timed iterations (may exceed ``len(samples_ms)``)
 throughput?      ``{samples_per_s?, tokens_per_s?}`` from the median latency (imported: as the
-                 source reported it)
+                 source reported it). ``tokens_per_s`` counts input tokens for ``forward``
+                 (batch × seq_len) and generated tokens for ``generate`` (batch × new_tokens)
 memory?          ``{peak_allocated_bytes?, peak_reserved_bytes?, peak_rss_bytes?}``
 warmup?          ``{first_call_s?, warmup_s?, warmup_iterations?}``: ``first_call_s`` is
                  preparing a fresh callable and its first call: a TorchScript trace and

@@ -352,3 +352,19 @@ def test_budget_points_say_not_measured_never_a_wall_and_never_hide_a_measuremen
     text = lxml_html.fromstring(page.read_text()).text_content()
     assert "batch 8–16: not measured (budget)" in text
     assert "Failures" not in text and "timeout" not in text.lower()
+
+
+def test_generate_records_get_a_generation_section(tmp_path):
+    from scaleboard.generator.synthetic import make_record, write_jsonl
+
+    stats = dict.fromkeys(("p50", "p90", "p95", "p99", "mean", "std", "min", "max"), 5.0)
+    generation = {"ttft_ms": stats, "per_token_ms": stats, "decode_tokens_per_s": 100.0, "prefill_tokens_per_s": 1e3}
+    records = [
+        make_record(task="generate", new_tokens=8, batch_size=b, model="gen", generation=generation) for b in (1, 2, 4)
+    ]
+    write_jsonl([*records, make_record(model="fwd")], tmp_path / "data" / "run.jsonl")
+    assert main(["build", "-C", str(tmp_path), "--strict"]) == 0
+    (gen,) = (tmp_path / "site" / "models" / "gen").rglob("index.html")
+    (fwd,) = (tmp_path / "site" / "models" / "fwd").rglob("index.html")
+    assert 'id="generation-chart"' in gen.read_text() and "Decode throughput" in gen.read_text()
+    assert 'id="generation"' not in fwd.read_text()
