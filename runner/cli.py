@@ -43,8 +43,9 @@ OVERRIDES = (
         "--task",
         "task",
         "TASK",
-        "forward (one forward pass) or generate (greedy decoding with the KV cache, exactly --new-tokens per "
-        "sample; records TTFT, per-token latency and decode tokens/s; eager only for now)",
+        "forward (one forward pass), generate (greedy decoding with the KV cache, exactly --new-tokens per "
+        "sample; records TTFT, per-token latency and decode tokens/s; eager only for now) or train (one AdamW "
+        "step per iteration: forward with labels, backward, step; eager and compile)",
     ),
     ("--new-tokens", "new_tokens", "N", "tokens generated per sample when the task is generate"),
     ("--device", "device", "DEVICE", "auto, cpu, cuda or mps (auto: cuda, else mps, else cpu)"),

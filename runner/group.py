@@ -30,17 +30,19 @@ point at that batch size misbehave at its start, to test the sweep's isolation f
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import signal
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from scaleboard.errors import ConfigError
 from scaleboard.record import RecordError, validate
-from scaleboard.runner import cache, environment, generate, measure, models, optimizations, planner, quality
+from scaleboard.runner import cache, environment, generate, measure, models, optimizations, planner, quality, train
 from scaleboard.runner.spec import GroupSpec, base_record
 
 FAULT_ENV = "SCALEBOARD_FAULT"
@@ -68,8 +70,7 @@ def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
     device_type = spec.device["type"]
     batch_sizes = sorted(spec.batch_sizes)
     reason = optimizations.check_supported(spec.optimization, spec.precision, spec.attention, device_type)
-    if spec.task == "generate":
-        reason = reason or generate.check_supported(spec.optimization)
+    reason = reason or task_unsupported(spec)
     if reason:
         for b in batch_sizes:
             emit(_checked(base_record(spec, b, "unsupported", reason, **_model_fields(spec, {}))))
@@ -77,8 +78,18 @@ def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
     torch.set_num_threads(spec.threads)
     torch.manual_seed(spec.seed)
     optimizations.set_matmul_mode(spec.precision, device_type)
-    with torch.inference_mode():
+    # Training needs autograd: tensors made under inference mode can never take part in it.
+    with contextlib.nullcontext() if spec.task == "train" else torch.inference_mode():
         _run_points(spec, batch_sizes, faults, emit)
+
+
+def task_unsupported(spec: GroupSpec) -> str | None:
+    """Why the spec's task cannot run with its optimization and precision, or None."""
+    if spec.task == "generate":
+        return generate.check_supported(spec.optimization)
+    if spec.task == "train":
+        return train.check_supported(spec.optimization, spec.precision)
+    return None
 
 
 def probe(spec: GroupSpec) -> dict:
@@ -100,7 +111,7 @@ def probe(spec: GroupSpec) -> dict:
     batch_size = min(spec.batch_sizes)
     with torch.inference_mode():
         start = time.perf_counter()
-        state = prepared(spec)
+        state = prepared(replace(spec, task="forward", new_tokens=None))  # a forward call prices every task
         setup_s = time.perf_counter() - start
         generator = torch.Generator().manual_seed(spec.seed)
         ids = torch.randint(0, state["config"].vocab_size, (batch_size, spec.seq_len), generator=generator)
@@ -188,6 +199,8 @@ def prepared(spec: GroupSpec) -> dict[str, Any]:
 
 def _setup(spec: GroupSpec) -> dict[str, Any]:
     """Model in fp32, reference logits on the fixed input, then the model in the group's precision."""
+    import torch
+
     device = spec.device["type"]
     loaded = models.load_model(spec.model, spec.attention, device)
     vocab_size = loaded.model.config.vocab_size
@@ -198,10 +211,11 @@ def _setup(spec: GroupSpec) -> dict[str, Any]:
     )
     reference = cache.load_reference(key)
     if reference is None:
-        if new_tokens is None:
-            reference = optimizations.prepare_eager(loaded.model, quality_ids)(quality_ids).float()
-        else:
-            reference = generate.reference_tokens(loaded.model, quality_ids, new_tokens)
+        with torch.inference_mode():
+            if new_tokens is None:
+                reference = optimizations.prepare_eager(loaded.model, quality_ids)(quality_ids).float()
+            else:
+                reference = generate.reference_tokens(loaded.model, quality_ids, new_tokens)
         cache.save_reference(key, reference)
     reference = reference.to(device)
     model = optimizations.apply_precision(loaded.model, spec.precision)
@@ -248,9 +262,41 @@ def _measure_generate_point(spec: GroupSpec, state: dict[str, Any], batch_size: 
     return record
 
 
+def _measure_train_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict:
+    """One point of task train (see :mod:`scaleboard.runner.train`)."""
+    device_type = spec.device["type"]
+    inject(fault)
+    ids = quality.tile_rows(state["quality_ids"], batch_size)
+    trainer = train.Trainer(state["model"], ids, spec.optimization, spec.precision)
+    timed = _slowed(lambda _ids: trainer.step(), ids, spec.budget.point_timeout_s) if fault == "slow" else trainer.step
+    measure.reset_peak_memory(device_type)
+    result = measure.measure(timed, budget=spec.budget, **_timing(device_type))
+    memory = measure.peak_memory(device_type)
+    reference = train.reference_loss(state["reference"], state["quality_ids"], batch_size)
+    checked = train.loss_quality(trainer.first_loss, reference, spec.precision)
+    record = base_record(spec, batch_size, "ok", **_model_fields(spec, state))
+    record.update(
+        latency_ms=result.stats(),
+        samples_ms=result.bounded_samples(),
+        iterations=result.iterations,
+        throughput=result.throughput(batch_size, spec.seq_len),
+        memory=memory,
+        warmup={
+            "first_call_s": result.first_call_s,
+            "warmup_s": result.warmup_s,
+            "warmup_iterations": result.warmup_iterations,
+        },
+        quality={"reference": f"fp32 eager first-step loss ({spec.attention} attention)", **checked},
+        isolation=environment.isolation(device_type),
+    )
+    return record
+
+
 def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict:
     if spec.task == "generate":
         return _measure_generate_point(spec, state, batch_size, fault)
+    if spec.task == "train":
+        return _measure_train_point(spec, state, batch_size, fault)
     device_type = spec.device["type"]
     inject(fault)
     # The timed input is the correctness gate's fixed rows, tiled to the batch size (token

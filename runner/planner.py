@@ -56,6 +56,7 @@ MAX_AUTOTUNE_S = {"cpu": 45.0, "cuda": 120.0, "mps": 120.0}
 TRACE_CALLS = 2.0  # a TorchScript trace + freeze costs about two calls
 #: One decode step against a forward of the whole prompt (gpt2, seq 128, 2 cores: 53 ms vs ~300 ms).
 GENERATE_STEP_SHARE = 0.2
+TRAIN_STEP_CALLS = 3.5  # forward + backward (about twice a forward) + the optimizer step
 
 
 def first_call_extra_s(optimization: str, call_s: float, device_type: str) -> float:
@@ -109,6 +110,8 @@ def call_estimate_s(probe: Probe, spec: GroupSpec, batch: int, seq_len: int | No
     cost *= (seq_len or spec.seq_len) / probe.seq_len
     if spec.task == "generate" and spec.new_tokens:  # prefill, then one short step per new token
         cost *= 1 + GENERATE_STEP_SHARE * spec.new_tokens
+    elif spec.task == "train":
+        cost *= TRAIN_STEP_CALLS
     if device_type == "cpu":
         cost *= (probe.threads / spec.threads) ** THREAD_EXPONENT
     return cost

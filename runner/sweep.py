@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from scaleboard.record import point_key
-from scaleboard.runner.generate import check_supported as generate_supported
 from scaleboard.runner.isolate import ChildOptions, Worker, kill_child_now
 from scaleboard.runner.planner import Probe, Replanner, group_time_limit_s, probe_key
 from scaleboard.runner.progress import Progress
@@ -287,8 +286,7 @@ def run_sweep(
                     break
                 group_started = clock()
                 reason = check_supported(spec.optimization, spec.precision, spec.attention, device_type)
-                if spec.task == "generate":
-                    reason = reason or generate_supported(spec.optimization)
+                reason = reason or task_unsupported(spec)
                 if reason:
                     for batch_size in (*spec.batch_sizes, *left_out.get(spec.label, ())):
                         store(_unsupported(spec, batch_size, reason))
@@ -327,6 +325,17 @@ def run_sweep(
     result.not_measured = total - sum(1 for r in result.records if r["status"] != "budget")
     result.stopped_by = interrupts.signal_name or ("time budget" if result.not_measured else None)
     return result
+
+
+def task_unsupported(spec: GroupSpec) -> str | None:
+    """Why the spec's task cannot run with its optimization and precision (no torch import)."""
+    from scaleboard.runner import generate, train
+
+    if spec.task == "generate":
+        return generate.check_supported(spec.optimization)
+    if spec.task == "train":
+        return train.check_supported(spec.optimization, spec.precision)
+    return None
 
 
 def _not_measured(spec: GroupSpec, batch_size: int, reason: str) -> dict:

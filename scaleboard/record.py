@@ -26,7 +26,8 @@ machine          machine label (defaults to the device name)
 model            model name: a preset (``gpt2``) or a Hugging Face id / local directory
 weights?         ``random`` (preset built from config) or ``pretrained``
 params?          parameter count of the model
-task             ``forward`` (one forward pass) or ``generate`` (greedy decoding)
+task             ``forward`` (one forward pass), ``generate`` (greedy decoding) or ``train``
+                 (one optimizer step: forward with labels, backward, AdamW step)
 seq_len?         input length in tokens
 new_tokens?      tokens generated per sample when ``task == "generate"``, else null
 optimization     ``eager``, ``torchscript``, ``compile``, ``compile-reduce-overhead``,
@@ -101,7 +102,7 @@ MAX_SAMPLES = 200
 STATUSES = ("ok", "oom", "timeout", "error", "unsupported", "skipped", "budget")
 #: Statuses that say nothing about the configuration: the point is measured again later.
 NOT_MEASURED = ("budget",)
-TASKS = ("forward", "generate")
+TASKS = ("forward", "generate", "train")
 WEIGHTS = ("random", "pretrained")
 OPTIMIZATIONS = ("eager", "torchscript", "compile", "compile-reduce-overhead", "compile-max-autotune")
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "amp-fp16", "amp-bf16", "int8-dynamic")

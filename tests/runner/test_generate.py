@@ -46,7 +46,7 @@ def test_a_generate_point_decodes_exactly_new_tokens_and_times_each_step(make_sp
         )
         # the whole call is the prefill plus seven decode steps (and a little bookkeeping)
         assembled = gen["ttft_ms"]["p50"] + 7 * gen["per_token_ms"]["p50"]
-        assert 0.6 < assembled / r["latency_ms"]["p50"] < 1.4
+        assert 0.5 < assembled / r["latency_ms"]["p50"] < 1.6
         assert gen["decode_tokens_per_s"] > 0 and gen["prefill_tokens_per_s"] > 0
         assert r["quality"]["next_token_agreement"] == 1.0 and r["quality"]["ok"] is True
         assert r["quality"]["reference"] == "fp32 eager greedy decoding (sdpa attention)"
@@ -77,7 +77,8 @@ def test_ttft_agrees_with_generating_one_token(make_spec):
             loaded.model.generate(ids, attention_mask=torch.ones_like(ids), **one)
             times.append((time.perf_counter() - start) * 1000)
     ratio = record["generation"]["ttft_ms"]["p50"] / statistics.median(times)
-    assert 0.5 < ratio < 1.5, ratio
+    # generating 8 tokens takes ~4x one token here: a TTFT that timed the whole call would fail this
+    assert 0.4 < ratio < 2.5, ratio
 
 
 @pytest.mark.parametrize(("optimization", "words"), [("torchscript", "no KV cache"), ("compile", "static KV cache")])

@@ -248,15 +248,22 @@ def test_a_time_budget_plans_measures_what_fits_and_records_the_rest_as_budget(c
 
     started = time.monotonic()
     code, out, _ = run_cli(capsys, *common, "--time-budget", "25s")
-    assert code == 0 and time.monotonic() - started < 25 + 15  # the budget, plus importing torch here
+    # the budget is a hard stop; the slack is for importing torch and collecting the environment here
+    assert code == 0 and time.monotonic() - started < 25 + 60
     records = records_under(out_dir)
     assert len(records) == 22 and {r["status"] for r in records} <= {"ok", "budget"}
-    ok = [r for r in records if r["status"] == "ok" and r["threads"] == 2]
-    assert len(ok) >= 6 and sorted(r["batch_size"] for r in ok)[:6] == [1, 2, 4, 8, 16, 32]
+    # How many sizes fit depends on this machine's speed (the planner's choice is tested on a
+    # fake clock in test_planner.py); what does not: each thread count's measured sizes are the
+    # smallest ones, a curve without holes, and the largest thread count gets at least one.
+    all_sizes = [int(b) for b in sizes.split(",")]
+    for threads in (1, 2):
+        ok = sorted(r["batch_size"] for r in records if r["status"] == "ok" and r["threads"] == threads)
+        assert ok == all_sizes[: len(ok)]
+    assert any(r["status"] == "ok" and r["threads"] == 2 for r in records)
     left = [r for r in records if r["status"] == "budget"]
-    assert left and all(r["reason"].startswith("not measured (budget)") for r in left)
+    assert all(r["reason"].startswith("not measured (budget)") for r in left)
     assert "estimate" in out and "actual" in out and "measuring" in out
-    assert "not measured (budget), recorded as such" in out
+    assert ("not measured (budget), recorded as such" in out) == bool(left)
     (summary,) = out_dir.rglob("*.run.json")
     data = json.loads(summary.read_text())
     assert data["time_budget_s"] == 25 and 0 < data["measuring_share"] <= 1 and data["workers_started"] == 1

@@ -75,7 +75,7 @@ def _without(field: str) -> dict:
         (make(precision="fp8"), "field 'precision' is 'fp8'"),
         (make(optimization="magic"), "field 'optimization' is 'magic'"),
         (make(weights="some"), "field 'weights' is 'some'"),
-        (make(task="train"), "field 'task' is 'train'"),
+        (make(task="pretrain"), "field 'task' is 'pretrain'"),
         (make(schema="scaleboard.record/99"), "this version reads 'scaleboard.record/1' or 'scaleboard.record/2'"),
         (make(created_at="yesterday"), "expected ISO-8601 UTC"),
         (make(device={"type": "tpu", "name": "x", "count": 1}), "field 'device.type' is 'tpu'"),
