@@ -44,7 +44,8 @@ OVERRIDES = (
         "task",
         "TASK",
         "forward (one forward pass), generate (greedy decoding with the KV cache, exactly --new-tokens per "
-        "sample; records TTFT, per-token latency and decode tokens/s; eager only for now) or train (one AdamW "
+        "sample; records TTFT, per-token latency and decode tokens/s; eager, or compile with a static KV cache) or "
+        "train (one AdamW "
         "step per iteration: forward with labels, backward, step; eager and compile)",
     ),
     ("--new-tokens", "new_tokens", "N", "tokens generated per sample when the task is generate"),

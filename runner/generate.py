@@ -19,9 +19,13 @@ Gate: the generated ids against fp32 eager greedy decoding of the same rows (tok
 agreement, position by position; once two greedy decodings differ they usually keep
 differing, so this is stricter than next-token agreement on a forward).
 
-Optimizations: eager only for now. TorchScript traces a fixed forward with no cache, and
-compiling the decode step needs a static KV cache (``cache_implementation="static"``):
-both are recorded ``unsupported`` with that reason, never measured as something else.
+Optimizations: eager, and ``compile*`` the way the transformers documentation gives it: a
+static KV cache (``cache_implementation="static"``, fixed shapes for every decode step) and
+the model's ``forward`` compiled with ``fullgraph=True``, on a shallow copy so the shared
+model stays eager. Like a forward point, each batch size compiles afresh (prefill and decode
+graphs), and that cost is the point's ``first_call_s``. Weights are not frozen here. A
+TorchScript trace is a fixed forward with no KV cache: recorded ``unsupported`` with that
+reason, never measured as something else.
 """
 
 from __future__ import annotations
@@ -32,28 +36,45 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-SUPPORTED_OPTIMIZATIONS = ("eager",)
 UNSUPPORTED_REASON = {
     "torchscript": "task generate with torchscript: a trace is a fixed forward with no KV cache; "
     "generate runs the model's own decoding loop",
 }
-COMPILE_REASON = (
-    "task generate with {optimization}: compiling the decode step needs a static KV cache "
-    '(cache_implementation="static"), which this runner does not drive yet'
-)
+#: torch.compile mode per optimization; max-autotune has no CUDA graphs off CUDA.
+COMPILE_MODES = {"compile": None, "compile-reduce-overhead": "reduce-overhead", "compile-max-autotune": "max-autotune"}
 
 
 def check_supported(optimization: str) -> str | None:
     """Why the generate task cannot run with ``optimization``, or None."""
-    if optimization in SUPPORTED_OPTIMIZATIONS:
+    if optimization == "eager" or optimization in COMPILE_MODES:
         return None
-    if optimization.startswith("compile"):
-        return COMPILE_REASON.format(optimization=optimization)
     return UNSUPPORTED_REASON.get(optimization, f"task generate does not support {optimization}")
 
 
-def generate_kwargs(new_tokens: int, pad_token_id: int | None) -> dict[str, Any]:
+def compiled(model: Any, optimization: str, device_type: str) -> Any:
+    """A shallow copy of ``model`` whose ``forward`` is compiled (fullgraph, static shapes).
+
+    The copy shares parameters and submodules; only its ``forward`` attribute differs, so
+    the model other groups use stays eager."""
+    import copy
+
+    import torch
+    import torch._inductor.config as inductor_config
+
+    mode = COMPILE_MODES[optimization]
+    if mode == "max-autotune" and device_type != "cuda":
+        mode = "max-autotune-no-cudagraphs"
+    torch._dynamo.reset()  # a fresh compile per batch size, as for forward points
+    inductor_config.freezing = False
+    twin = copy.copy(model)
+    twin.forward = torch.compile(model.forward, mode=mode, fullgraph=True, dynamic=False)
+    return twin
+
+
+def generate_kwargs(new_tokens: int, pad_token_id: int | None, static_cache: bool = False) -> dict[str, Any]:
+    extra = {"cache_implementation": "static"} if static_cache else {}
     return {
+        **extra,
         "max_new_tokens": new_tokens,
         "min_new_tokens": new_tokens,
         "do_sample": False,
@@ -103,15 +124,25 @@ def step_clock(sync: Callable[[], None] | None = None) -> Any:
 class Generator:
     """``call()`` runs one timed ``generate``; ``timelines`` keeps each call's step times."""
 
-    def __init__(self, model: Any, ids: Any, new_tokens: int, precision: str, sync: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        model: Any,
+        ids: Any,
+        new_tokens: int,
+        precision: str,
+        sync: Callable[[], None] | None = None,
+        optimization: str = "eager",
+    ):
         import torch
         from transformers import LogitsProcessorList
 
         from scaleboard.runner.optimizations import autocast_context
 
-        self.model, self.ids, self.precision, self.sync = model, ids, precision, sync
+        static = optimization in COMPILE_MODES
+        self.model = compiled(model, optimization, ids.device.type) if static else model
+        self.ids, self.precision, self.sync = ids, precision, sync
         self.mask = torch.ones_like(ids)
-        self.kwargs = generate_kwargs(new_tokens, model.config.eos_token_id)
+        self.kwargs = generate_kwargs(new_tokens, model.config.eos_token_id, static_cache=static)
         self.autocast = lambda: autocast_context(precision, ids.device.type)
         self.processors = LogitsProcessorList
         self.timelines: list[Timeline] = []

@@ -235,7 +235,9 @@ def _measure_generate_point(spec: GroupSpec, state: dict[str, Any], batch_size: 
     inject(fault)
     ids = quality.tile_rows(state["quality_ids"], batch_size)
     timing = _timing(device_type)
-    runner = generate.Generator(state["model"], ids, spec.new_tokens, spec.precision, sync=timing.get("sync"))
+    runner = generate.Generator(
+        state["model"], ids, spec.new_tokens, spec.precision, sync=timing.get("sync"), optimization=spec.optimization
+    )
     timed = _slowed(lambda _ids: runner.call(), ids, spec.budget.point_timeout_s) if fault == "slow" else runner.call
     measure.reset_peak_memory(device_type)
     result = measure.measure(timed, budget=spec.budget, **timing)

@@ -81,11 +81,38 @@ def test_ttft_agrees_with_generating_one_token(make_spec):
     assert 0.4 < ratio < 2.5, ratio
 
 
-@pytest.mark.parametrize(("optimization", "words"), [("torchscript", "no KV cache"), ("compile", "static KV cache")])
-def test_optimizations_generate_cannot_run_are_unsupported_not_relabelled(make_spec, optimization, words):
-    records = run(make_spec(task="generate", new_tokens=4, optimization=optimization))
+def test_torchscript_generate_is_unsupported_not_relabelled(make_spec):
+    records = run(make_spec(task="generate", new_tokens=4, optimization="torchscript"))
     assert {r["status"] for r in records} == {"unsupported"}
-    assert all(words in r["reason"] and r["latency_ms"] is None for r in records)
+    assert all("no KV cache" in r["reason"] and r["latency_ms"] is None for r in records)
+
+
+@pytest.mark.parametrize(
+    ("optimization", "device", "mode"),
+    [("compile", "cpu", None), ("compile-reduce-overhead", "cuda", "reduce-overhead"),
+     ("compile-max-autotune", "cuda", "max-autotune"), ("compile-max-autotune", "cpu", "max-autotune-no-cudagraphs")],
+)  # fmt: skip
+def test_compiled_generate_uses_a_static_cache_and_a_fullgraph_forward_on_a_copy(
+    monkeypatch, optimization, device, mode
+):
+    calls = []
+    monkeypatch.setattr(torch, "compile", lambda fn, **kw: calls.append(kw) or fn)
+    loaded = models.load_model("tiny-gpt2", "sdpa", "cpu")
+    twin = generate.compiled(loaded.model, optimization, device)
+    assert calls == [{"mode": mode, "fullgraph": True, "dynamic": False}]
+    assert twin is not loaded.model and "forward" in vars(twin) and "forward" not in vars(loaded.model)
+    assert twin.lm_head.weight is loaded.model.lm_head.weight  # shared weights, not a copy
+    assert generate.generate_kwargs(4, 0, static_cache=True)["cache_implementation"] == "static"
+
+
+@pytest.mark.slow
+def test_a_compiled_generate_point_matches_eager_tokens(make_spec):
+    """One real compile (prefill and decode graphs, ~25 s on 2 cores): the cost lands in the first call."""
+    (record,) = run(make_spec(task="generate", new_tokens=4, optimization="compile", batch_sizes=(2,)))
+    assert record["status"] == "ok", record["reason"]
+    assert record["quality"]["next_token_agreement"] == 1.0
+    assert record["warmup"]["first_call_s"] > 10 * record["latency_ms"]["p50"] / 1000
+    assert record["generation"]["per_token_ms"]["p50"] > 0
 
 
 def test_a_lower_precision_is_gated_on_generated_tokens(make_spec):
