@@ -1,0 +1,127 @@
+"""``scaleboard compare``: the statistics against known distributions, point matching, verdicts, outputs, exit codes."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from scaleboard import stats
+from scaleboard.cli import main
+from scaleboard.compare import compare
+from scaleboard.generator.synthetic import make_record, write_jsonl
+
+
+def samples(mean: float, n: int = 30, spread: float = 0.02, seed: int = 0) -> list[float]:
+    rng = random.Random(seed)
+    return [rng.gauss(mean, mean * spread) for _ in range(n)]
+
+
+def point(ms: list[float], **overrides) -> dict:
+    latency = dict.fromkeys(("p50", "p90", "p95", "p99", "mean", "std", "min", "max"), sorted(ms)[len(ms) // 2])
+    return make_record(samples_ms=ms, latency_ms=latency, iterations=len(ms), **overrides)
+
+
+def test_the_median_interval_covers_the_true_median_at_its_level():
+    rng = random.Random(1)
+    true_median = 1.0  # lognormal(0, 0.5): skewed like timings, median e^0 = 1
+    hits = 0
+    for _ in range(400):
+        draws = [rng.lognormvariate(0.0, 0.5) for _ in range(40)]
+        low, high = stats.median_ci(draws)
+        hits += low <= true_median <= high
+    assert hits / 400 >= 0.93  # order statistics guarantee at least 95%; allow simulation noise
+    assert stats.median_ci([1.0, 2.0, 3.0, 4.0, 5.0]) is None  # 5 samples cannot reach 95%
+    assert stats.median_ci(list(range(1, 7))) == (1, 6)  # 6 samples: [min, max] covers 96.9%
+
+
+def test_the_ratio_interval_holds_the_true_ratio():
+    base, new = samples(100.0, seed=1), samples(120.0, seed=2)
+    low, high = stats.ratio_ci(base, new)
+    assert low < 1.2 < high and high - low < 0.05
+    assert stats.spread([10.0] * 5)["unstable"] is False
+    assert stats.spread([10.0, 10.0, 14.0, 15.0])["unstable"] is True
+
+
+@pytest.mark.parametrize(
+    ("new_mean", "verdict"), [(110.0, "regressed"), (90.0, "improved"), (100.0, "unchanged"), (102.0, "unchanged")]
+)
+def test_verdicts_need_significance_and_the_threshold(new_mean, verdict):
+    (row,) = compare([point(samples(100.0, seed=1))], [point(samples(new_mean, seed=2))], threshold=0.05)
+    assert row.verdict == verdict
+    assert row.ratio == pytest.approx(new_mean / 100.0, rel=0.02)
+
+
+def test_points_are_matched_by_configuration_and_what_cannot_be_compared_says_why():
+    base = [
+        point(samples(100.0), batch_size=1),
+        point(samples(100.0), batch_size=2),
+        make_record(batch_size=4, status="oom", reason="out of memory", latency_ms=None, samples_ms=[],
+                    throughput=None),
+    ]  # fmt: skip
+    new = [
+        point(samples(100.0, seed=3), batch_size=1, machine="other box"),
+        point(samples(100.0, seed=4), batch_size=4),
+        point(samples(100.0, seed=5), batch_size=8),
+    ]
+    rows = {r.config.rsplit(" b", 1)[1]: r for r in compare(base, new, 0.05)}
+    assert rows["1"].verdict == "unchanged" and "machines differ" in rows["1"].note
+    assert rows["2"].verdict == "not comparable" and rows["2"].note == "only in BASE"
+    assert rows["4"].verdict == "not comparable" and rows["4"].note == "BASE oom"
+    assert rows["8"].note == "only in NEW"
+
+
+def test_records_without_raw_samples_are_not_tested():
+    imported = make_record(samples_ms=[], source={"tool": "packrat", "version": None, "file": "x.csv", "settings": {}})
+    (row,) = compare([imported], [point(samples(100.0))], 0.05)
+    assert row.verdict == "not comparable" and "no raw samples" in row.note
+
+
+def test_repeated_runs_of_a_point_are_pooled():
+    base = [point(samples(100.0, n=10, seed=s), run_id=f"r{s}") for s in range(3)]
+    (row,) = compare(base, [point(samples(100.0, n=10, seed=9))], 0.05)
+    assert row.verdict == "unchanged" and row.base_ms == pytest.approx(100.0, rel=0.02)
+
+
+def _project(tmp_path, new_mean: float):
+    old = [point(samples(100.0, seed=1), run_id="before", batch_size=b) for b in (1, 2)]
+    new = [point(samples(new_mean, seed=2), run_id="after", batch_size=b) for b in (1, 2)]
+    v1 = {**old[0], "schema": "scaleboard.record/1"}  # an older file still compares
+    del v1["source"]
+    write_jsonl([v1, old[1]], tmp_path / "data" / "s" / "m" / "before.jsonl")
+    write_jsonl(new, tmp_path / "data" / "s" / "m" / "after.jsonl")
+    return tmp_path / "data"
+
+
+def test_cli_exit_codes_and_formats(tmp_path, capsys):
+    data = _project(tmp_path, 120.0)
+    args = ["compare", "run:before", "run:after", "--data", str(data)]
+    assert main(args) == 0  # without --fail-on-regression a regression is reported, not failed
+    table = capsys.readouterr().out
+    assert "▲ regressed" in table and "2 points: 2 regressed" in table
+    assert main([*args, "--fail-on-regression"]) == 1
+    capsys.readouterr()
+    assert main([*args, "--format", "markdown"]) == 0
+    markdown = capsys.readouterr().out
+    assert markdown.startswith("### ScaleBoard comparison: regressions found")
+    assert "| Configuration | Base | New | Ratio [95% CI] | p | Verdict | Note |" in markdown
+    assert main([*args, "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["summary"]["regressed"] == 2 and payload["points"][0]["p_value"] < 0.05
+    assert main([*args, "--threshold", "30%", "--fail-on-regression"]) == 0  # a 20% change under a 30% bar
+    capsys.readouterr()
+
+
+def test_cli_bad_input_exits_2(tmp_path, capsys):
+    data = _project(tmp_path, 100.0)
+    assert main(["compare", "run:nothing", "run:after", "--data", str(data)]) == 2
+    assert "selector 'run:nothing' matches no record" in capsys.readouterr().err
+    assert main(["compare", "colour:blue", "run:after", "--data", str(data)]) == 2
+    assert main(["compare", str(data / "s" / "m" / "before.jsonl"), "run:after", "--data", str(data),
+                 "--threshold", "lots"]) == 2  # fmt: skip
+    assert "--threshold" in capsys.readouterr().err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n")
+    assert main(["compare", str(bad), "run:after", "--data", str(data)]) == 2
+    assert "bad.jsonl:1" in capsys.readouterr().err
