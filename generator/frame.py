@@ -47,6 +47,9 @@ COLUMNS = (
     "latency_max_ms",
     "latency_cv",
     "p99_over_p50",
+    "latency_ci_low",
+    "latency_ci_high",
+    "unstable",
     "iterations",
     "samples_per_s",
     "tokens_per_s",
@@ -59,6 +62,9 @@ COLUMNS = (
     "peak_rss_bytes",
     "tokens_per_s_per_gib",
     "speedup",
+    "speedup_low",
+    "speedup_high",
+    "speedup_significant",
     "first_call_s",
     "warmup_s",
     "quality_ok",
@@ -83,6 +89,22 @@ COLUMNS = (
 )
 
 _EMPTY: dict = {}
+
+
+def _interval(record: dict, stat: str | None) -> dict:
+    """The median's 95% interval and the unstable flag: from the record's ``stability`` where the
+    runner stored it, else from its raw samples (a mean has no such interval here)."""
+    from scaleboard import stats
+
+    stability = record.get("stability") or _EMPTY
+    low, high = stability.get("p50_ci95_low"), stability.get("p50_ci95_high")
+    unstable = stability.get("unstable")
+    samples = record.get("samples_ms") or ()
+    if low is None and stat == "median" and samples:
+        low, high = stats.median_ci(samples) or (None, None)
+    if unstable is None and samples:
+        unstable = stats.spread(samples)["unstable"]
+    return {"latency_ci_low": low, "latency_ci_high": high, "unstable": unstable}
 
 
 def flatten(record: dict) -> dict:
@@ -131,6 +153,7 @@ def flatten(record: dict) -> dict:
         # CV = std / mean and the tail ratio p99 / p50: the two jitter figures of the model page.
         "latency_cv": std / mean if std is not None and mean else None,
         "p99_over_p50": p99 / p50 if p99 is not None and p50 else None,
+        **_interval(record, stat),
         "iterations": record.get("iterations"),
         "samples_per_s": thr.get("samples_per_s"),
         "tokens_per_s": tokens,
@@ -139,7 +162,11 @@ def flatten(record: dict) -> dict:
         "decode_tokens_per_s": gen.get("decode_tokens_per_s"),
         **mem,
         "tokens_per_s_per_gib": tokens / (peak / 1024**3) if peak and tokens is not None else None,
-        "speedup": None,  # set by make_site: it depends on the configured baseline
+        # set by make_site: they depend on the configured baseline
+        "speedup": None,
+        "speedup_low": None,
+        "speedup_high": None,
+        "speedup_significant": None,
         "first_call_s": warm.get("first_call_s"),
         "warmup_s": warm.get("warmup_s"),
         "quality_ok": qual.get("ok"),

@@ -25,7 +25,14 @@ from typing import Any
 
 from markupsafe import Markup
 
-from scaleboard.generator.charts import FILTERS, ChartSpecError, _as_list, _check_filter_values, filter_rows
+from scaleboard.generator.charts import (
+    FILTERS,
+    ChartSpecError,
+    _as_list,
+    _check_filter_values,
+    filter_rows,
+    significant,
+)
 from scaleboard.generator.site import Site, config_order
 
 GIB = 1024**3
@@ -81,6 +88,18 @@ def _ratio(top: dict, base: dict | None) -> float | None:
     return None
 
 
+def _ratio_interval(ratio: float | None, top: dict, base: dict | None) -> tuple[float | None, float | None]:
+    """The throughput ratio's interval from both points' median latency intervals (throughput ∝ 1 / latency)."""
+    if ratio is None or base is None:
+        return None, None
+    values = (top["latency_ms"], top["latency_ci_low"], top["latency_ci_high"],
+              base["latency_ms"], base["latency_ci_low"], base["latency_ci_high"])  # fmt: skip
+    if any(not v for v in values):
+        return None, None
+    t, t_lo, t_hi, b, b_lo, b_hi = values
+    return ratio * (t / t_hi) * (b_lo / b), ratio * (t / t_lo) * (b_hi / b)
+
+
 def _quality(group: list[dict]) -> tuple[str, float | None]:
     oks = [r["quality_ok"] for r in group if r["quality_ok"] is not None]
     agreement = min((r["next_token_agreement"] for r in group if r["next_token_agreement"] is not None), default=None)
@@ -117,7 +136,11 @@ def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
                 "suite": top["suite"],
                 "latency_b1_ms": b1_ms,
                 "latency_b1_stat": b1_stat,
-                "speedup": _ratio(top, base),
+                "speedup": (ratio := _ratio(top, base)),
+                "speedup_low": (interval := _ratio_interval(ratio, top, base))[0],
+                "speedup_high": interval[1],
+                "speedup_significant": significant(ratio, *interval),
+                "is_baseline": (key[2], key[3], key[4]) == (b.optimization, b.precision, b.attention),
                 "peak_memory_gib": memory / GIB if memory else None,
                 "tokens_per_s_per_gib": top["tokens_per_s"] / (memory / GIB)
                 if memory and top["tokens_per_s"]

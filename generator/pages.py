@@ -58,14 +58,19 @@ def headline(site: Site, board: list[dict]) -> dict:
     base = site.config.baseline
     baseline = (base.optimization, base.precision, base.attention)
     # The baseline's speed-up over itself is 1× by definition: never a finding.
+    # Only a speed-up whose 95% interval leaves 1× out and that reaches 5% is a finding;
+    # within the noise, "no significant speed-up" is what the card says.
     speedups = [
         r
         for r in passing
         if r["speedup"] is not None and (r["optimization"], r["precision"], r["attention"]) != baseline
     ]
+    faster = [r for r in speedups if r["speedup_significant"] and r["speedup"] > 1]
     return {
         "best_per_machine": [per_machine[m] for m in sorted(per_machine)],
-        "biggest_speedup": max(speedups, key=lambda r: r["speedup"], default=None),
+        "biggest_speedup": max(faster, key=lambda r: r["speedup"], default=None),
+        "speedups_compared": len(speedups),
+        "baseline": " · ".join(baseline),
         "points": sum(1 for r in site.rows if r["status"] == "ok"),
         "models": len(site.slugs["model"]),
         "machines": len(site.slugs["machine"]),

@@ -40,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from scaleboard import stats
 from scaleboard.errors import ConfigError
 from scaleboard.record import RecordError, validate
 from scaleboard.runner import cache, environment, generate, measure, models, optimizations, planner, quality, train
@@ -249,6 +250,7 @@ def _measure_generate_point(spec: GroupSpec, state: dict[str, Any], batch_size: 
     record.update(
         latency_ms=result.stats(),
         samples_ms=result.bounded_samples(),
+        stability=stats.stability(result.samples_ms),
         iterations=result.iterations,
         throughput={"samples_per_s": batch_size * per_s, "tokens_per_s": batch_size * spec.new_tokens * per_s},
         generation=generate.generation_stats(timelines, batch_size, spec.seq_len, spec.new_tokens),
@@ -280,6 +282,7 @@ def _measure_train_point(spec: GroupSpec, state: dict[str, Any], batch_size: int
     record.update(
         latency_ms=result.stats(),
         samples_ms=result.bounded_samples(),
+        stability=stats.stability(result.samples_ms),
         iterations=result.iterations,
         throughput=result.throughput(batch_size, spec.seq_len),
         memory=memory,
@@ -332,6 +335,7 @@ def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, faul
     record.update(
         latency_ms=result.stats(),
         samples_ms=result.bounded_samples(),
+        stability=stats.stability(result.samples_ms),
         iterations=result.iterations,
         throughput=throughput,
         memory=memory,

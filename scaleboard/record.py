@@ -68,6 +68,11 @@ duration_s?      wall time spent on the point, set-up included
 generation?      ``{ttft_ms?, per_token_ms?, decode_tokens_per_s?, prefill_tokens_per_s?}`` for
                  ``task == "generate"``: time to first token (prefill) and inter-token latency,
                  each a stats object like ``latency_ms``; decode and prefill throughput
+stability?       ``{p50_ci95_low?, p50_ci95_high?, cv?, iqr_over_median?, unstable?}``: how
+                 sure the median is, from the raw samples: its distribution-free 95%
+                 confidence interval (order statistics; null under 6 samples), the
+                 coefficient of variation, IQR / median, and ``unstable`` when that is
+                 over 10% (``scaleboard.stats``)
 source           ``{tool, version?, file?, settings?}``: who measured it. ``tool`` is
                  ``scaleboard`` or an importer's source (``packrat``, ``optimum-benchmark``);
                  ``file`` the imported file; ``settings`` the source's own knobs that have no
@@ -223,6 +228,15 @@ FIELDS: dict[str, Field] = {
             "ttft_ms": ((dict,), True),
             "per_token_ms": ((dict,), True),
             **_nums("decode_tokens_per_s", "prefill_tokens_per_s"),
+        },
+    ),
+    "stability": Field(
+        (dict,),
+        nullable=True,
+        required=False,
+        keys={
+            **_nums("p50_ci95_low", "p50_ci95_high", "cv", "iqr_over_median"),
+            "unstable": ((bool,), True),
         },
     ),
     "source": Field(

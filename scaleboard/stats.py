@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Sequence
 
@@ -28,18 +29,33 @@ BOOTSTRAP_SEED = 20261124
 
 def median_ci(samples: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float] | None:
     """Order-statistic interval [x_(k), x_(n−k+1)] covering the median with at least ``confidence``."""
+    k = _order_index(len(samples), confidence)
+    if k is None:
+        return None  # n too small: even [min, max] covers less than the level asks
+    values = sorted(samples)
+    return values[k - 1], values[len(values) - k]
+
+
+@functools.lru_cache(maxsize=4096)
+def _order_index(n: int, confidence: float) -> int | None:
+    """The largest k with P(B ≤ k−1) ≤ (1 − confidence)/2 for B ~ Binomial(n, 1/2), or None."""
     from scipy.stats import binom
 
-    n = len(samples)
-    values = sorted(samples)
     alpha = 1 - confidence
-    # largest k with P(B <= k-1) <= alpha/2, i.e. coverage 1 - 2 P(B <= k-1) >= confidence
-    k = int(binom.ppf(alpha / 2, n, 0.5))
+    k = int(binom.ppf(alpha / 2, n, 0.5)) if n else 0
     while k > 0 and binom.cdf(k - 1, n, 0.5) > alpha / 2:
         k -= 1
-    if k < 1:
-        return None  # n too small: even [min, max] covers less than the level asks
-    return values[k - 1], values[n - k]
+    return k if k >= 1 else None
+
+
+def stability(samples: Sequence[float]) -> dict[str, float | bool | None]:
+    """A record's ``stability``: the median's 95% interval and the spread figures of :func:`spread`."""
+    ci = median_ci(samples) if samples else None
+    return {
+        "p50_ci95_low": ci[0] if ci else None,
+        "p50_ci95_high": ci[1] if ci else None,
+        **spread(samples),
+    }
 
 
 def ratio_ci(

@@ -180,3 +180,14 @@ def test_a_model_that_fails_to_load_is_an_error_for_each_batch(make_spec, monkey
     assert [r["status"] for r in records] == ["error", "error"]
     assert "could not be loaded" in records[0]["reason"]
     assert records[0]["weights"] == "pretrained"
+
+
+def test_a_record_says_how_sure_its_median_is(make_spec, monkeypatch):
+    from dataclasses import replace
+
+    spec = make_spec(batch_sizes=(1,))
+    spec = replace(spec, budget=replace(spec.budget, min_iterations=12, max_iterations=12))
+    (record,) = run(spec, monkeypatch)
+    stability = record["stability"]
+    assert stability["p50_ci95_low"] <= record["latency_ms"]["p50"] <= stability["p50_ci95_high"]
+    assert stability["cv"] > 0 and isinstance(stability["unstable"], bool)
