@@ -15,7 +15,7 @@ on one side (repeated runs) are pooled; a point neither side measured is left ou
   interval leaves 1× out, *and* the ratio moves by at least ``--threshold`` (default 5%);
   ``unchanged`` otherwise;
   ``not comparable`` when a side is missing, did not measure the point (oom, timeout,
-  budget …) or kept no raw samples. A point measured on different machines or in a
+  budget …) or kept under two raw samples. A point measured on different machines or in a
   different environment is compared, and the difference is said in its note.
 
 Exit status: 0, or 1 with ``--fail-on-regression`` when a point regressed; 2 for bad input.
@@ -201,7 +201,7 @@ def _compare_point(key: tuple, base: list[dict], new: list[dict], threshold: flo
     b_ms, n_ms = _median(base), _median(new)
     ratio = n_ms / b_ms if b_ms else None
     if len(b_samples) < 2 or len(n_samples) < 2:
-        why = "no raw samples to test (imported records keep only their statistics)"
+        why = f"too few raw samples to test ({len(b_samples)} base, {len(n_samples)} new)"
         return Row(config, b_ms, n_ms, ratio, None, None, None, "not comparable", _join(note, why))
     from scaleboard import stats
 

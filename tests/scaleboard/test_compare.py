@@ -75,7 +75,7 @@ def test_points_are_matched_by_configuration_and_what_cannot_be_compared_says_wh
 def test_records_without_raw_samples_are_not_tested():
     imported = make_record(samples_ms=[], source={"tool": "packrat", "version": None, "file": "x.csv", "settings": {}})
     (row,) = compare([imported], [point(samples(100.0))], 0.05)
-    assert row.verdict == "not comparable" and "no raw samples" in row.note
+    assert row.verdict == "not comparable" and "too few raw samples to test (0 base, 30 new)" in row.note
 
 
 def test_repeated_runs_of_a_point_are_pooled():
