@@ -360,7 +360,8 @@ def _measure(
         + (f" in a time budget of {format_duration(time_budget_s)}" if time_budget_s else "")
     )
     left_out = allocation.left_out if allocation and replanner is None else {}
-    progress.start(plan.todo_points + sum(len(v) for v in left_out.values()))
+    deadline = time.monotonic() + time_budget_s if time_budget_s else None  # the sweep starts its clock now
+    progress.start(plan.todo_points + sum(len(v) for v in left_out.values()), deadline=deadline)
     with RunFile(path) as run_file:
         try:
             result = run_sweep(

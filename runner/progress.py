@@ -47,27 +47,32 @@ class Progress:
         self._bar: RichProgress | None = None
         self._task = None
         self._started = time.monotonic()
+        self.deadline: float | None = None
 
-    def start(self, total_points: int) -> None:
-        self.total, self.done, self._started = total_points, 0, time.monotonic()
+    def start(self, total_points: int, deadline: float | None = None) -> None:
+        """``deadline``: the time budget's end (``time.monotonic()``); the time left is shown against it,
+        since points left out by the plan end a run sooner than a count of points suggests."""
+        self.total, self.done, self._started, self.deadline = total_points, 0, time.monotonic(), deadline
         if self.console.is_terminal and not self.quiet and total_points:
+            remaining = [TextColumn("ETA"), TimeRemainingColumn()]
+            if deadline is not None:
+                remaining = [TextColumn("{task.fields[budget]}")]
             self._bar = RichProgress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("points"),
                 TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
+                *remaining,
                 console=self.console,
             )
-            self._task = self._bar.add_task("starting", total=total_points)
+            self._task = self._bar.add_task("starting", total=total_points, budget=self._budget_left())
             self._bar.start()
 
     def group(self, spec: GroupSpec) -> None:
         label = f"{spec.label}"
         if self._bar is not None:
-            self._bar.update(self._task, description=label)
+            self._bar.update(self._task, description=label, budget=self._budget_left())
         elif not self.quiet:
             sizes = spec.batch_sizes
             span = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}..{sizes[-1]}"
@@ -77,7 +82,7 @@ class Progress:
     def point(self, record: dict) -> None:
         self.done += 1
         if self._bar is not None:
-            self._bar.advance(self._task)
+            self._bar.update(self._task, advance=1, budget=self._budget_left())
         if not self.quiet:
             line = point_line(record, None if self._bar else (self.done, self.total))
             self.console.print(line, markup=False, soft_wrap=True, style=STATUS_STYLE.get(record["status"], "red"))
@@ -90,7 +95,14 @@ class Progress:
             self._bar.stop()
             self._bar = None
 
+    def _budget_left(self) -> str:
+        if self.deadline is None:
+            return ""
+        return f"at most {format_duration(max(0.0, self.deadline - time.monotonic()))} left (time budget)"
+
     def _plain_eta(self) -> str:
+        if self.deadline is not None:
+            return f", {self._budget_left()}"
         if not self.done or self.done >= self.total:
             return ""
         left_s = (time.monotonic() - self._started) / self.done * (self.total - self.done)

@@ -170,3 +170,13 @@ def test_progress_lines_and_summary_rows():
     (row,) = summary_rows([at_one, ok, oom])
     assert row["best_tokens_per_s"] == 16000.0 and row["best_batch_size"] == 4
     assert row["latency_bs1_ms"] == 1.0 and row["statuses"] == {"ok": 2, "oom": 1}
+
+
+def test_a_budgeted_run_shows_the_time_left_in_its_budget():
+    import io
+
+    console = Console(file=io.StringIO(), width=200)
+    progress = Progress(console=console)
+    progress.start(10, deadline=time.monotonic() + 95)
+    progress.group(groups()[0])
+    assert "at most 1 min 3" in console.file.getvalue() and "left (time budget)" in console.file.getvalue()
