@@ -247,27 +247,13 @@ def run_sweep(
     """
     if check_supported is None:
         from scaleboard.runner.optimizations import check_supported
-    result = SweepResult()
-    started = clock()
-    planned_s, left_out = planned_s or {}, dict(left_out or {})
-
-    def out_of_time() -> bool:
-        return time_budget_s is not None and clock() - started > time_budget_s
-
-    def store(record: dict) -> None:
-        run_file.append(record)
-        result.records.append(record)
-        progress.point(record)
-
-    def budget_records(spec: GroupSpec, sizes, reason: str) -> None:
-        for batch_size in sizes:
-            store(_not_measured(spec, batch_size, reason))
-
+    sweep = _Sweep(plan, run_file, progress, device_type, time_budget_s, planned_s, left_out, check_supported,
+                   replanner, clock)  # fmt: skip
     with Interrupts(progress) as interrupts:
         options = ChildOptions(
             memory_limit_bytes=memory_limit_bytes if device_type == "cpu" else None,
             extra_env=extra_env,
-            should_stop=lambda: interrupts.signal_name is not None or out_of_time(),
+            should_stop=lambda: interrupts.signal_name is not None or sweep.out_of_time(),
             on_child=lambda proc: setattr(interrupts, "child", proc),
             group_function=group_function,
         )
@@ -275,56 +261,95 @@ def run_sweep(
         worker = worker or Worker(options)
         worker.options = options
         try:
-            for i, spec in enumerate(plan.todo):
-                if interrupts.signal_name is not None:
-                    break
-                if out_of_time():
-                    spent = f"not measured (budget): the run's time budget of {time_budget_s:.0f} s was spent"
-                    for rest in plan.todo[i:]:
-                        budget_records(rest, rest.batch_sizes, spent)
-                        budget_records(rest, left_out.get(rest.label, ()), spent)
-                    break
-                group_started = clock()
-                reason = check_supported(spec.optimization, spec.precision, spec.attention, device_type)
-                reason = reason or task_unsupported(spec)
-                if reason:
-                    for batch_size in (*spec.batch_sizes, *left_out.get(spec.label, ())):
-                        store(_unsupported(spec, batch_size, reason))
-                    continue
-                if time_budget_s is not None:
-                    remaining = time_budget_s - (clock() - started)
-                    if replanner is not None:
-                        spec, left, _, later = replanner.plan_for(spec, remaining)
-                        left_out[spec.label] = left
-                    else:
-                        later = sum(planned_s.get(g.label, 0.0) for g in plan.todo[i + 1 :])
-                    spec = replace(spec, time_limit_s=round(group_time_limit_s(remaining, later), 3))
-                if spec.batch_sizes:
-                    progress.group(spec)
-                    before = len(result.records)
-                    group = worker.run(spec, store)
-                    if group.wall_s is not None:
-                        result.group_walls.append(group.wall_s)
-                    if group.stopped and interrupts.signal_name is None:  # the budget ran out mid-group
-                        done = {r["batch_size"] for r in result.records[before:]}
-                        spent = f"not measured (budget): the run's time budget of {time_budget_s:.0f} s was spent"
-                        budget_records(spec, [b for b in spec.batch_sizes if b not in done], spent)
-                budget_records(
-                    spec,
-                    left_out.get(spec.label, ()),
-                    "not measured (budget): the time plan left no room for this batch size",
-                )
-                if replanner is not None:
-                    replanner.finished(spec.label, clock() - group_started)
+            sweep.run(worker, interrupts)
         finally:
-            result.workers = worker.started
+            sweep.result.workers = worker.started
             if own_worker:
                 worker.close()
-    result.wall_s = clock() - started
-    total = plan.todo_points + (0 if replanner else sum(len(v) for v in left_out.values()))
-    result.not_measured = total - sum(1 for r in result.records if r["status"] != "budget")
-    result.stopped_by = interrupts.signal_name or ("time budget" if result.not_measured else None)
-    return result
+    return sweep.finish(interrupts.signal_name)
+
+
+PLAN_LEFT_OUT = "not measured (budget): the time plan left no room for this batch size"
+
+
+class _Sweep:
+    """One pass over a plan's groups: what each group may measure, and a record for every point."""
+
+    def __init__(self, plan, run_file, progress, device_type, time_budget_s, planned_s, left_out, check_supported,
+                 replanner, clock):  # fmt: skip
+        self.plan, self.run_file, self.progress, self.device_type = plan, run_file, progress, device_type
+        self.time_budget_s, self.planned_s, self.left_out = time_budget_s, planned_s or {}, dict(left_out or {})
+        self.check_supported, self.replanner, self.clock = check_supported, replanner, clock
+        self.result = SweepResult()
+        self.started = clock()
+
+    def out_of_time(self) -> bool:
+        return self.time_budget_s is not None and self.clock() - self.started > self.time_budget_s
+
+    def store(self, record: dict) -> None:
+        self.run_file.append(record)
+        self.result.records.append(record)
+        self.progress.point(record)
+
+    def not_measured(self, spec: GroupSpec, sizes, reason: str) -> None:
+        for batch_size in sizes:
+            self.store(_not_measured(spec, batch_size, reason))
+
+    @property
+    def spent(self) -> str:
+        return f"not measured (budget): the run's time budget of {self.time_budget_s:.0f} s was spent"
+
+    def run(self, worker: Worker, interrupts: Interrupts) -> None:
+        for i, spec in enumerate(self.plan.todo):
+            if interrupts.signal_name is not None:
+                return
+            if self.out_of_time():
+                for rest in self.plan.todo[i:]:
+                    self.not_measured(rest, (*rest.batch_sizes, *self.left_out.get(rest.label, ())), self.spent)
+                return
+            self.group(i, spec, worker, interrupts)
+
+    def group(self, i: int, spec: GroupSpec, worker: Worker, interrupts: Interrupts) -> None:
+        started = self.clock()
+        reason = self.check_supported(spec.optimization, spec.precision, spec.attention, self.device_type)
+        reason = reason or task_unsupported(spec)
+        if reason:
+            for batch_size in (*spec.batch_sizes, *self.left_out.get(spec.label, ())):
+                self.store(_unsupported(spec, batch_size, reason))
+            return
+        spec = self.limited(i, spec)
+        if spec.batch_sizes:
+            self.progress.group(spec)
+            before = len(self.result.records)
+            group = worker.run(spec, self.store)
+            if group.wall_s is not None:
+                self.result.group_walls.append(group.wall_s)
+            if group.stopped and interrupts.signal_name is None:  # the budget ran out mid-group
+                done = {r["batch_size"] for r in self.result.records[before:]}
+                self.not_measured(spec, [b for b in spec.batch_sizes if b not in done], self.spent)
+        self.not_measured(spec, self.left_out.get(spec.label, ()), PLAN_LEFT_OUT)
+        if self.replanner is not None:
+            self.replanner.finished(spec.label, self.clock() - started)
+
+    def limited(self, i: int, spec: GroupSpec) -> GroupSpec:
+        """``spec`` with the batch sizes and time limit the budget gives it now (as is without a budget)."""
+        if self.time_budget_s is None:
+            return spec
+        remaining = self.time_budget_s - (self.clock() - self.started)
+        if self.replanner is not None:
+            spec, left, _, later = self.replanner.plan_for(spec, remaining)
+            self.left_out[spec.label] = left
+        else:
+            later = sum(self.planned_s.get(g.label, 0.0) for g in self.plan.todo[i + 1 :])
+        return replace(spec, time_limit_s=round(group_time_limit_s(remaining, later), 3))
+
+    def finish(self, signal_name: str | None) -> SweepResult:
+        result = self.result
+        result.wall_s = self.clock() - self.started
+        left = 0 if self.replanner else sum(len(v) for v in self.left_out.values())
+        result.not_measured = self.plan.todo_points + left - sum(1 for r in result.records if r["status"] != "budget")
+        result.stopped_by = signal_name or ("time budget" if result.not_measured else None)
+        return result
 
 
 def task_unsupported(spec: GroupSpec) -> str | None:
