@@ -40,7 +40,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from scaleboard import stats
 from scaleboard.errors import ConfigError
 from scaleboard.record import RecordError, validate
 from scaleboard.runner import cache, environment, generate, measure, models, optimizations, planner, quality, train
@@ -71,7 +70,7 @@ def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
     device_type = spec.device["type"]
     batch_sizes = sorted(spec.batch_sizes)
     reason = optimizations.check_supported(spec.optimization, spec.precision, spec.attention, device_type)
-    reason = reason or task_unsupported(spec)
+    reason = reason or optimizations.task_unsupported(spec.task, spec.optimization, spec.precision)
     if reason:
         for b in batch_sizes:
             emit(_checked(base_record(spec, b, "unsupported", reason, **_model_fields(spec, {}))))
@@ -82,15 +81,6 @@ def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
     # Training needs autograd: tensors made under inference mode can never take part in it.
     with contextlib.nullcontext() if spec.task == "train" else torch.inference_mode():
         _run_points(spec, batch_sizes, faults, emit)
-
-
-def task_unsupported(spec: GroupSpec) -> str | None:
-    """Why the spec's task cannot run with its optimization and precision, or None."""
-    if spec.task == "generate":
-        return generate.check_supported(spec.optimization)
-    if spec.task == "train":
-        return train.check_supported(spec.optimization, spec.precision)
-    return None
 
 
 def probe(spec: GroupSpec) -> dict:
@@ -116,9 +106,10 @@ def probe(spec: GroupSpec) -> dict:
         setup_s = time.perf_counter() - start
         generator = torch.Generator().manual_seed(spec.seed)
         ids = torch.randint(0, state["config"].vocab_size, (batch_size, spec.seq_len), generator=generator)
-        fn = optimizations.build(state["model"], "eager", spec.precision, ids.to(device_type))
-        timer = _timing(device_type).get("timer") or measure.WallTimer(sync=_timing(device_type).get("sync"))
         ids = ids.to(device_type)
+        fn = optimizations.build(state["model"], "eager", spec.precision, ids)
+        timing = _timing(device_type)
+        timer = timing.get("timer") or measure.WallTimer(sync=timing.get("sync"))
         fn(ids)  # warm-up
         call_s = min(timer.time_ms(lambda: fn(ids)) for _ in range(2)) / 1000.0
     return {"call_s": call_s, "setup_s": setup_s, "batch_size": batch_size}
@@ -248,18 +239,10 @@ def _measure_generate_point(spec: GroupSpec, state: dict[str, Any], batch_size: 
     record = base_record(spec, batch_size, "ok", **_model_fields(spec, state))
     per_s = 1000.0 / result.stats()["p50"]
     record.update(
-        latency_ms=result.stats(),
-        samples_ms=result.bounded_samples(),
-        stability=stats.stability(result.samples_ms),
-        iterations=result.iterations,
+        **result.record_fields(),
         throughput={"samples_per_s": batch_size * per_s, "tokens_per_s": batch_size * spec.new_tokens * per_s},
         generation=generate.generation_stats(timelines, batch_size, spec.seq_len, spec.new_tokens),
         memory=memory,
-        warmup={
-            "first_call_s": result.first_call_s,
-            "warmup_s": result.warmup_s,
-            "warmup_iterations": result.warmup_iterations,
-        },
         quality={"reference": f"fp32 eager greedy decoding ({spec.attention} attention)", **checked},
         isolation=environment.isolation(device_type),
     )
@@ -280,17 +263,9 @@ def _measure_train_point(spec: GroupSpec, state: dict[str, Any], batch_size: int
     checked = train.loss_quality(trainer.first_loss, reference, spec.precision)
     record = base_record(spec, batch_size, "ok", **_model_fields(spec, state))
     record.update(
-        latency_ms=result.stats(),
-        samples_ms=result.bounded_samples(),
-        stability=stats.stability(result.samples_ms),
-        iterations=result.iterations,
+        **result.record_fields(),
         throughput=result.throughput(batch_size, spec.seq_len),
         memory=memory,
-        warmup={
-            "first_call_s": result.first_call_s,
-            "warmup_s": result.warmup_s,
-            "warmup_iterations": result.warmup_iterations,
-        },
         quality={"reference": f"fp32 eager first-step loss ({spec.attention} attention)", **checked},
         isolation=environment.isolation(device_type),
     )
@@ -333,17 +308,9 @@ def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, faul
     record = base_record(spec, batch_size, "ok", **_model_fields(spec, state))
     throughput = result.throughput(batch_size, spec.seq_len)
     record.update(
-        latency_ms=result.stats(),
-        samples_ms=result.bounded_samples(),
-        stability=stats.stability(result.samples_ms),
-        iterations=result.iterations,
+        **result.record_fields(),
         throughput=throughput,
         memory=memory,
-        warmup={
-            "first_call_s": result.first_call_s,
-            "warmup_s": result.warmup_s,
-            "warmup_iterations": result.warmup_iterations,
-        },
         quality={"reference": quality.reference_label(spec.attention), **checked},
         compute=compute_stats(state["config"], state["params"], spec, throughput["samples_per_s"]),
         isolation=environment.isolation(device_type),

@@ -30,6 +30,7 @@ from typing import Any
 
 from scaleboard.record import MAX_SAMPLES
 from scaleboard.runner.spec import Budget
+from scaleboard.stats import stability
 
 
 class PointTimeout(Exception):
@@ -100,6 +101,21 @@ class Measurement:
     def bounded_samples(self, limit: int = MAX_SAMPLES) -> list[float]:
         """At most ``limit`` samples, evenly spread over the run (keeps drift visible), rounded to 1 ns."""
         return [round(s, 6) for s in subsample(self.samples_ms, limit)]
+
+    def record_fields(self) -> dict[str, Any]:
+        """The record fields every task fills the same way from its timed calls: latency statistics,
+        the raw samples (bounded), how sure the median is, the iteration count and the warm-up."""
+        return {
+            "latency_ms": self.stats(),
+            "samples_ms": self.bounded_samples(),
+            "stability": stability(self.samples_ms),
+            "iterations": self.iterations,
+            "warmup": {
+                "first_call_s": self.first_call_s,
+                "warmup_s": self.warmup_s,
+                "warmup_iterations": self.warmup_iterations,
+            },
+        }
 
     def throughput(self, batch_size: int, seq_len: int) -> dict[str, float]:
         """Samples and tokens per second at the median latency (robust to outliers)."""

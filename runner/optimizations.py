@@ -151,6 +151,19 @@ def check_supported(optimization: str, precision: str, attention: str, device_ty
     return None
 
 
+def task_unsupported(task: str, optimization: str, precision: str) -> str | None:
+    """Why ``task`` cannot run with this optimization and precision, or None (no torch import)."""
+    if task == "generate":
+        from scaleboard.runner import generate
+
+        return generate.check_supported(optimization)
+    if task == "train":
+        from scaleboard.runner import train
+
+        return train.check_supported(optimization, precision)
+    return None
+
+
 def set_matmul_mode(precision: str, device_type: str) -> None:
     """TF32 on for ``tf32``, off otherwise, so fp32 means true fp32 on CUDA (process-wide setting)."""
     import torch

@@ -44,7 +44,6 @@ from scaleboard.runner.spec import Budget, GroupSpec
 MIN_CURVE = 6  # batch sizes a configuration needs for a scaling curve
 PLANNED_SHARE = 0.85  # of the budget; the rest is slack for estimation error
 MIN_SEQ_LEN = 16
-WORKER_START_S = 8.0  # start a measuring process and import torch (2 cores)
 GROUP_SETUP_S = 1.5  # load a cached model, apply the precision, load the reference
 POINT_OVERHEAD_S = 0.2  # input, memory probes, garbage collection
 #: One call's growth with the batch size, by device (a GPU is far from linear at small batches).
@@ -131,19 +130,17 @@ class Allocation:
 
     groups: list[GroupSpec]
     left_out: dict[str, tuple[int, ...]] = field(default_factory=dict)  # group label -> sizes
-    estimate_s: float = 0.0  # planned groups, worker start included
+    estimate_s: float = 0.0  # planned groups
     costs: dict[str, float] = field(default_factory=dict)  # group label -> planned seconds
     seq_len_note: str | None = None
 
 
-def allocate(
-    groups: list[GroupSpec], probes: dict[tuple, Probe], budget_s: float, worker_start_s: float = 0.0
-) -> Allocation:
+def allocate(groups: list[GroupSpec], probes: dict[tuple, Probe], budget_s: float) -> Allocation:
     """Choose a prefix of batch sizes per group so that the whole fits in ``budget_s`` (see the module doc).
 
-    ``worker_start_s``: time still to spend starting a measuring process (0 when the probes' one runs on).
+    ``budget_s`` is what is left once the probes ran: their measuring process runs on.
     """
-    available = budget_s * PLANNED_SHARE - worker_start_s
+    available = budget_s * PLANNED_SHARE
     top = max((g.threads for g in groups), default=1)
     # Largest thread count first; within it, groups of one model and precision together (a
     # measuring process reuses the prepared model), in suite order otherwise.
@@ -184,7 +181,7 @@ def allocate(
             left_out[spec.label] = spec.batch_sizes[counts[i] :]
         planned.append(replace(spec, batch_sizes=kept))
         costs[spec.label] = cost[i]
-    return Allocation(planned, left_out, worker_start_s + sum(cost), costs)
+    return Allocation(planned, left_out, sum(cost), costs)
 
 
 def probe_for(probes: dict[tuple, Probe], spec: GroupSpec) -> Probe:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 
 from scaleboard.record import point_key
 from scaleboard.runner.isolate import ChildOptions, Worker, kill_child_now
+from scaleboard.runner.optimizations import task_unsupported
 from scaleboard.runner.planner import Probe, Replanner, group_time_limit_s, probe_key
 from scaleboard.runner.progress import Progress
 from scaleboard.runner.spec import GroupSpec, base_record
@@ -75,10 +76,6 @@ class SweepResult:
     def measuring_s(self) -> float:
         """Time spent measuring: first calls (trace/compile included), warm-up and timed iterations."""
         return sum(measuring_time_s(r) for r in self.records)
-
-    @property
-    def measuring_share(self) -> float | None:
-        return self.measuring_s / self.wall_s if self.wall_s > 0 else None
 
 
 def measuring_time_s(record: dict) -> float:
@@ -312,7 +309,7 @@ class _Sweep:
     def group(self, i: int, spec: GroupSpec, worker: Worker, interrupts: Interrupts) -> None:
         started = self.clock()
         reason = self.check_supported(spec.optimization, spec.precision, spec.attention, self.device_type)
-        reason = reason or task_unsupported(spec)
+        reason = reason or task_unsupported(spec.task, spec.optimization, spec.precision)
         if reason:
             for batch_size in (*spec.batch_sizes, *self.left_out.get(spec.label, ())):
                 self.store(_unsupported(spec, batch_size, reason))
@@ -350,17 +347,6 @@ class _Sweep:
         result.not_measured = self.plan.todo_points + left - sum(1 for r in result.records if r["status"] != "budget")
         result.stopped_by = signal_name or ("time budget" if result.not_measured else None)
         return result
-
-
-def task_unsupported(spec: GroupSpec) -> str | None:
-    """Why the spec's task cannot run with its optimization and precision (no torch import)."""
-    from scaleboard.runner import generate, train
-
-    if spec.task == "generate":
-        return generate.check_supported(spec.optimization)
-    if spec.task == "train":
-        return train.check_supported(spec.optimization, spec.precision)
-    return None
 
 
 def _not_measured(spec: GroupSpec, batch_size: int, reason: str) -> dict:
