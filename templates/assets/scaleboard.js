@@ -150,20 +150,52 @@
     link.remove();
   }
 
+  // Charts within this distance of the viewport are drawn.
+  var NEAR_PX = 300;
+
+  function near(fig) {
+    var box = fig.getBoundingClientRect();
+    return box.bottom > -NEAR_PX && box.top < window.innerHeight + NEAR_PX && fig.offsetParent !== null;
+  }
+
   function start() {
-    var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
-      entries.forEach(function (entry) {
-        if (entry.isIntersecting) { observer.unobserve(entry.target); draw(entry.target); }
+    var waiting = charts.slice();
+    // Draw what has come near the viewport. The observer calls this when a chart comes near; a
+    // scroll or resize calls it too (once a frame), so that a chart in view is drawn even if the
+    // observer's one notification for it was lost (seen in headless Chromium, rarely).
+    function drawNear() {
+      waiting = waiting.filter(function (fig) {
+        if (!near(fig)) return true;
+        if (observer) observer.unobserve(fig);
+        draw(fig);
+        return false;
       });
-    }, { rootMargin: "300px 0px" }) : null;
+      if (!waiting.length) {
+        window.removeEventListener("scroll", onScroll);
+        window.removeEventListener("resize", onScroll);
+        if (observer) observer.disconnect();
+      }
+    }
+    var pending = false;
+    function onScroll() {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(function () { pending = false; drawNear(); });
+    }
+    var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+      if (entries.some(function (entry) { return entry.isIntersecting; })) drawNear();
+    }, { rootMargin: NEAR_PX + "px 0px" }) : null;
+    window.addEventListener("scroll", onScroll, { passive: true });
+    window.addEventListener("resize", onScroll, { passive: true });
     charts.forEach(function (fig) {
       fig.querySelectorAll("select[data-selector]").forEach(function (s) {
         s.addEventListener("change", function () { draw(fig); });
       });
       var button = fig.querySelector(".chart-csv");
       if (button) button.addEventListener("click", function () { downloadCsv(fig); });
-      if (observer) observer.observe(fig); else draw(fig);
+      if (observer) observer.observe(fig);
     });
+    drawNear();
     if (window.matchMedia) {
       var scheme = window.matchMedia("(prefers-color-scheme: dark)");
       var redraw = function () { drawn.forEach(draw); };
