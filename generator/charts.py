@@ -45,7 +45,7 @@ from markupsafe import Markup
 from scaleboard.errors import ScaleboardError
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import PALETTE, Site, config_order
-from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
+from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS, TASKS
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ METRICS: dict[str, Metric] = {
     "latency_p99_ms": Metric("latency_p99_ms", "Latency p99", "ms", False),
     "latency_mean_ms": Metric("latency_mean_ms", "Latency mean", "ms", False),
     "samples_per_s": Metric("samples_per_s", "Throughput", "samples/s", True),
+    "images_per_s": Metric("samples_per_s", "Throughput", "images/s", True),  # samples of an image model
     "tokens_per_s": Metric("tokens_per_s", "Throughput", "tokens/s", True),
     "ttft_ms": Metric("ttft_ms", "Time to first token", "ms", False),
     "per_token_ms": Metric("per_token_ms", "Per-token latency", "ms", False),
@@ -186,7 +187,7 @@ def _check_filter_values(spec: Mapping[str, Any], site: Site | None) -> list[str
         "optimization": OPTIMIZATIONS,
         "precision": PRECISIONS,
         "attention": ATTENTIONS,
-        "task": ("forward", "generate"),
+        "task": TASKS,
     }
     if site is not None:
         for dim in ("model", "machine", "suite", "config"):

@@ -24,6 +24,8 @@ COLUMNS = (
     "weights",
     "params",
     "task",
+    "family",
+    "sample_unit",
     "seq_len",
     "new_tokens",
     "workload",
@@ -128,6 +130,8 @@ def flatten(record: dict) -> dict:
         "weights": record["weights"],
         "params": record.get("params"),
         "task": record["task"],
+        "family": record.get("family"),
+        "sample_unit": sample_unit(record),
         "seq_len": record["seq_len"],
         "new_tokens": record.get("new_tokens"),
         "workload": workload(record),
@@ -191,8 +195,17 @@ def flatten(record: dict) -> dict:
     }
 
 
+def sample_unit(record: dict) -> str:
+    """What ``samples_per_s`` counts: ``images`` for an image input, else ``samples``."""
+    return "images" if (record.get("input") or {}).get("kind") == "pixels" else "samples"
+
+
 def workload(record: dict) -> str:
-    """What one call does: ``forward · 128 tokens`` or ``generate · 128 tokens + 32 new``."""
+    """What one call does: ``forward · 128 tokens``, ``generate · 128 tokens + 32 new`` or
+    ``forward · 3×224×224 images``."""
+    shape = (record.get("input") or {}).get("shape")
+    if sample_unit(record) == "images" and shape:
+        return f"{record['task']} · {'×'.join(str(s) for s in shape)} images"
     if record.get("seq_len") is None:
         return record["task"]
     text = f"{record['task']} · {record['seq_len']} tokens"

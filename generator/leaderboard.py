@@ -1,4 +1,8 @@
-"""The leaderboard: one row per (model, machine, optimization, precision, attention).
+"""The leaderboard: one row per (model, machine, workload, optimization, precision, attention).
+
+The workload (``forward · 128 tokens``, ``generate · 32 tokens + 16 new``, ``train · 64
+tokens``) is part of a row's identity: a training step's samples/s is never ranked against a
+forward pass's, nor a speed-up taken across them.
 
 Each row shows the configuration's best throughput (tokens/s, with its batch size,
 threads and suite), latency at batch 1, speed-up over the baseline configuration of
@@ -36,7 +40,7 @@ from scaleboard.generator.charts import (
 from scaleboard.generator.site import Site, config_order
 
 GIB = 1024**3
-KEY = ("model", "machine", "optimization", "precision", "attention")
+KEY = ("model", "machine", "workload", "optimization", "precision", "attention")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Column:
 COLUMNS = (
     Column("model", "Model", False),
     Column("machine", "Machine", False),
+    Column("workload", "Workload", False),
     Column("optimization", "Optimization", False),
     Column("precision", "Precision", False),
     Column("attention", "Attention", False),
@@ -115,9 +120,9 @@ def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
     best = {k: _best(g) for k, g in groups.items()}
     b = site.config.baseline
     out = []
-    for key in sorted(groups, key=lambda k: (k[0], k[1], config_order(groups[k][0]["config"]))):
+    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], config_order(groups[k][0]["config"]))):
         group, top = groups[key], best[key]
-        base = best.get((key[0], key[1], b.optimization, b.precision, b.attention))
+        base = best.get((*key[:3], b.optimization, b.precision, b.attention))
         quality, agreement = _quality(group)
         memory = top["peak_memory_bytes"]
         b1 = [
@@ -140,7 +145,7 @@ def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
                 "speedup_low": (interval := _ratio_interval(ratio, top, base))[0],
                 "speedup_high": interval[1],
                 "speedup_significant": significant(ratio, *interval),
-                "is_baseline": (key[2], key[3], key[4]) == (b.optimization, b.precision, b.attention),
+                "is_baseline": key[3:] == (b.optimization, b.precision, b.attention),
                 "peak_memory_gib": memory / GIB if memory else None,
                 "tokens_per_s_per_gib": top["tokens_per_s"] / (memory / GIB)
                 if memory and top["tokens_per_s"]
@@ -171,7 +176,7 @@ def rank(rows: list[dict], sort: str = "tokens_per_s", descending: bool = True) 
 
 
 CSV_FIELDS = (
-    "rank", "model", "machine", "optimization", "precision", "attention", "suite", "threads", "batch_size",
+    "rank", "model", "machine", "workload", "optimization", "precision", "attention", "suite", "threads", "batch_size",
     "tokens_per_s", "samples_per_s", "latency_b1_ms", "speedup", "peak_memory_gib", "tokens_per_s_per_gib",
     "first_call_s", "quality", "next_token_agreement",
 )  # fmt: skip

@@ -146,7 +146,10 @@ class PageCharts:
         ]  # fmt: skip
 
     def throughput(self) -> list[dict]:
-        metrics = [("tokens_per_s", "Throughput (tokens/s)"), ("samples_per_s", "Throughput (samples/s)")]
+        samples = ("samples_per_s", "Throughput (samples/s)")
+        if any(r["sample_unit"] == "images" for r in self.rows):
+            samples = ("images_per_s", "Throughput (images/s)")
+        metrics = [("tokens_per_s", "Throughput (tokens/s)"), samples]
         if not any(r["tokens_per_s"] is not None for r in self.rows):  # e.g. imported without a sequence length
             metrics = metrics[1:]
         metric_selector = {"label": "Metric", "options": [(m, t) for m, t in metrics]}

@@ -66,6 +66,7 @@ def make_record(**overrides) -> dict:
         "model": "tiny-gpt2",
         "weights": "random",
         "params": 180480,
+        "family": "causal-lm",
         "task": "forward",
         "seq_len": 128,
         "new_tokens": None,
@@ -90,6 +91,8 @@ def make_record(**overrides) -> dict:
         "source": {"tool": "scaleboard", "version": "synthetic"},
     }
     record.update(overrides)
+    if "input" not in overrides:  # what one sample is follows the (overridden) sequence length
+        record["input"] = {"kind": "tokens", "shape": [record["seq_len"]]} if record["seq_len"] else None
     return record
 
 

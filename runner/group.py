@@ -42,7 +42,18 @@ from typing import Any
 
 from scaleboard.errors import ConfigError
 from scaleboard.record import RecordError, validate
-from scaleboard.runner import cache, environment, generate, measure, models, optimizations, planner, quality, train
+from scaleboard.runner import (
+    cache,
+    environment,
+    families,
+    generate,
+    measure,
+    models,
+    optimizations,
+    planner,
+    quality,
+    train,
+)
 from scaleboard.runner.spec import GroupSpec, base_record
 
 FAULT_ENV = "SCALEBOARD_FAULT"
@@ -70,7 +81,7 @@ def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
     device_type = spec.device["type"]
     batch_sizes = sorted(spec.batch_sizes)
     reason = optimizations.check_supported(spec.optimization, spec.precision, spec.attention, device_type)
-    reason = reason or optimizations.task_unsupported(spec.task, spec.optimization, spec.precision)
+    reason = reason or optimizations.task_unsupported(spec.task, spec.optimization, spec.precision, spec.family)
     if reason:
         for b in batch_sizes:
             emit(_checked(base_record(spec, b, "unsupported", reason, **_model_fields(spec, {}))))
@@ -104,9 +115,8 @@ def probe(spec: GroupSpec) -> dict:
         start = time.perf_counter()
         state = prepared(replace(spec, task="forward", new_tokens=None))  # a forward call prices every task
         setup_s = time.perf_counter() - start
-        generator = torch.Generator().manual_seed(spec.seed)
-        ids = torch.randint(0, state["config"].vocab_size, (batch_size, spec.seq_len), generator=generator)
-        ids = ids.to(device_type)
+        family = families.FAMILIES[spec.family]
+        ids = families.make_inputs(family, state["config"], batch_size, spec.seq_len, spec.seed, device_type)
         fn = optimizations.build(state["model"], "eager", spec.precision, ids)
         timing = _timing(device_type)
         timer = timing.get("timer") or measure.WallTimer(sync=timing.get("sync"))
@@ -195,11 +205,11 @@ def _setup(spec: GroupSpec) -> dict[str, Any]:
 
     device = spec.device["type"]
     loaded = models.load_model(spec.model, spec.attention, device)
-    vocab_size = loaded.model.config.vocab_size
-    quality_ids = quality.quality_input(vocab_size, spec.seq_len, device)
+    family = families.FAMILIES[spec.family]
+    quality_ids = quality.quality_input(family, loaded.model.config, spec.seq_len, device)
     new_tokens = spec.new_tokens if spec.task == "generate" else None
     key = cache.reference_key(
-        loaded.key, spec.attention, spec.seq_len, quality.QUALITY_ROWS, quality.QUALITY_SEED, device, new_tokens
+        loaded.key, spec.attention, spec.record_seq_len, quality.QUALITY_ROWS, quality.QUALITY_SEED, device, new_tokens
     )
     reference = cache.load_reference(key)
     if reference is None:
@@ -217,6 +227,7 @@ def _setup(spec: GroupSpec) -> dict[str, Any]:
         "weights": loaded.weights,
         "params": loaded.params,
         "quality_ids": quality_ids,
+        "labels": families.train_labels(family, loaded.model.config, quality_ids),
         "reference": reference,
     }
 
@@ -243,7 +254,7 @@ def _measure_generate_point(spec: GroupSpec, state: dict[str, Any], batch_size: 
         throughput={"samples_per_s": batch_size * per_s, "tokens_per_s": batch_size * spec.new_tokens * per_s},
         generation=generate.generation_stats(timelines, batch_size, spec.seq_len, spec.new_tokens),
         memory=memory,
-        quality={"reference": f"fp32 eager greedy decoding ({spec.attention} attention)", **checked},
+        quality={"reference": quality.reference_label(spec.attention, "greedy decoding"), **checked},
         isolation=environment.isolation(device_type),
     )
     return record
@@ -254,19 +265,20 @@ def _measure_train_point(spec: GroupSpec, state: dict[str, Any], batch_size: int
     device_type = spec.device["type"]
     inject(fault)
     ids = quality.tile_rows(state["quality_ids"], batch_size)
-    trainer = train.Trainer(state["model"], ids, spec.optimization, spec.precision)
+    labels = quality.tile_rows(state["labels"], batch_size)
+    trainer = train.Trainer(state["model"], ids, spec.optimization, spec.precision, labels=labels)
     timed = _slowed(lambda _ids: trainer.step(), ids, spec.budget.point_timeout_s) if fault == "slow" else trainer.step
     measure.reset_peak_memory(device_type)
     result = measure.measure(timed, budget=spec.budget, **_timing(device_type))
     memory = measure.peak_memory(device_type)
-    reference = train.reference_loss(state["reference"], state["quality_ids"], batch_size)
+    reference = train.reference_loss(state["reference"], state["quality_ids"], batch_size, spec.family, state["labels"])
     checked = train.loss_quality(trainer.first_loss, reference, spec.precision)
     record = base_record(spec, batch_size, "ok", **_model_fields(spec, state))
     record.update(
         **result.record_fields(),
-        throughput=result.throughput(batch_size, spec.seq_len),
+        throughput=result.throughput(batch_size, spec.record_seq_len),
         memory=memory,
-        quality={"reference": f"fp32 eager first-step loss ({spec.attention} attention)", **checked},
+        quality={"reference": quality.reference_label(spec.attention, "first-step loss"), **checked},
         isolation=environment.isolation(device_type),
     )
     return record
@@ -303,10 +315,10 @@ def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, faul
         state["reference"],
         spec.precision,
         input_ids=state["quality_ids"],
-        pretrained=state["weights"] == "pretrained",
+        pretrained=state["weights"] == "pretrained" and spec.family == "causal-lm",  # perplexity: next-token LMs
     )
     record = base_record(spec, batch_size, "ok", **_model_fields(spec, state))
-    throughput = result.throughput(batch_size, spec.seq_len)
+    throughput = result.throughput(batch_size, spec.record_seq_len)
     record.update(
         **result.record_fields(),
         throughput=throughput,
@@ -335,12 +347,21 @@ def compute_stats(config: Any, params: int, spec: GroupSpec, samples_per_s: floa
     Forward FLOPs per token ≈ 2·N + 2·n_layer·n_ctx·d_model (Kaplan et al. 2020, "Scaling
     Laws for Neural Language Models", Table 1), N the parameter count (the tied embedding
     counts once, and the LM head matmul costs 2·vocab·d_model per token, the same), n_ctx
-    the sequence length.
+    the sequence length. A ViT's tokens are its patches and the class token (its classifier
+    head, applied to one token, is counted for every token: ~4% high for vit-base); a model
+    that is no transformer (ResNet) has no such formula: null.
     """
     layers = getattr(config, "num_hidden_layers", None) or 0
     width = getattr(config, "hidden_size", None) or 0
-    flops_per_token = 2 * params + 2 * layers * spec.seq_len * width
-    flops_per_sample = float(flops_per_token * spec.seq_len)
+    if spec.image_shape:
+        patch = getattr(config, "patch_size", None)
+        tokens = (spec.image_shape[-1] // patch) ** 2 + 1 if patch and layers and width else None
+    else:
+        tokens = spec.seq_len
+    if tokens is None:
+        return {"flops_per_sample": None, "achieved_tflops": None, "mfu": None}
+    flops_per_token = 2 * params + 2 * layers * tokens * width
+    flops_per_sample = float(flops_per_token * tokens)
     achieved = flops_per_sample * samples_per_s / 1e12
     peak = peak_tflops(spec.device.get("name", ""), spec.precision) if spec.device["type"] == "cuda" else None
     return {"flops_per_sample": flops_per_sample, "achieved_tflops": achieved, "mfu": achieved / peak if peak else None}

@@ -117,10 +117,12 @@ class Measurement:
             },
         }
 
-    def throughput(self, batch_size: int, seq_len: int) -> dict[str, float]:
-        """Samples and tokens per second at the median latency (robust to outliers)."""
+    def throughput(self, batch_size: int, seq_len: int | None) -> dict[str, float | None]:
+        """Samples and tokens per second at the median latency (robust to outliers); no tokens/s
+        without a sequence length (an image input: samples are images)."""
         per_s = 1000.0 / self.stats()["p50"]
-        return {"samples_per_s": batch_size * per_s, "tokens_per_s": batch_size * seq_len * per_s}
+        tokens = batch_size * seq_len * per_s if seq_len is not None else None
+        return {"samples_per_s": batch_size * per_s, "tokens_per_s": tokens}
 
 
 def measure(

@@ -1,13 +1,17 @@
-"""Models: GPT-2 presets built offline from a config, or anything ``from_pretrained`` finds locally.
+"""Models: presets built offline from a config, or anything ``from_pretrained`` finds locally.
 
 Presets have random weights drawn under a fixed seed: latency, throughput and memory
 depend on the shapes, not on the weight values, so a preset measures exactly like the
 real model without a download. The shapes are those of the published Hugging Face
-configs (``gpt2``: 12 layers × 768, 124,439,808 parameters; ``gpt2-xl``: 48 × 1600).
+configs (``gpt2``: 12 layers × 768, 124,439,808 parameters; ``gpt2-xl``: 48 × 1600;
+``bert-base-uncased``: 12 × 768 with its masked-LM head; ``vit-base-patch16-224``: 12 × 768
+on 16-pixel patches of a 224-pixel image; ``resnet-50``: bottleneck stages of 3, 4, 6, 3
+blocks), each in its family (:mod:`scaleboard.runner.families`). ``tiny-*`` presets are for
+tests.
 
 Any other name is a local directory or a Hugging Face id already in the local cache,
 loaded with ``local_files_only=True`` so that a missing model fails at once instead of
-retrying the network.
+retrying the network, by the Auto class of the family its config's architecture names.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from scaleboard.errors import ConfigError
-from scaleboard.runner import cache
+from scaleboard.runner import cache, families
+from scaleboard.runner.families import Family
 
 _TOKENS = {"bos_token_id": 50256, "eos_token_id": 50256}
 _GPT2 = {"vocab_size": 50257, "n_positions": 1024, **_TOKENS}
@@ -40,6 +45,34 @@ PRESETS: dict[str, dict[str, Any]] = {
         "bos_token_id": 0,
         "eos_token_id": 0,
     },
+}
+
+_BERT_BASE = {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+              "intermediate_size": 3072, "max_position_embeddings": 512, "type_vocab_size": 2}  # fmt: skip
+PRESETS.update({
+    "bert-base-uncased": _BERT_BASE,
+    # For tests: ~150k parameters.
+    "tiny-bert": {**_BERT_BASE, "vocab_size": 1000, "hidden_size": 64, "num_hidden_layers": 2,
+                  "num_attention_heads": 2, "intermediate_size": 128, "max_position_embeddings": 256},
+    "vit-base-patch16-224": {"image_size": 224, "patch_size": 16, "hidden_size": 768, "num_hidden_layers": 12,
+                             "num_attention_heads": 12, "intermediate_size": 3072, "num_labels": 1000},
+    "tiny-vit": {"image_size": 32, "patch_size": 8, "hidden_size": 64, "num_hidden_layers": 2,
+                 "num_attention_heads": 2, "intermediate_size": 128, "num_labels": 10},
+    "resnet-50": {"embedding_size": 64, "hidden_sizes": [256, 512, 1024, 2048], "depths": [3, 4, 6, 3],
+                  "layer_type": "bottleneck", "num_labels": 1000, "image_size": 224},
+    "tiny-resnet": {"embedding_size": 8, "hidden_sizes": [16, 32], "depths": [1, 1], "layer_type": "basic",
+                    "num_labels": 10, "image_size": 32},
+})  # fmt: skip
+
+#: The transformers model class of each preset (its config class is the class's ``config_class``).
+PRESET_ARCHITECTURES: dict[str, str] = {
+    **{name: "GPT2LMHeadModel" for name in ("gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl", "distilgpt2", "tiny-gpt2")},
+    "bert-base-uncased": "BertForMaskedLM",
+    "tiny-bert": "BertForMaskedLM",
+    "vit-base-patch16-224": "ViTForImageClassification",
+    "tiny-vit": "ViTForImageClassification",
+    "resnet-50": "ResNetForImageClassification",
+    "tiny-resnet": "ResNetForImageClassification",
 }
 
 PRESET_SEED = 0  # the same random weights in every process, so quality references agree
@@ -65,8 +98,49 @@ def check_model(name: str) -> None:
     )
 
 
-def load_model(name: str, attention: str, device: str, dtype: Any = None) -> LoadedModel:
-    """Build a preset or load a local/cached model, in eval mode on ``device`` (in ``dtype`` if given)."""
+def family_of(name: str) -> Family:
+    """The family of a preset or of a local / cached model's config (reads config.json only)."""
+    if name in PRESETS:
+        return families.family_of_architectures([PRESET_ARCHITECTURES[name]], name)
+    config, where = _config_json(name)
+    return families.family_of_architectures(config.get("architectures"), where, config.get("model_type"))
+
+
+def input_of(name: str) -> dict[str, Any]:
+    """What the sweep needs to know of a model before loading it (config.json only):
+    ``{family, image_shape, attention}``: its family's name, one image's shape for an image
+    model (None: tokens), and whether it has attention layers (its records say null if not)."""
+    if name in PRESETS:  # no transformers import: the sweep's parent process stays light
+        config = {**PRESETS[name], "model_type": PRESET_ARCHITECTURES[name].split("For")[0].lower()}
+    else:
+        config, _ = _config_json(name)
+    family = family_of(name)
+    image_shape = None
+    if not family.tokens:
+        size = config.get("image_size") or families.DEFAULT_IMAGE_SIZE
+        size = size[0] if isinstance(size, list) else size
+        image_shape = (int(config.get("num_channels") or 3), int(size), int(size))
+    return {
+        "family": family.name,
+        "image_shape": image_shape,
+        "attention": families.has_attention(config.get("model_type")),
+    }
+
+
+def _config_json(name: str) -> tuple[dict, str]:
+    check_model(name)
+    path = _local_dir(name)
+    if path is None:
+        from huggingface_hub import try_to_load_from_cache
+
+        path = Path(try_to_load_from_cache(name, "config.json")).parent
+    return families.read_config(path), str(path / "config.json")
+
+
+def load_model(name: str, attention: str | None, device: str, dtype: Any = None) -> LoadedModel:
+    """Build a preset or load a local/cached model, in eval mode on ``device`` (in ``dtype`` if given).
+
+    ``attention`` None: the model has no attention layers (see :func:`attention_applies`)."""
     check_model(name)
     if name in PRESETS:
         key = cache.preset_key(name, PRESETS[name], PRESET_SEED)
@@ -83,23 +157,30 @@ def load_model(name: str, attention: str, device: str, dtype: Any = None) -> Loa
     return LoadedModel(model=model, weights=weights, params=params, key=key)
 
 
+def _preset_class(name: str) -> Any:
+    import transformers
+
+    return getattr(transformers, PRESET_ARCHITECTURES[name])
+
+
 def config_for(name: str) -> Any:
-    """The GPT2Config of a preset (no weights built)."""
-    from transformers import GPT2Config
-
-    return GPT2Config(**PRESETS[name])
+    """The transformers config of a preset (no weights built)."""
+    return _preset_class(name).config_class(**PRESETS[name])
 
 
-def _cached_preset(name: str, attention: str, key: dict) -> Any:
+def _attn(attention: str | None) -> dict[str, str]:
+    return {} if attention is None else {"attn_implementation": attention}
+
+
+def _cached_preset(name: str, attention: str | None, key: dict) -> Any:
     """The preset's random weights from the cache (see :mod:`scaleboard.runner.cache`), built and saved on a miss."""
-    from transformers import GPT2LMHeadModel
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # "Loading weights 100%" in every worker log says nothing
     folder = cache.preset_dir(key)
     if folder is not None:
         try:
-            return GPT2LMHeadModel.from_pretrained(folder, attn_implementation=attention, local_files_only=True)
+            return _preset_class(name).from_pretrained(folder, local_files_only=True, **_attn(attention))
         except (OSError, ValueError):
             pass  # unreadable entry: build again below, which replaces it
     model = _build_preset(name, attention)
@@ -107,23 +188,21 @@ def _cached_preset(name: str, attention: str, key: dict) -> Any:
     return model
 
 
-def _build_preset(name: str, attention: str) -> Any:
+def _build_preset(name: str, attention: str | None) -> Any:
     import torch
-    from transformers import GPT2LMHeadModel
 
     torch.manual_seed(PRESET_SEED)
-    return GPT2LMHeadModel._from_config(config_for(name), attn_implementation=attention)
+    return _preset_class(name)._from_config(config_for(name), **_attn(attention))
 
 
-def _from_pretrained(name: str, attention: str) -> Any:
-    from transformers import AutoModelForCausalLM
+def _from_pretrained(name: str, attention: str | None) -> Any:
+    import transformers
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never wait on the network for a missing file
+    auto = getattr(transformers, family_of(name).auto_class)
     path = _local_dir(name)
     try:
-        return AutoModelForCausalLM.from_pretrained(
-            str(path) if path else name, attn_implementation=attention, local_files_only=True
-        )
+        return auto.from_pretrained(str(path) if path else name, local_files_only=True, **_attn(attention))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"model {name!r} could not be loaded: {exc}") from None
 

@@ -73,17 +73,23 @@ _DEVICE_REASONS = {
 
 
 def _logits_module(model: Any) -> Any:
-    """Wrap a HF causal LM as ``ids -> logits``: traceable and compilable, no cache, no dataclass output."""
+    """Wrap a HF model as ``inputs -> logits`` (token ids or pixel values, see
+    :mod:`scaleboard.runner.families`): traceable and compilable, no KV cache, no dataclass output."""
+    import inspect
+
     import torch
+
+    # A causal LM names use_cache; a model without a KV cache (BERT, ViT, ResNet) is not given it.
+    extra = {"use_cache": False} if "use_cache" in inspect.signature(model.forward).parameters else {}
 
     class _LogitsOnly(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module):
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        def forward(self, inputs: torch.Tensor) -> torch.Tensor:
             # transformers 5: return_dict=False per call (not in the config, which breaks eager calls)
-            return self.inner(input_ids, return_dict=False, use_cache=False)[0]
+            return self.inner(inputs, return_dict=False, **extra)[0]
 
     return _LogitsOnly(model).eval()
 
@@ -135,12 +141,13 @@ def list_choices() -> dict[str, tuple[str, ...]]:
     }
 
 
-def check_supported(optimization: str, precision: str, attention: str, device_type: str) -> str | None:
-    """Why ``device_type`` cannot run this combination, or None when it can."""
+def check_supported(optimization: str, precision: str, attention: str | None, device_type: str) -> str | None:
+    """Why ``device_type`` cannot run this combination, or None when it can (attention None: the
+    model has no attention layers)."""
     for axis, name, table in (
         ("optimization", optimization, OPTIMIZATIONS),
         ("precision", precision, PRECISIONS),
-        ("attention", attention, ATTENTION),
+        ("attention", attention, {**ATTENTION, None: None}),
     ):
         if name not in table:
             return f"unknown {axis} {name!r}"
@@ -151,8 +158,15 @@ def check_supported(optimization: str, precision: str, attention: str, device_ty
     return None
 
 
-def task_unsupported(task: str, optimization: str, precision: str) -> str | None:
-    """Why ``task`` cannot run with this optimization and precision, or None (no torch import)."""
+def task_unsupported(task: str, optimization: str, precision: str, family: str = "causal-lm") -> str | None:
+    """Why ``task`` cannot run on a model of ``family`` with this optimization and precision, or
+    None (no torch import)."""
+    from scaleboard.runner.families import FAMILIES
+    from scaleboard.runner.families import task_unsupported as family_reason
+
+    reason = family_reason(FAMILIES[family], task)
+    if reason:
+        return reason
     if task == "generate":
         from scaleboard.runner import generate
 

@@ -126,17 +126,24 @@ def format_duration(seconds: float) -> str:
 def point_line(record: dict, count: tuple[int, int] | None = None) -> str:
     """``gpt2 compile/bf16/sdpa t2  bs    8  p50   212.41 ms     4,822 tok/s  ok``."""
     prefix = f"[{count[0]}/{count[1]}] " if count else ""
-    config = (
-        f"{record['model']} {record['optimization']}/{record['precision']}/{record['attention']} t{record['threads']}"
-    )
+    config = f"{record['model']} {record['optimization']}/{record['precision']}/{record['attention'] or '—'} t{record['threads']}"
     latency = record.get("latency_ms") or {}
-    throughput = record.get("throughput") or {}
     p50 = f"{latency['p50']:10.2f} ms" if latency.get("p50") is not None else f"{'—':>13}"
-    tokens = f"{throughput['tokens_per_s']:12,.0f} tok/s" if throughput.get("tokens_per_s") is not None else f"{'':>18}"
+    value, unit = rate(record)
+    tokens = f"{value:12,.0f} {unit}" if value is not None else f"{'':>18}"
     status = record["status"]
     reason = (record.get("reason") or "").strip().splitlines()
     note = f" ({reason[0][:90]})" if reason and status != "ok" else ""
     return f"{prefix}{config:38} bs {record['batch_size']:5}  p50 {p50} {tokens}  {status}{note}"
+
+
+def rate(record: dict) -> tuple[float | None, str]:
+    """A record's headline throughput and its unit: tokens/s, else images/s for an image input, else samples/s."""
+    throughput = record.get("throughput") or {}
+    if throughput.get("tokens_per_s") is not None:
+        return throughput["tokens_per_s"], "tok/s"
+    images = (record.get("input") or {}).get("kind") == "pixels"
+    return throughput.get("samples_per_s"), "img/s" if images else "samples/s"
 
 
 def summary_rows(records: list[dict]) -> list[dict]:
@@ -148,13 +155,13 @@ def summary_rows(records: list[dict]) -> list[dict]:
     rows = []
     for key, items in groups.items():
         ok = [r for r in items if r["status"] == "ok" and r.get("throughput")]
-        best = max(ok, key=lambda r: r["throughput"]["tokens_per_s"], default=None)
+        best = max((r for r in ok if rate(r)[0] is not None), key=lambda r: rate(r)[0], default=None)
         at_one = next((r for r in ok if r["batch_size"] == 1), None)
         statuses = Counter(r["status"] for r in items)
         rows.append(
             {
                 **dict(zip(("model", "optimization", "precision", "attention", "threads"), key, strict=False)),
-                "best_tokens_per_s": best["throughput"]["tokens_per_s"] if best else None,
+                "best_rate": rate(best) if best else None,  # (value, unit)
                 "best_batch_size": best["batch_size"] if best else None,
                 "latency_bs1_ms": at_one["latency_ms"]["p50"] if at_one else None,
                 "statuses": dict(statuses),
@@ -171,7 +178,7 @@ def summary_table(records: list[dict]) -> Table:
         ("precision", "left"),
         ("attention", "left"),
         ("threads", "right"),
-        ("best tok/s", "right"),
+        ("best throughput", "right"),
         ("at batch", "right"),
         ("p50 @ bs 1 (ms)", "right"),
         ("points", "left"),
@@ -183,9 +190,9 @@ def summary_table(records: list[dict]) -> Table:
             row["model"],
             row["optimization"],
             row["precision"],
-            row["attention"],
+            row["attention"] or "—",
             str(row["threads"]),
-            f"{row['best_tokens_per_s']:,.0f}" if row["best_tokens_per_s"] is not None else "—",
+            f"{row['best_rate'][0]:,.0f} {row['best_rate'][1]}" if row["best_rate"] else "—",
             str(row["best_batch_size"] or "—"),
             f"{row['latency_bs1_ms']:.2f}" if row["latency_bs1_ms"] is not None else "—",
             statuses,

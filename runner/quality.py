@@ -67,24 +67,25 @@ TOLERANCES: dict[str, Tolerance] = {
 }
 
 
-def reference_label(attention: str) -> str:
-    """What the configuration was compared with, stored as ``quality.reference``."""
-    return f"fp32 eager ({attention} attention)"
+def reference_label(attention: str | None, what: str = "") -> str:
+    """What the configuration was compared with, stored as ``quality.reference``: ``fp32 eager``,
+    then ``what`` (``greedy decoding``), then the attention implementation where the model has one."""
+    label = f"fp32 eager {what}".strip()
+    return f"{label} ({attention} attention)" if attention else label
 
 
-def quality_input(vocab_size: int, seq_len: int, device: str) -> Any:
-    """The fixed input of the gate: ``QUALITY_ROWS`` rows of random tokens from a fixed seed."""
-    import torch
+def quality_input(family: Any, config: Any, seq_len: int, device: str) -> Any:
+    """The fixed input of the gate: ``QUALITY_ROWS`` samples from a fixed seed (random tokens or
+    pixels, by the model's family: :func:`scaleboard.runner.families.make_inputs`)."""
+    from scaleboard.runner.families import make_inputs
 
-    generator = torch.Generator().manual_seed(QUALITY_SEED)
-    ids = torch.randint(0, vocab_size, (QUALITY_ROWS, seq_len), generator=generator)
-    return ids.to(device)
+    return make_inputs(family, config, QUALITY_ROWS, seq_len, QUALITY_SEED, device)
 
 
 def tile_rows(rows: Any, batch_size: int) -> Any:
     """A ``batch_size`` batch whose row i is ``rows[i % len(rows)]`` (a traced callable needs its own batch)."""
     repeats = -(-batch_size // rows.shape[0])
-    return rows.repeat(repeats, 1)[:batch_size]
+    return rows.repeat(repeats, *([1] * (rows.dim() - 1)))[:batch_size]
 
 
 def compare(logits: Any, reference: Any, precision: str, *, input_ids: Any = None, pretrained: bool = False) -> dict:

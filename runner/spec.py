@@ -38,7 +38,7 @@ class GroupSpec:
     model: str
     optimization: str
     precision: str
-    attention: str
+    attention: str | None  # None: the model has no attention layers
     threads: int
     batch_sizes: tuple[int, ...]
     seq_len: int
@@ -51,10 +51,13 @@ class GroupSpec:
     #: Wall seconds this group may take (the time plan's share, see scaleboard.runner.planner);
     #: a batch size predicted not to fit is recorded ``budget``. None: no limit.
     time_limit_s: float | None = None
+    family: str = "causal-lm"  # see scaleboard.runner.families
+    #: One image's shape (channels, height, width) for an image model; None: tokens of seq_len.
+    image_shape: tuple[int, ...] | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.model} {self.optimization}/{self.precision}/{self.attention} t{self.threads}"
+        return f"{self.model} {self.optimization}/{self.precision}/{self.attention or '—'} t{self.threads}"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,7 +67,21 @@ class GroupSpec:
         data = dict(data)
         data["budget"] = Budget(**data.get("budget", {}))
         data["batch_sizes"] = tuple(data["batch_sizes"])
+        if data.get("image_shape") is not None:
+            data["image_shape"] = tuple(data["image_shape"])
         return cls(**data)
+
+    @property
+    def record_seq_len(self) -> int | None:
+        """The record's ``seq_len``: none for an image input."""
+        return None if self.image_shape else self.seq_len
+
+    @property
+    def input(self) -> dict:
+        """The record's ``input``: what one sample of the batch is."""
+        if self.image_shape:
+            return {"kind": "pixels", "shape": list(self.image_shape)}
+        return {"kind": "tokens", "shape": [self.seq_len]}
 
 
 def utc_now() -> str:
@@ -90,8 +107,10 @@ def base_record(
         "model": spec.model,
         "weights": weights,
         "params": params,
+        "family": spec.family,
+        "input": spec.input,
         "task": spec.task,
-        "seq_len": spec.seq_len,
+        "seq_len": spec.record_seq_len,
         "new_tokens": spec.new_tokens,
         "optimization": spec.optimization,
         "precision": spec.precision,

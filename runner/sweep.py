@@ -92,6 +92,11 @@ def measuring_time_s(record: dict) -> float:
 
 
 def build_groups(suite: Suite, *, run_id: str, machine: str, device: dict, env: dict) -> list[GroupSpec]:
+    """One group per (model, optimization, precision, attention, threads); a model without attention
+    layers has one group where the suite lists several attention implementations (``attention`` None)."""
+    from scaleboard.runner import models
+
+    inputs = {model: models.input_of(model) for model in suite.models}
     return [
         GroupSpec(
             run_id=run_id,
@@ -109,18 +114,20 @@ def build_groups(suite: Suite, *, run_id: str, machine: str, device: dict, env: 
             task=suite.task,
             new_tokens=suite.new_tokens,
             budget=suite.budget,
+            family=inputs[model]["family"],
+            image_shape=inputs[model]["image_shape"],
         )
         for model in suite.models
         for optimization in suite.optimizations
         for precision in suite.precisions
-        for attention in suite.attention
+        for attention in (suite.attention if inputs[model]["attention"] else (None,))
         for threads in suite.threads
     ]
 
 
 def spec_point_key(spec: GroupSpec, batch_size: int) -> tuple:
     """The :func:`scaleboard.record.point_key` a record of this point will have."""
-    return point_key({**spec.to_dict(), "batch_size": batch_size, "env": spec.env})
+    return point_key({**spec.to_dict(), "seq_len": spec.record_seq_len, "batch_size": batch_size, "env": spec.env})
 
 
 def make_plan(groups: list[GroupSpec], index: Index, force: bool = False) -> Plan:
@@ -309,7 +316,7 @@ class _Sweep:
     def group(self, i: int, spec: GroupSpec, worker: Worker, interrupts: Interrupts) -> None:
         started = self.clock()
         reason = self.check_supported(spec.optimization, spec.precision, spec.attention, self.device_type)
-        reason = reason or task_unsupported(spec.task, spec.optimization, spec.precision)
+        reason = reason or task_unsupported(spec.task, spec.optimization, spec.precision, spec.family)
         if reason:
             for batch_size in (*spec.batch_sizes, *self.left_out.get(spec.label, ())):
                 self.store(_unsupported(spec, batch_size, reason))

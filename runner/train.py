@@ -1,8 +1,9 @@
 """Task ``train``: one optimizer step per iteration, timed like a forward point.
 
-A step is a forward with labels (the input ids themselves: causal language modelling),
-the loss, ``backward``, an ``AdamW`` step and ``zero_grad``, on fixed data (the gate's
-rows, tiled to the batch size). Each point trains its own copy of the model, so every
+A step is a forward with labels (the family's own, see :mod:`scaleboard.runner.families`:
+the input ids for language models, a fixed class per image for classifiers), the loss,
+``backward``, an ``AdamW`` step and ``zero_grad``, on fixed data (the gate's rows, tiled to
+the batch size). Each point trains its own copy of the model, so every
 batch size starts from the same weights. Dropout is off (the model stays in eval mode,
 gradients on): the first step's loss is then a deterministic function of the weights and
 the input, comparable across optimizations and precisions.
@@ -57,12 +58,18 @@ def check_supported(optimization: str, precision: str) -> str | None:
 class Trainer:
     """``step()`` runs one optimizer step on a private copy of ``model``; ``first_loss`` is the first step's loss."""
 
-    def __init__(self, model: Any, ids: Any, optimization: str, precision: str):
+    def __init__(self, model: Any, ids: Any, optimization: str, precision: str, labels: Any = None):
+        """``ids``: the batch (token ids or pixel values); ``labels``: the targets, the ids themselves if None."""
+        import inspect
+
         import torch
 
         from scaleboard.runner.optimizations import PRECISIONS, autocast_context
 
         self.ids = ids
+        self.labels = ids if labels is None else labels
+        # A causal LM names use_cache (off: a training step keeps no KV cache); others are not given it.
+        self.extra = {"use_cache": False} if "use_cache" in inspect.signature(model.forward).parameters else {}
         self.model = copy.deepcopy(model)
         self.model.eval()  # dropout off: a deterministic first loss (see the module doc)
         for p in self.model.parameters():
@@ -86,7 +93,7 @@ class Trainer:
         self.first_loss: float | None = None
 
     def _loss(self, ids: Any) -> Any:
-        return self.model(input_ids=ids, labels=ids, use_cache=False, return_dict=True).loss
+        return self.model(ids, labels=self.labels, return_dict=True, **self.extra).loss
 
     def step(self) -> float:
         import torch
@@ -108,19 +115,19 @@ class Trainer:
         return value
 
 
-def reference_loss(reference_logits: Any, quality_ids: Any, batch_size: int) -> float:
+def reference_loss(
+    reference_logits: Any, quality_ids: Any, batch_size: int, family: str = "causal-lm", labels: Any = None
+) -> float:
     """fp32 eager's loss on the gate's rows tiled to ``batch_size``, from the cached reference logits.
 
-    Every row has the same number of predicted tokens, so the batch's mean loss is the mean of
-    its rows' losses; row i of the batch is the gate's row ``i % rows``.
+    Every row has the same number of predicted targets, so the batch's mean loss is the mean of
+    its rows' losses; row i of the batch is the gate's row ``i % rows``. ``labels``: the gate
+    rows' labels (the ids themselves if None); a tiled batch's labels repeat them likewise.
     """
-    import torch.nn.functional as F
+    from scaleboard.runner.families import FAMILIES, reference_losses
 
-    vocab = reference_logits.shape[-1]
-    per_row = [
-        F.cross_entropy(reference_logits[r, :-1].float().reshape(-1, vocab), quality_ids[r, 1:].reshape(-1)).item()
-        for r in range(reference_logits.shape[0])
-    ]
+    labels = quality_ids if labels is None else labels
+    per_row = reference_losses(FAMILIES[family], reference_logits, quality_ids, labels)
     rows = [per_row[i % len(per_row)] for i in range(batch_size)]
     return sum(rows) / len(rows)
 

@@ -1,4 +1,4 @@
-"""The record contract shared by the runner and the generator (schema ``scaleboard.record/2``).
+"""The record contract shared by the runner and the generator (schema ``scaleboard.record/3``).
 
 One JSON object per line of a ``data/*.jsonl`` file; every line stands alone.
 This module is the only place that defines the fields. It imports nothing heavy
@@ -10,31 +10,39 @@ Units live in the names: ``*_ms`` milliseconds, ``*_s`` seconds, ``*_bytes`` byt
 
 Version 2 added ``source`` and lets a record say which statistics it has: records imported
 from other tools (packrat's min/avg/max, say) carry only what their source measured, and
-everything else is null. ``scaleboard.record/1`` lines are still read: :func:`upgrade` turns
-them into version 2 (asv's ``update_to_N`` way), so old ``data/`` folders keep loading.
+everything else is null. Version 3 added models beyond causal language models: ``family``
+and ``input`` say what a sample is (``seq_len`` tokens or an image), and a record of an image
+model or of a model without attention layers has ``seq_len``, ``tokens_per_s`` or
+``attention`` null. ``scaleboard.record/1`` and ``/2`` lines are still read: :func:`upgrade`
+turns them into version 3 (asv's ``update_to_N`` way), so old ``data/`` folders keep loading.
 
 Fields (``?`` marks a value that may be null; null means "not known", never zero):
 
 ===============  ==========================================================================
 field            meaning
 ===============  ==========================================================================
-schema           ``"scaleboard.record/2"`` (``/1`` is read and upgraded)
+schema           ``"scaleboard.record/3"`` (``/1`` and ``/2`` are read and upgraded)
 run_id           one id per ``scaleboard run`` invocation
 created_at       ISO-8601 UTC time the point finished, e.g. ``2026-11-23T01:02:03Z``
 suite            campaign label (the original scalebench "revision")
 machine          machine label (defaults to the device name)
 model            model name: a preset (``gpt2``) or a Hugging Face id / local directory
 weights?         ``random`` (preset built from config) or ``pretrained``
+family?          ``causal-lm``, ``masked-lm`` or ``image-classification`` (null: imported
+                 without saying)
+input?           ``{kind, shape}``: one sample of the timed batch: ``kind`` ``tokens``
+                 (``shape`` ``[seq_len]``) or ``pixels`` (``[channels, height, width]``);
+                 throughput's ``samples_per_s`` counts images for ``pixels``
 params?          parameter count of the model
 task             ``forward`` (one forward pass), ``generate`` (greedy decoding) or ``train``
                  (one optimizer step: forward with labels, backward, AdamW step)
-seq_len?         input length in tokens
+seq_len?         input length in tokens (null for an image input)
 new_tokens?      tokens generated per sample when ``task == "generate"``, else null
 optimization     ``eager``, ``torchscript``, ``compile``, ``compile-reduce-overhead``,
                  ``compile-max-autotune``
 precision?       ``fp32``, ``tf32``, ``fp16``, ``bf16``, ``amp-fp16``, ``amp-bf16``,
                  ``int8-dynamic``
-attention?       ``sdpa`` or ``eager``
+attention?       ``sdpa`` or ``eager`` (null for a model without attention layers, ResNet)
 threads          CPU intra-op threads (``torch.set_num_threads``)
 batch_size       samples per call
 device           ``{type, name, count, memory_bytes?}``: ``type`` is cpu / cuda / mps
@@ -60,7 +68,9 @@ warmup?          ``{first_call_s?, warmup_s?, warmup_iterations?}``: ``first_cal
                  preparing a fresh callable and its first call: a TorchScript trace and
                  freeze, a ``torch.compile`` (which happens in the first call) included
 quality?         ``{reference, max_abs_diff?, rel_error?, next_token_agreement?,
-                 perplexity?, ok?}``: outputs compared with fp32 eager on the same input
+                 perplexity?, ok?}``: outputs compared with fp32 eager on the same input;
+                 ``next_token_agreement`` is the share of top-1 predictions that agree: per
+                 token for language models, per image (the class) for image classifiers
 energy?          ``{joules_per_sample?, mean_power_w?}``
 compute?         ``{flops_per_sample?, achieved_tflops?, mfu?}``
 isolation?       ``{gpu_other_processes?, load_avg_1m?}``: what else ran on the device
@@ -94,10 +104,11 @@ from typing import Any
 
 from scaleboard.errors import ScaleboardError
 
-SCHEMA = "scaleboard.record/2"
+SCHEMA = "scaleboard.record/3"
 SCHEMA_V1 = "scaleboard.record/1"
+SCHEMA_V2 = "scaleboard.record/2"
 #: Versions this module reads; older ones are upgraded on load.
-READABLE_SCHEMAS = (SCHEMA_V1, SCHEMA)
+READABLE_SCHEMAS = (SCHEMA_V1, SCHEMA_V2, SCHEMA)
 #: ``source.tool`` of records measured by ScaleBoard itself.
 SCALEBOARD_TOOL = "scaleboard"
 
@@ -109,6 +120,8 @@ STATUSES = ("ok", "oom", "timeout", "error", "unsupported", "skipped", "budget")
 NOT_MEASURED = ("budget",)
 TASKS = ("forward", "generate", "train")
 WEIGHTS = ("random", "pretrained")
+FAMILIES = ("causal-lm", "masked-lm", "image-classification")
+INPUT_KINDS = ("tokens", "pixels")
 OPTIMIZATIONS = ("eager", "torchscript", "compile", "compile-reduce-overhead", "compile-max-autotune")
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "amp-fp16", "amp-bf16", "int8-dynamic")
 ATTENTIONS = ("sdpa", "eager")
@@ -159,6 +172,8 @@ FIELDS: dict[str, Field] = {
     "model": Field((str,)),
     "weights": Field((str,), nullable=True, choices=WEIGHTS),
     "params": Field((int,), nullable=True),
+    "family": Field((str,), nullable=True, required=False, choices=FAMILIES),
+    "input": Field((dict,), nullable=True, required=False, keys={"kind": ((str,), False), "shape": ((list,), False)}),
     "task": Field((str,), choices=TASKS),
     "seq_len": Field((int,), nullable=True),
     "new_tokens": Field((int,), nullable=True),
@@ -402,23 +417,34 @@ def _check_semantics(record: dict) -> list[str]:
 
 
 #: What ScaleBoard's runner always knows: only imported records may leave these null.
-_OWN_FIELDS = ("weights", "seq_len", "precision", "attention", "iterations")
+_OWN_FIELDS = ("weights", "family", "input", "precision", "iterations")
 _OWN_ENV = ("python", "scaleboard", "os")
 _OWN_LATENCY = ("p50", "p90", "p95", "p99", "mean", "std", "min", "max")
-_OWN_THROUGHPUT = ("samples_per_s", "tokens_per_s")
 
 
 def _check_own(record: dict) -> list[str]:
     """A record measured by ScaleBoard keeps version 1's rules: every configuration field, every
-    statistic and raw samples. The nulls version 2 allows are for imported records alone."""
+    statistic and raw samples. The nulls version 2 allows are for imported records alone; those
+    version 3 allows follow from the input (no ``seq_len`` or tokens/s for an image)."""
     errors = [
-        f"field '{n}' must not be null in a record measured by ScaleBoard" for n in _OWN_FIELDS if record[n] is None
+        f"field '{n}' must not be null in a record measured by ScaleBoard" for n in _OWN_FIELDS if record.get(n) is None
     ]
+    given = record.get("input") or {}
+    kind, tokens = given.get("kind"), given.get("kind") == "tokens"
+    if given and kind not in INPUT_KINDS:
+        errors.append(f"field 'input.kind' is {kind!r}; expected one of {', '.join(INPUT_KINDS)}")
+    if tokens and record["seq_len"] is None:
+        errors.append("field 'seq_len' must not be null in a record measured by ScaleBoard on tokens")
+    if tokens and record["seq_len"] is not None and given["shape"] != [record["seq_len"]]:
+        errors.append(f"field 'input.shape' is {given['shape']}; a token input's is [seq_len]")
+    if kind == "pixels" and record["seq_len"] is not None:
+        errors.append("field 'seq_len' must be null for an image input")
+    throughput_keys = ("samples_per_s", "tokens_per_s") if tokens else ("samples_per_s",)
     errors += [f"field 'env.{n}' must not be null in a record measured by ScaleBoard" for n in _OWN_ENV
                if record["env"].get(n) is None]  # fmt: skip
     if record["status"] != "ok":
         return errors
-    for name, keys in (("latency_ms", _OWN_LATENCY), ("throughput", _OWN_THROUGHPUT)):
+    for name, keys in (("latency_ms", _OWN_LATENCY), ("throughput", throughput_keys)):
         missing = [k for k in keys if (record[name] or {}).get(k) is None]
         if record[name] is not None and missing:
             errors.append(f"field '{name}' of a record measured by ScaleBoard lacks {', '.join(missing)}")
@@ -448,12 +474,24 @@ def upgrade(record: dict) -> dict:
 
     ``/1`` → ``/2``: every ``/1`` record was measured by ScaleBoard, so its ``source`` is
     ``scaleboard`` at the version in its ``env``.
+    ``/2`` → ``/3``: before version 3 ScaleBoard measured causal language models only, on
+    ``seq_len`` tokens: its records get that ``family`` and ``input``; an imported record's
+    source did not say, so it gets neither.
     """
-    if record.get("schema") != SCHEMA_V1:
+    schema = record.get("schema")
+    if schema == SCHEMA_V1:
+        env = record.get("env") if isinstance(record.get("env"), dict) else {}
+        version = env.get("scaleboard") if isinstance(env.get("scaleboard"), str) else None
+        record = {**record, "schema": SCHEMA_V2, "source": {"tool": SCALEBOARD_TOOL, "version": version}}
+        schema = SCHEMA_V2
+    if schema != SCHEMA_V2:
         return record
-    env = record.get("env") if isinstance(record.get("env"), dict) else {}
-    version = env.get("scaleboard") if isinstance(env.get("scaleboard"), str) else None
-    return {**record, "schema": SCHEMA, "source": {"tool": SCALEBOARD_TOOL, "version": version}}
+    record = {**record, "schema": SCHEMA}
+    source = record.get("source")
+    if isinstance(source, dict) and source.get("tool") == SCALEBOARD_TOOL and isinstance(record.get("seq_len"), int):
+        record.setdefault("family", "causal-lm")
+        record.setdefault("input", {"kind": "tokens", "shape": [record["seq_len"]]})
+    return record
 
 
 def headline_latency(latency: dict | None) -> tuple[float | None, str | None]:

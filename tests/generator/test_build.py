@@ -11,6 +11,7 @@ import pytest
 from lxml import html as lxml_html
 from site_fixtures import ESCAPER, XSS, html_files, links, make_project, resolve
 
+from scaleboard import record as rec
 from scaleboard.cli import main
 from scaleboard.errors import BuildError
 from scaleboard.generator.build import MARKER, build
@@ -141,7 +142,7 @@ def test_csv_download_parses_and_matches_the_records(site, project):
     got = frame[frame.status == "ok"].set_index(["config", "threads", "batch_size"])["tokens_per_s"].to_dict()
     assert got == expected
     raw = json.loads((site / "data/gpt2/epyc-2c/v1.json").read_text())
-    assert len(raw) == len(mine) and raw[0]["schema"] == "scaleboard.record/2"
+    assert len(raw) == len(mine) and raw[0]["schema"] == rec.SCHEMA
     everything = pd.read_csv(site / "data/records.csv")
     assert len(everything) == len(records) + 2 * 2 * 3  # two hostile models, two configs, three batches
 
@@ -272,7 +273,10 @@ def test_pages_rendered_in_worker_processes_are_identical(project):
 def test_two_workloads_on_one_page_are_never_mixed(tmp_path):
     from scaleboard.generator import synthetic
 
-    long = [{**r, "seq_len": 512} for r in synthetic.dataset(models=[("gpt2", 124_439_808)], batch_sizes=(1, 2))]
+    long = [
+        {**r, "seq_len": 512, "input": {"kind": "tokens", "shape": [512]}}
+        for r in synthetic.dataset(models=[("gpt2", 124_439_808)], batch_sizes=(1, 2))
+    ]
     short = synthetic.dataset(models=[("gpt2", 124_439_808)], batch_sizes=(1, 2))
     synthetic.write_jsonl(short + long, tmp_path / "data" / "runs.jsonl")
     build(tmp_path)
@@ -392,3 +396,46 @@ def test_generate_records_get_a_generation_section(tmp_path):
     (fwd,) = (tmp_path / "site" / "models" / "fwd").rglob("index.html")
     assert 'id="generation-chart"' in gen.read_text() and "Decode throughput" in gen.read_text()
     assert 'id="generation"' not in fwd.read_text()
+
+
+def test_an_image_model_page_counts_images_per_second(tmp_path):
+    from scaleboard.generator import synthetic
+
+    image = {"family": "image-classification", "input": {"kind": "pixels", "shape": [3, 224, 224]}, "seq_len": None,
+             "model": "resnet-50", "attention": None}  # fmt: skip
+    records = []
+    for b in (1, 2, 4):
+        record = synthetic.make_record(batch_size=b, **image)
+        record["throughput"] = {"samples_per_s": 100.0 * b, "tokens_per_s": None}
+        records.append(record)
+    synthetic.write_jsonl(records, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    page = lxml_html.fromstring((tmp_path / "site/models/resnet-50/epyc-2c/default/index.html").read_bytes())
+    options = page.xpath('//figure[@id="throughput-per-batch"]//option/text()')
+    assert "Throughput (images/s)" in options and not any("tokens/s" in o for o in options)
+    figures = json.loads(page.xpath('//figure[@id="throughput-per-optimization"]//script')[0].text)
+    figure = next(iter(figures.values()))
+    assert figure["layout"]["yaxis"]["title"]["text"] == "Throughput (images/s)"
+    assert figure["data"][0]["y"] == [100.0, 200.0, 400.0]
+    from scaleboard.generator.frame import workload
+
+    assert workload(records[0]) == "forward · 3×224×224 images"
+
+
+def test_the_leaderboard_never_ranks_a_training_step_against_a_forward_pass(tmp_path):
+    from scaleboard.generator import synthetic
+
+    forward = synthetic.dataset(models=[("gpt2", 124_439_808)], batch_sizes=(1, 2))
+    train = [{**r, "task": "train", "throughput": {k: v / 3 for k, v in r["throughput"].items()} if r["throughput"]
+              else None} for r in forward]  # fmt: skip
+    synthetic.write_jsonl(forward + train, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    board = pd.read_csv(tmp_path / "site/data/leaderboard.csv")
+    assert set(board["workload"]) == {"forward · 128 tokens", "train · 128 tokens"}
+    pairs = board.pivot_table(index=["machine", "optimization", "precision", "attention"], columns="workload",
+                              values="tokens_per_s")  # fmt: skip
+    assert (pairs["train · 128 tokens"] / pairs["forward · 128 tokens"]).round(6).eq(round(1 / 3, 6)).all()
+    baselines = board[
+        (board["optimization"] == "eager") & (board["precision"] == "fp32") & (board["attention"] == "sdpa")
+    ]
+    assert sorted(baselines["speedup"]) == [1.0] * len(baselines)  # each workload has its own baseline

@@ -105,5 +105,5 @@ def test_imported_records_load_as_the_site_reads_them(tmp_path):
     main(["import", "packrat", str(PACKRAT_OLDER), "--out", str(out)])
     line = data_files(out)[0].read_text().splitlines()[0]
     record = json.loads(line)
-    assert record["schema"] == "scaleboard.record/2"
+    assert record["schema"] == "scaleboard.record/3"
     assert list(record)[:3] == ["schema", "run_id", "created_at"]  # the contract's field order

@@ -28,7 +28,8 @@ def cpu_environment():
 
 @pytest.fixture
 def make_spec(cpu_environment):
-    """``make_spec(optimization="torchscript", batch_sizes=(1, 2), ...)``: a tiny-gpt2 CPU GroupSpec."""
+    """``make_spec(optimization="torchscript", batch_sizes=(1, 2), ...)``: a tiny-gpt2 CPU GroupSpec
+    (another model's family, image shape and attention as the sweep would set them)."""
     device, env, machine = cpu_environment
 
     def make(**overrides) -> GroupSpec:
@@ -48,6 +49,13 @@ def make_spec(cpu_environment):
             "budget": TINY_BUDGET,
         }
         fields.update(overrides)
+        if "family" not in overrides:  # what the sweep's build_groups says of the model
+            from scaleboard.runner.models import input_of
+
+            info = input_of(fields["model"])
+            fields.update(family=info["family"], image_shape=info["image_shape"])
+            if not info["attention"]:
+                fields["attention"] = None
         return GroupSpec(**fields)
 
     return make

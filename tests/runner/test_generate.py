@@ -11,6 +11,7 @@ torch = pytest.importorskip("torch")
 
 from scaleboard.record import validate  # noqa: E402
 from scaleboard.runner import generate, group, models, quality  # noqa: E402
+from scaleboard.runner.families import FAMILIES  # noqa: E402
 from scaleboard.runner.generate import Timeline, generation_stats  # noqa: E402
 
 
@@ -68,7 +69,7 @@ def test_ttft_agrees_with_generating_one_token(make_spec):
     spec = make_spec(task="generate", new_tokens=8, batch_sizes=(4,), seq_len=64)
     (record,) = run(spec)
     loaded = models.load_model("tiny-gpt2", "sdpa", "cpu")
-    ids = quality.tile_rows(quality.quality_input(loaded.model.config.vocab_size, 64, "cpu"), 4)
+    ids = quality.tile_rows(quality.quality_input(FAMILIES["causal-lm"], loaded.model.config, 64, "cpu"), 4)
     one = generate.generate_kwargs(1, loaded.model.config.eos_token_id)
     times = []
     with torch.inference_mode():

@@ -175,7 +175,8 @@ def test_peak_flops_table():
 
 def test_a_model_that_fails_to_load_is_an_error_for_each_batch(make_spec, monkeypatch, tmp_path):
     (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / "config.json").write_text('{"model_type": "no-such-architecture"}')
+    config = '{"model_type": "no-such-architecture", "architectures": ["NoSuchForCausalLM"]}'
+    (tmp_path / "broken" / "config.json").write_text(config)
     records = run(make_spec(model=str(tmp_path / "broken"), batch_sizes=(1, 2)), monkeypatch)
     assert [r["status"] for r in records] == ["error", "error"]
     assert "could not be loaded" in records[0]["reason"]

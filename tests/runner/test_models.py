@@ -9,7 +9,9 @@ from scaleboard.runner import models
 
 
 def test_presets_have_the_published_shapes():
-    assert set(models.PRESETS) == {"gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl", "distilgpt2", "tiny-gpt2"}
+    gpt2 = {"gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl", "distilgpt2", "tiny-gpt2"}
+    others = {"bert-base-uncased", "tiny-bert", "vit-base-patch16-224", "tiny-vit", "resnet-50", "tiny-resnet"}
+    assert set(models.PRESETS) == set(models.PRESET_ARCHITECTURES) == gpt2 | others
     assert models.PRESETS["gpt2-xl"]["n_layer"] == 48 and models.PRESETS["gpt2-xl"]["n_embd"] == 1600
     tiny = models.PRESETS["tiny-gpt2"]
     assert (tiny["n_layer"], tiny["n_embd"], tiny["n_head"], tiny["vocab_size"]) == (2, 64, 2, 1000)

@@ -168,7 +168,7 @@ def test_progress_lines_and_summary_rows():
     assert line.startswith("[3/10] tiny-gpt2 eager/fp32/sdpa t1") and "16,000 tok/s" in line and line.endswith("ok")
     assert point_line(oom).endswith("oom (oom at 8)")
     (row,) = summary_rows([at_one, ok, oom])
-    assert row["best_tokens_per_s"] == 16000.0 and row["best_batch_size"] == 4
+    assert row["best_rate"] == (16000.0, "tok/s") and row["best_batch_size"] == 4
     assert row["latency_bs1_ms"] == 1.0 and row["statuses"] == {"ok": 2, "oom": 1}
 
 

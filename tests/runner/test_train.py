@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 
 from scaleboard.record import validate  # noqa: E402
 from scaleboard.runner import group, models, quality, train  # noqa: E402
+from scaleboard.runner.families import FAMILIES  # noqa: E402
 
 
 def run(spec) -> list[dict]:
@@ -36,7 +37,7 @@ def test_a_train_point_times_optimizer_steps_and_gates_the_first_loss(make_spec)
 def test_steps_update_the_weights_of_a_private_copy():
     loaded = models.load_model("tiny-gpt2", "sdpa", "cpu")
     before = loaded.model.transformer.h[0].mlp.c_fc.weight.detach().clone()
-    ids = quality.tile_rows(quality.quality_input(loaded.model.config.vocab_size, 16, "cpu"), 4)
+    ids = quality.tile_rows(quality.quality_input(FAMILIES["causal-lm"], loaded.model.config, 16, "cpu"), 4)
     trainer = train.Trainer(loaded.model, ids, "eager", "fp32")
     losses = [trainer.step() for _ in range(8)]
     assert losses[-1] < losses[0]  # the same batch again and again: the loss falls

@@ -21,6 +21,8 @@ def make(**overrides) -> dict:
         "model": "tiny-gpt2",
         "weights": "random",
         "params": 180480,
+        "family": "causal-lm",
+        "input": {"kind": "tokens", "shape": [16]},
         "task": "forward",
         "seq_len": 16,
         "new_tokens": None,
@@ -172,6 +174,29 @@ def test_a_version_1_record_is_read_and_upgraded():
     assert warnings == []
     assert parsed["schema"] == rec.SCHEMA
     assert parsed["source"] == {"tool": "scaleboard", "version": "0.1.0"}
+
+
+def test_version_2_records_are_upgraded_to_what_they_measured():
+    own = make(schema=rec.SCHEMA_V2)
+    del own["family"], own["input"]
+    parsed, warnings = rec.loads(json.dumps(own))
+    assert warnings == [] and parsed["schema"] == rec.SCHEMA
+    assert parsed["family"] == "causal-lm" and parsed["input"] == {"kind": "tokens", "shape": [16]}
+    imported = {**own, "source": {"tool": "packrat", "version": None}}
+    parsed, _ = rec.loads(json.dumps(imported))
+    assert "family" not in parsed and "input" not in parsed  # its source did not say
+
+
+def test_an_image_record_has_no_sequence_length_and_no_tokens_per_second():
+    image = make(family="image-classification", input={"kind": "pixels", "shape": [3, 224, 224]}, seq_len=None,
+                 attention=None, throughput={"samples_per_s": 10.0, "tokens_per_s": None})  # fmt: skip
+    assert rec.validate(image) == ([], [])
+    errors, _ = rec.validate({**image, "seq_len": 128})
+    assert errors == ["field 'seq_len' must be null for an image input"]
+    errors, _ = rec.validate(make(input={"kind": "tokens", "shape": [32]}))
+    assert errors == ["field 'input.shape' is [32]; a token input's is [seq_len]"]
+    errors, _ = rec.validate(make(input={"kind": "audio", "shape": [16]}))
+    assert errors == ["field 'input.kind' is 'audio'; expected one of tokens, pixels"]
 
 
 def test_an_imported_record_keeps_only_what_its_source_measured():
