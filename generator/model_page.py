@@ -355,6 +355,9 @@ def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[d
         "threads": charts.threads,
         "batches": charts.batches,
         "workloads": sorted({r["workload"] for r in rows}),
+        "tasks": sorted({r["task"] for r in rows}),
+        # A training page's calls are optimizer steps: its break-even is counted in steps.
+        "call_word": "step" if {r["task"] for r in rows} == {"train"} else "call",
         "baseline": f"{b.optimization} · {b.precision} · {b.attention}",
         "latency_charts": charts.latency() if ok_rows else [],
         "throughput_charts": charts.throughput() if ok_rows else [],

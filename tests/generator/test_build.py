@@ -439,3 +439,14 @@ def test_the_leaderboard_never_ranks_a_training_step_against_a_forward_pass(tmp_
         (board["optimization"] == "eager") & (board["precision"] == "fp32") & (board["attention"] == "sdpa")
     ]
     assert sorted(baselines["speedup"]) == [1.0] * len(baselines)  # each workload has its own baseline
+
+
+def test_a_training_page_says_steps_and_counts_break_even_in_steps(tmp_path):
+    from scaleboard.generator import synthetic
+
+    records = [{**r, "task": "train"} for r in synthetic.dataset(models=[("gpt2", 124_439_808)], batch_sizes=(1, 2))]
+    synthetic.write_jsonl(records, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    page = (tmp_path / "site/models/gpt2/epyc-2c/default/index.html").read_text()
+    assert "one call is one optimizer step" in page
+    assert "Break-even (steps)" in page and "Break-even (calls)" not in page
