@@ -243,9 +243,58 @@ def latest_per_point(records: Iterable[dict]) -> list[dict]:
     return list(newest.values())
 
 
+def pool_repeats(records: list[dict]) -> list[dict]:
+    """One record per point for the passes of ``--repeats`` (records that differ only in ``repeat``).
+
+    The pooled record's latency statistics come from every pass's raw samples together, its
+    throughput from the pooled median, and its median's interval from the two-stage bootstrap
+    over the passes (:func:`scaleboard.stats.grouped_median_ci`), so it shows the spread
+    between processes. A point some pass did not measure keeps the passes that did. Memory,
+    warm-up, quality and generation figures are the first measured pass's.
+    """
+    from scaleboard import stats
+
+    groups: dict[tuple, list[dict]] = {}
+    for record in records:
+        if record.get("repeat") is None:
+            groups[(id(record),)] = [record]
+        else:
+            groups.setdefault(tuple(record.get(f) for f in POINT_FIELDS if f != "repeat"), []).append(record)
+    pooled = []
+    for group in groups.values():
+        ok = [r for r in group if r["status"] == "ok" and r["samples_ms"]]
+        if len(group) == 1 or not ok:
+            pooled.append(group[0] if len(group) == 1 else max(group, key=lambda r: r["created_at"]))
+            continue
+        samples = [s for r in ok for s in r["samples_ms"]]
+        latency = stats.summarize(samples)
+        first = ok[0]
+        calls_per_s = 1000.0 / latency["p50"]
+        old = first.get("throughput") or {}
+        tokens = (
+            old.get("tokens_per_s") / old["samples_per_s"]
+            if old.get("tokens_per_s") and old.get("samples_per_s")
+            else None
+        )
+        samples_per_s = first["batch_size"] * calls_per_s
+        interval = stats.grouped_median_ci([r["samples_ms"] for r in ok])
+        pooled.append({
+            **first,
+            "repeat": None,
+            "repeats": len(ok),
+            "latency_ms": latency,
+            "samples_ms": samples,
+            "iterations": sum(r.get("iterations") or 0 for r in ok),
+            "throughput": {"samples_per_s": samples_per_s, "tokens_per_s": samples_per_s * tokens if tokens else None},
+            "stability": {**stats.spread(samples), "p50_ci95_low": interval[0] if interval else None,
+                          "p50_ci95_high": interval[1] if interval else None},
+        })  # fmt: skip
+    return pooled
+
+
 def to_rows(records: Iterable[dict]) -> list[dict]:
-    """Flat rows of the newest record per point, sorted by point."""
-    return [flatten(r) for r in latest_per_point(records)]
+    """Flat rows of the newest record per point (passes of ``--repeats`` pooled), sorted by point."""
+    return [flatten(r) for r in pool_repeats(latest_per_point(records))]
 
 
 def to_frame(rows: list[dict]) -> pd.DataFrame:

@@ -49,6 +49,13 @@ OVERRIDES = (
         "step per iteration: forward with labels, backward, step; eager and compile)",
     ),
     ("--new-tokens", "new_tokens", "N", "tokens generated per sample when the task is generate"),
+    (
+        "--repeats",
+        "repeats",
+        "N",
+        "measure every point N times, in N passes over the suite, each pass in fresh measuring processes "
+        "(records say repeat 1..N; the site and compare pool them, their spread between processes included)",
+    ),
     ("--device", "device", "DEVICE", "auto, cpu, cuda or mps (auto: cuda, else mps, else cpu)"),
     ("--machine", "machine", "LABEL", "machine label in the records (default: the GPU name, or CPU model and cores)"),
     ("--suite-label", "label", "LABEL", "campaign label in the records (default: the suite's label)"),
@@ -246,6 +253,7 @@ def apply_overrides(suite, args: argparse.Namespace):
         "seq_len": lambda v: s.parse_positive_int(v, "the sequence length"),
         "task": lambda v: s.parse_names(v, TASKS, "task")[0],
         "new_tokens": lambda v: s.parse_positive_int(v, "new tokens"),
+        "repeats": lambda v: s.parse_positive_int(v, "repeats"),
         "device": lambda v: s.parse_names(v, s.DEVICES, "device")[0],
         "memory_limit": s.parse_memory_limit,
         "time_budget_s": lambda v: s.parse_time_budget(v, "the time budget"),

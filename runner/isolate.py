@@ -134,6 +134,10 @@ class Worker:
         self._retire()
         self._tmp.cleanup()
 
+    def retire(self) -> None:
+        """End the current measuring process (if any): the next group starts a fresh one."""
+        self._retire()
+
     def run(self, spec: GroupSpec, emit: Callable[[dict], None]) -> GroupResult:
         """Measure ``spec``; a fresh process is started first if the last one is gone."""
         self._send({"spec": spec.to_dict()})

@@ -22,7 +22,6 @@ tested on any machine with fake events.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from typing import Any
 
 from scaleboard.record import MAX_SAMPLES
 from scaleboard.runner.spec import Budget
-from scaleboard.stats import stability
+from scaleboard.stats import stability, summarize
 
 
 class PointTimeout(Exception):
@@ -165,26 +164,6 @@ def _check_timeout(sample_ms: float, budget: Budget) -> float:
     if sample_ms > budget.point_timeout_s * 1000.0:
         raise PointTimeout(sample_ms / 1000.0, budget.point_timeout_s)
     return sample_ms
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Linear-interpolation percentile (numpy's default method) of already sorted values."""
-    if not sorted_values:
-        raise ValueError("no samples")
-    pos = (len(sorted_values) - 1) * q / 100.0
-    low = math.floor(pos)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (pos - low)
-
-
-def summarize(samples_ms: list[float]) -> dict[str, float]:
-    """Latency statistics of the contract; ``std`` is the sample standard deviation (n-1), 0 for one sample."""
-    values = sorted(samples_ms)
-    n = len(values)
-    mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
-    stats = {f"p{q}": percentile(values, q) for q in (50, 90, 95, 99)}
-    return {**stats, "mean": mean, "std": math.sqrt(var), "min": values[0], "max": values[-1]}
 
 
 def subsample(values: list[float], limit: int) -> list[float]:

@@ -147,7 +147,10 @@ def allocate(groups: list[GroupSpec], probes: dict[tuple, Probe], budget_s: floa
     first = {}
     for i, g in enumerate(groups):
         first.setdefault(probe_key(g), i)
-    order = sorted(range(len(groups)), key=lambda i: (-groups[i].threads, first[probe_key(groups[i])], i))
+    # Passes of --repeats stay in order, one after the other.
+    order = sorted(
+        range(len(groups)), key=lambda i: (groups[i].repeat or 0, -groups[i].threads, first[probe_key(groups[i])], i)
+    )
     counts = [0] * len(groups)
     cost = [0.0] * len(groups)
     open_ = [bool(g.batch_sizes) for g in groups]

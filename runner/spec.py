@@ -52,12 +52,15 @@ class GroupSpec:
     #: a batch size predicted not to fit is recorded ``budget``. None: no limit.
     time_limit_s: float | None = None
     family: str = "causal-lm"  # see scaleboard.runner.families
+    #: Which pass of ``--repeats N`` (1..N) this group belongs to; None: the suite measures each point once.
+    repeat: int | None = None
     #: One image's shape (channels, height, width) for an image model; None: tokens of seq_len.
     image_shape: tuple[int, ...] | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.model} {self.optimization}/{self.precision}/{self.attention or '—'} t{self.threads}"
+        label = f"{self.model} {self.optimization}/{self.precision}/{self.attention or '—'} t{self.threads}"
+        return label if self.repeat is None else f"{label} r{self.repeat}"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -112,6 +115,7 @@ def base_record(
         "task": spec.task,
         "seq_len": spec.record_seq_len,
         "new_tokens": spec.new_tokens,
+        "repeat": spec.repeat,
         "optimization": spec.optimization,
         "precision": spec.precision,
         "attention": spec.attention,

@@ -18,6 +18,7 @@ Keys (only ``label`` and ``models`` are required)::
     seq_len: 128                  # input tokens
     task: forward                 # forward, or generate with new_tokens
     new_tokens: null
+    repeats: 1                    # measure every point in this many separate passes (fresh processes)
     threads: auto                 # numbers, auto (1, 2, 4 … cores) or max (all cores)
     device: auto                  # auto, cpu, cuda, mps
     machine: null                 # machine label (default: GPU name, or CPU model and cores)
@@ -67,6 +68,7 @@ class Suite:
     seq_len: int = 128
     task: str = "forward"
     new_tokens: int | None = None
+    repeats: int = 1  # passes over every point, each in fresh measuring processes (between-process spread)
     threads: tuple[int, ...] = (1,)
     device: str = "auto"
     machine: str | None = None
@@ -407,6 +409,7 @@ _KEYS = {
     "seq_len": _scalar(lambda v: parse_positive_int(v, "seq_len")),
     "task": _scalar(_choice(TASKS, "task")),
     "new_tokens": _scalar(_optional(lambda v: parse_positive_int(v, "new_tokens"))),
+    "repeats": _scalar(lambda v: parse_positive_int(v, "repeats")),
     "threads": lambda v, n, p: _per_item(parse_threads, v, n, p) if isinstance(v, list) else parse_threads(v),
     "device": _scalar(_choice(DEVICES, "device")),
     "machine": _scalar(_optional(_str("machine"))),

@@ -97,7 +97,7 @@ def build_groups(suite: Suite, *, run_id: str, machine: str, device: dict, env: 
     from scaleboard.runner import models
 
     inputs = {model: models.input_of(model) for model in suite.models}
-    return [
+    groups = [
         GroupSpec(
             run_id=run_id,
             suite=suite.label,
@@ -123,6 +123,10 @@ def build_groups(suite: Suite, *, run_id: str, machine: str, device: dict, env: 
         for attention in (suite.attention if inputs[model]["attention"] else (None,))
         for threads in suite.threads
     ]
+    if suite.repeats == 1:
+        return groups
+    # Pass after pass (interleaved): a drift in the machine's load hits every configuration alike.
+    return [replace(g, repeat=r) for r in range(1, suite.repeats + 1) for g in groups]
 
 
 def spec_point_key(spec: GroupSpec, batch_size: int) -> tuple:
@@ -286,6 +290,7 @@ class _Sweep:
         self.check_supported, self.replanner, self.clock = check_supported, replanner, clock
         self.result = SweepResult()
         self.started = clock()
+        self.repeat: int | None = None  # the --repeats pass of the last group
 
     def out_of_time(self) -> bool:
         return self.time_budget_s is not None and self.clock() - self.started > self.time_budget_s
@@ -322,6 +327,9 @@ class _Sweep:
                 self.store(_unsupported(spec, batch_size, reason))
             return
         spec = self.limited(i, spec)
+        if spec.repeat != self.repeat:  # a new pass of --repeats: its own measuring processes
+            worker.retire()
+            self.repeat = spec.repeat
         if spec.batch_sizes:
             self.progress.group(spec)
             before = len(self.result.records)

@@ -9,7 +9,10 @@ optimization, precision, attention, threads and batch size. Several records of o
 on one side (repeated runs) are pooled; a point neither side measured is left out. Per point:
 
 - the ratio of medians new / base (latency: above 1 is slower) with a 95% percentile-
-  bootstrap interval over the raw samples (:mod:`scaleboard.stats`);
+  bootstrap interval over the raw samples (:mod:`scaleboard.stats`); where a side holds
+  several records of the point (``--repeats``, or several runs), each record is one process
+  and the bootstrap is two-stage (processes, then samples), so the interval carries the
+  spread between processes;
 - the two-sided Mann-Whitney U test on the raw samples;
 - a verdict: ``regressed`` / ``improved`` when the test is significant (p < 0.05), the
   interval leaves 1× out, *and* the ratio moves by at least ``--threshold`` (default 5%);
@@ -205,7 +208,7 @@ def _compare_point(key: tuple, base: list[dict], new: list[dict], threshold: flo
         return Row(config, b_ms, n_ms, ratio, None, None, None, "not comparable", _join(note, why))
     from scaleboard import stats
 
-    low, high = stats.ratio_ci(b_samples, n_samples)
+    low, high = stats.grouped_ratio_ci(_per_record(base), _per_record(new))
     p = stats.mann_whitney_p(b_samples, n_samples)
     # significant: the test says so and the interval leaves 1× out; large enough: the threshold
     significant = p < ALPHA and not low <= 1.0 <= high
@@ -230,6 +233,11 @@ def _statuses(records: list[dict]) -> str:
 def _samples(records: list[dict]) -> list[float]:
     """Every ok record's raw samples, pooled (repeated runs of one point)."""
     return [s for r in records if r["status"] == "ok" for s in r["samples_ms"]]
+
+
+def _per_record(records: list[dict]) -> list[list[float]]:
+    """Each ok record's raw samples: one list per measuring process."""
+    return [r["samples_ms"] for r in records if r["status"] == "ok" and r["samples_ms"]]
 
 
 def _median(records: list[dict]) -> float | None:

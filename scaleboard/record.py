@@ -38,6 +38,9 @@ task             ``forward`` (one forward pass), ``generate`` (greedy decoding) 
                  (one optimizer step: forward with labels, backward, AdamW step)
 seq_len?         input length in tokens (null for an image input)
 new_tokens?      tokens generated per sample when ``task == "generate"``, else null
+repeat?          the pass (1..N) of ``scaleboard run --repeats N`` that measured the point, each
+                 pass in its own processes; null when the point is measured once. Records of one
+                 point that differ only in ``repeat`` (or run) are pooled by the site and compare
 optimization     ``eager``, ``torchscript``, ``compile``, ``compile-reduce-overhead``,
                  ``compile-max-autotune``
 precision?       ``fp32``, ``tf32``, ``fp16``, ``bf16``, ``amp-fp16``, ``amp-bf16``,
@@ -136,6 +139,7 @@ POINT_FIELDS = (
     "task",
     "seq_len",
     "new_tokens",
+    "repeat",
     "optimization",
     "precision",
     "attention",
@@ -177,6 +181,7 @@ FIELDS: dict[str, Field] = {
     "task": Field((str,), choices=TASKS),
     "seq_len": Field((int,), nullable=True),
     "new_tokens": Field((int,), nullable=True),
+    "repeat": Field((int,), nullable=True, required=False),
     "optimization": Field((str,), choices=OPTIMIZATIONS),
     "precision": Field((str,), nullable=True, choices=PRECISIONS),
     "attention": Field((str,), nullable=True, choices=ATTENTIONS),
@@ -265,7 +270,7 @@ FIELDS: dict[str, Field] = {
     ),
 }
 
-_POSITIVE_INTS = ("seq_len", "batch_size", "threads")  # when not null
+_POSITIVE_INTS = ("seq_len", "batch_size", "threads", "repeat")  # when not null
 
 
 class RecordError(ScaleboardError, ValueError):
@@ -390,7 +395,7 @@ def _check_semantics(record: dict) -> list[str]:
             f"field 'created_at' is {record['created_at']!r}; expected ISO-8601 UTC like 2026-01-31T12:00:00Z"
         )
     for name in _POSITIVE_INTS:
-        if record[name] is not None and record[name] < 1:
+        if record.get(name) is not None and record[name] < 1:
             errors.append(f"field '{name}' must be at least 1, got {record[name]}")
     if record["device"]["type"] not in DEVICE_TYPES:
         errors.append(f"field 'device.type' is {record['device']['type']!r}; expected one of {', '.join(DEVICE_TYPES)}")

@@ -9,6 +9,12 @@
 - :func:`ratio_ci`: the percentile bootstrap (Efron & Tibshirani, *An Introduction to the
   Bootstrap*, 1993, ch. 13) of median(new) / median(base), resampling each side's raw
   samples independently, with a fixed seed so a comparison is reproducible.
+- :func:`grouped_ratio_ci` and :func:`grouped_median_ci`: the same bootstrap, two-stage when
+  the samples come from several processes (``--repeats``, or repeated runs): processes are
+  resampled first, then samples within each (the hierarchical bootstrap of Davison & Hinkley,
+  *Bootstrap Methods and their Application*, 1997, §3.8), so the interval carries the
+  spread between processes, which samples of one process cannot show.
+- :func:`summarize`: the latency statistics of the record contract from raw samples.
 - :func:`mann_whitney_p`: the two-sided Mann-Whitney U test on the raw samples
   (``scipy.stats.mannwhitneyu``), as asv's ``compare`` uses, with a minimum effect on top.
 - :func:`spread`: coefficient of variation and IQR / median; a point whose IQR is over 10%
@@ -72,6 +78,73 @@ def ratio_ci(
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(ratios, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def _grouped_medians(groups: Sequence[Sequence[float]], rng, resamples: int):
+    """Medians of ``resamples`` two-stage resamples: groups with replacement, then samples within each."""
+    import numpy as np
+
+    arrays = [np.asarray(g, dtype=float) for g in groups if len(g)]
+    if len(arrays) == 1:
+        return np.median(rng.choice(arrays[0], size=(resamples, len(arrays[0])), replace=True), axis=1)
+    within = [rng.choice(a, size=(resamples, len(a)), replace=True) for a in arrays]
+    picks = rng.integers(0, len(arrays), size=(resamples, len(arrays)))
+    return np.array([np.median(np.concatenate([within[g][r] for g in picks[r]])) for r in range(resamples)])
+
+
+def grouped_ratio_ci(
+    base: Sequence[Sequence[float]],
+    new: Sequence[Sequence[float]],
+    confidence: float = CONFIDENCE,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+) -> tuple[float, float]:
+    """Interval of median(new) / median(base), each side a list of processes' samples (see the module doc)."""
+    import numpy as np
+
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    base_medians = _grouped_medians(base, rng, resamples)  # base first: one group each is ratio_ci exactly
+    ratios = _grouped_medians(new, rng, resamples) / base_medians
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(ratios, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def grouped_median_ci(
+    groups: Sequence[Sequence[float]], confidence: float = CONFIDENCE, resamples: int = BOOTSTRAP_RESAMPLES
+) -> tuple[float, float] | None:
+    """Interval of the median of several processes' samples pooled (None without two samples)."""
+    import numpy as np
+
+    if sum(len(g) for g in groups) < 2:
+        return None
+    medians = _grouped_medians(groups, np.random.default_rng(BOOTSTRAP_SEED), resamples)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(medians, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear-interpolation percentile (numpy's default method) of already sorted values."""
+    import math
+
+    if not sorted_values:
+        raise ValueError("no samples")
+    pos = (len(sorted_values) - 1) * q / 100.0
+    low = math.floor(pos)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (pos - low)
+
+
+def summarize(samples_ms: Sequence[float]) -> dict[str, float]:
+    """Latency statistics of the contract; ``std`` is the sample standard deviation (n-1), 0 for one sample."""
+    import math
+
+    values = sorted(samples_ms)
+    n = len(values)
+    mean = sum(values) / n
+    var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
+    stats = {f"p{q}": percentile(values, q) for q in (50, 90, 95, 99)}
+    return {**stats, "mean": mean, "std": math.sqrt(var), "min": values[0], "max": values[-1]}
 
 
 def mann_whitney_p(base: Sequence[float], new: Sequence[float]) -> float:

@@ -450,3 +450,26 @@ def test_a_training_page_says_steps_and_counts_break_even_in_steps(tmp_path):
     page = (tmp_path / "site/models/gpt2/epyc-2c/default/index.html").read_text()
     assert "one call is one optimizer step" in page
     assert "Break-even (steps)" in page and "Break-even (calls)" not in page
+
+
+def test_the_passes_of_repeats_are_pooled_into_one_point_with_their_spread():
+    import random
+
+    from scaleboard.generator import synthetic
+    from scaleboard.generator.frame import to_rows
+
+    rng = random.Random(3)
+    passes = []
+    for repeat, level in ((1, 10.0), (2, 11.0), (3, 12.0)):  # three processes, each at its own level
+        ms = [rng.gauss(level, 0.05) for _ in range(20)]
+        passes.append(synthetic.make_record(repeat=repeat, samples_ms=ms, iterations=20, run_id="r",
+                                            latency_ms={**synthetic.make_record()["latency_ms"], "p50": level}))  # fmt: skip
+    once = synthetic.make_record(batch_size=2)
+    rows = to_rows([*passes, once])
+    assert len(rows) == 2
+    pooled = next(r for r in rows if r["batch_size"] == 1)
+    assert pooled["latency_p50_ms"] == pytest.approx(11.0, abs=0.1)
+    assert pooled["iterations"] == 60
+    assert pooled["samples_per_s"] == pytest.approx(1000.0 / pooled["latency_p50_ms"])
+    # the interval carries the spread between the passes, not only within one
+    assert pooled["latency_ci_low"] < 10.5 and pooled["latency_ci_high"] > 11.5

@@ -274,3 +274,19 @@ def test_a_time_budget_plans_measures_what_fits_and_records_the_rest_as_budget(c
     newest = {point_key(r): r for r in sorted(records_under(out_dir), key=lambda r: r["created_at"])}
     assert len(records_under(out_dir)) == len(records) + sum(1 for r in left if r["batch_size"] <= 64)
     assert all(r["status"] == "ok" for r in newest.values() if r["batch_size"] <= 64)
+
+
+def test_repeats_measure_every_point_in_a_fresh_process_per_pass_and_resume(capsys, suite_file, tmp_path):
+    out_dir = tmp_path / "data"
+    common = (str(suite_file()), "--out", str(out_dir), "--batch-sizes", "1,2", "--threads", "1", "--repeats", "2")
+    code, out, _ = run_cli(capsys, *common, "--time-budget", "none")
+    assert code == 0, out
+    records = records_under(out_dir)
+    assert sorted((r["repeat"], r["batch_size"]) for r in records) == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    assert {r["status"] for r in records} == {"ok"}
+    # pass after pass: every point of pass 1 before any of pass 2
+    assert [r["repeat"] for r in sorted(records, key=lambda r: r["created_at"])] == [1, 1, 2, 2]
+    (summary,) = out_dir.rglob("*.run.json")
+    assert json.loads(summary.read_text())["workers_started"] == 2  # one measuring process per pass
+    code, out, _ = run_cli(capsys, *common, "--time-budget", "none")  # both passes are recorded: nothing to do
+    assert code == 0 and len(records_under(out_dir)) == 4
