@@ -379,6 +379,9 @@ def _traces(cells: dict, spec: ChartSpec, metric: Metric, colors: Mapping[str, s
             trace["marker"] = {"color": bar_colors}
         else:
             trace.update(type="scatter", mode="lines+markers", line={"color": color, "dash": dash})
+        bars = _error_bars(line, xs, metric)
+        if bars:
+            trace["error_y"] = {**bars, "type": "data", "symmetric": False, "thickness": 1, "width": 3, "color": color}
         origins = _origins(line, xs, spec)
         where = "%{x}" if spec.x == "config" else f"{LABELS[spec.x]} %{{x}}"
         if isinstance(origins, list):
@@ -388,6 +391,33 @@ def _traces(cells: dict, spec: ChartSpec, metric: Metric, colors: Mapping[str, s
         trace["hovertemplate"] = f"{_hover_text(name)}<br>{where}<br>%{{y}}{unit}{origin}<extra></extra>"
         traces.append(trace)
     return traces
+
+
+#: Metrics drawn with the 95% interval of the point's median latency as error bars (throughput
+#: is batch / latency, so its interval is the latency interval turned over).
+INTERVAL_METRICS = {"latency_ms": False, "samples_per_s": True, "tokens_per_s": True}
+
+
+def _error_bars(line: dict, xs: list, metric: Metric) -> dict | None:
+    """``{array, arrayminus}`` of the median's 95% interval per point (null where a point has none:
+    a mean, or under 6 samples), or None when no point of the line has one."""
+    if metric.column not in INTERVAL_METRICS or metric.scale != 1:
+        return None
+    inverse = INTERVAL_METRICS[metric.column]
+    plus, minus = [], []
+    for x in xs:
+        value, row = line[x]
+        low, high, p50 = row.get("latency_ci_low"), row.get("latency_ci_high"), row.get("latency_ms")
+        if low is None or high is None or not p50 or not low or row.get("latency_stat") != "median" or value is None:
+            plus.append(None)
+            minus.append(None)
+        elif inverse:  # throughput ∝ 1 / latency: the slow end of the interval is the low throughput
+            plus.append(rnd(value * (p50 / low - 1)))
+            minus.append(rnd(value * (1 - p50 / high)))
+        else:
+            plus.append(rnd(high - value))
+            minus.append(rnd(value - low))
+    return {"array": plus, "arrayminus": minus} if any(v is not None for v in plus) else None
 
 
 def _origins(line: dict, xs: list, spec: ChartSpec) -> list[str] | str | None:

@@ -206,3 +206,21 @@ def test_many_thread_counts_get_an_ordered_colour_scale_and_configurations_the_d
     two = [r for r in rows if r["threads"] in (1, 2)]
     few = chart_figure(two, ChartSpec(metric="latency_ms", x="batch_size", series=("config", "threads")), {})
     assert len({t["line"]["dash"] for t in few["data"]}) == 2  # two values: the usual colour-per-configuration
+
+
+def test_latency_and_throughput_carry_the_median_interval_as_error_bars():
+    ms = [10.0, 10.2, 9.8, 10.1, 9.9, 10.3, 9.7, 10.0]  # 8 samples: an order-statistic interval exists
+    with_ci = flatten(make_record(samples_ms=ms, iterations=8, batch_size=1))
+    few = flatten(make_record(samples_ms=[10.0, 10.0], iterations=2, batch_size=2))
+    rows = [with_ci, few]
+    spec = charts.parse_spec({"series": [], "metric": "latency_ms"})
+    (trace,) = charts.chart_figure(rows, spec, {})["data"]
+    low, high = with_ci["latency_ci_low"], with_ci["latency_ci_high"]
+    assert trace["error_y"]["array"] == [rnd(high - with_ci["latency_ms"]), None]  # two samples: no interval
+    assert trace["error_y"]["arrayminus"][0] == rnd(with_ci["latency_ms"] - low)
+    spec = charts.parse_spec({"series": [], "metric": "samples_per_s"})
+    (trace,) = charts.chart_figure(rows, spec, {})["data"]
+    value = with_ci["samples_per_s"]  # throughput: the interval turned over
+    assert trace["error_y"]["array"][0] == rnd(value * (with_ci["latency_ms"] / low - 1))
+    spec = charts.parse_spec({"series": [], "metric": "peak_memory_gib"})
+    assert "error_y" not in charts.chart_figure(rows, spec, {})["data"][0]
