@@ -133,6 +133,7 @@ def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
             {
                 **dict(zip(KEY, key, strict=True)),
                 "config": top["config"],
+                "task": top["task"],
                 "color": site.color(top["config"]),
                 "tokens_per_s": top["tokens_per_s"],
                 "samples_per_s": top["samples_per_s"],

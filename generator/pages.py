@@ -48,13 +48,14 @@ def page_keys(site: Site) -> dict[tuple[str, str, str], list[dict]]:
 
 
 def headline(site: Site, board: list[dict]) -> dict:
-    """The index cards: best tokens/s per machine and the biggest speed-up, passing configurations only."""
+    """The index cards: best tokens/s per machine and task (a forward pass's tokens/s and a
+    generated token are not the same thing) and the biggest speed-up, passing configurations only."""
     passing = [r for r in board if r["quality"] != "fail"]
     per_machine = {}
     for r in passing:  # tokens/s where records have it; samples/s for those imported without a sequence length
-        old = per_machine.get(r["machine"])
+        old = per_machine.get((r["machine"], r["task"]))
         if old is None or leaderboard.throughput_key(r) > leaderboard.throughput_key(old):
-            per_machine[r["machine"]] = r
+            per_machine[(r["machine"], r["task"])] = r
     base = site.config.baseline
     baseline = (base.optimization, base.precision, base.attention)
     # The baseline's speed-up over itself is 1× by definition: never a finding.
@@ -67,7 +68,8 @@ def headline(site: Site, board: list[dict]) -> dict:
     ]
     faster = [r for r in speedups if r["speedup_significant"] and r["speedup"] > 1]
     return {
-        "best_per_machine": [per_machine[m] for m in sorted(per_machine)],
+        "best_per_machine": [per_machine[k] for k in sorted(per_machine)],
+        "several_tasks": len({task for _, task in per_machine}) > 1,
         "biggest_speedup": max(faster, key=lambda r: r["speedup"], default=None),
         "speedups_compared": len(speedups),
         "baseline": " · ".join(baseline),

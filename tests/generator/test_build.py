@@ -473,3 +473,17 @@ def test_the_passes_of_repeats_are_pooled_into_one_point_with_their_spread():
     assert pooled["samples_per_s"] == pytest.approx(1000.0 / pooled["latency_p50_ms"])
     # the interval carries the spread between the passes, not only within one
     assert pooled["latency_ci_low"] < 10.5 and pooled["latency_ci_high"] > 11.5
+
+
+def test_the_home_page_gives_each_task_its_own_best_card(tmp_path):
+    from scaleboard.generator import synthetic
+
+    forward = synthetic.dataset(models=[("gpt2", 124_439_808)], machines=[synthetic.DEFAULT_MACHINES[0]],
+                                batch_sizes=(1, 2))  # fmt: skip
+    generate = [{**r, "task": "generate", "new_tokens": 16} for r in forward]
+    synthetic.write_jsonl(forward + generate, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    page = lxml_html.fromstring((tmp_path / "site/index.html").read_bytes())
+    labels = [" ".join(t.split()) for t in page.xpath('//section[@class="cards"]/div/div[@class="label"]/text()')]
+    machine = synthetic.DEFAULT_MACHINES[0]["name"]
+    assert f"Best forward on {machine}" in labels and f"Best generate on {machine}" in labels
