@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from scaleboard.errors import ConfigError
@@ -100,26 +101,24 @@ def check_model(name: str) -> None:
 
 def family_of(name: str) -> Family:
     """The family of a preset or of a local / cached model's config (reads config.json only)."""
+    return _described(name)[0]
+
+
+def _described(name: str) -> tuple[Family, dict]:
+    """The model's family and its config as a dict, without transformers (the sweep's parent stays light)."""
     if name in PRESETS:
-        return families.family_of_architectures([PRESET_ARCHITECTURES[name]], name)
+        config = {**PRESETS[name], "model_type": PRESET_ARCHITECTURES[name].split("For")[0].lower()}
+        return families.family_of_architectures([PRESET_ARCHITECTURES[name]], name), config
     config, where = _config_json(name)
-    return families.family_of_architectures(config.get("architectures"), where, config.get("model_type"))
+    return families.family_of_architectures(config.get("architectures"), where, config.get("model_type")), config
 
 
 def input_of(name: str) -> dict[str, Any]:
     """What the sweep needs to know of a model before loading it (config.json only):
     ``{family, image_shape, attention}``: its family's name, one image's shape for an image
     model (None: tokens), and whether it has attention layers (its records say null if not)."""
-    if name in PRESETS:  # no transformers import: the sweep's parent process stays light
-        config = {**PRESETS[name], "model_type": PRESET_ARCHITECTURES[name].split("For")[0].lower()}
-    else:
-        config, _ = _config_json(name)
-    family = family_of(name)
-    image_shape = None
-    if not family.tokens:
-        size = config.get("image_size") or families.DEFAULT_IMAGE_SIZE
-        size = size[0] if isinstance(size, list) else size
-        image_shape = (int(config.get("num_channels") or 3), int(size), int(size))
+    family, config = _described(name)
+    image_shape = None if family.tokens else tuple(families.sample_shape(family, SimpleNamespace(**config), 0))
     return {
         "family": family.name,
         "image_shape": image_shape,

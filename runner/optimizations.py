@@ -75,12 +75,9 @@ _DEVICE_REASONS = {
 def _logits_module(model: Any) -> Any:
     """Wrap a HF model as ``inputs -> logits`` (token ids or pixel values, see
     :mod:`scaleboard.runner.families`): traceable and compilable, no KV cache, no dataclass output."""
-    import inspect
-
     import torch
 
-    # A causal LM names use_cache; a model without a KV cache (BERT, ViT, ResNet) is not given it.
-    extra = {"use_cache": False} if "use_cache" in inspect.signature(model.forward).parameters else {}
+    extra = no_kv_cache(model)
 
     class _LogitsOnly(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module):
@@ -92,6 +89,14 @@ def _logits_module(model: Any) -> Any:
             return self.inner(inputs, return_dict=False, **extra)[0]
 
     return _LogitsOnly(model).eval()
+
+
+def no_kv_cache(model: Any) -> dict[str, bool]:
+    """Call keywords that keep no KV cache: ``use_cache=False`` for a model that names it (a causal
+    LM); nothing for a model without one (BERT, ViT, ResNet), which would not accept it."""
+    import inspect
+
+    return {"use_cache": False} if "use_cache" in inspect.signature(model.forward).parameters else {}
 
 
 def prepare_eager(model: Any, example_input_ids: Any) -> Callable:

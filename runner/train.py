@@ -60,16 +60,13 @@ class Trainer:
 
     def __init__(self, model: Any, ids: Any, optimization: str, precision: str, labels: Any = None):
         """``ids``: the batch (token ids or pixel values); ``labels``: the targets, the ids themselves if None."""
-        import inspect
-
         import torch
 
-        from scaleboard.runner.optimizations import PRECISIONS, autocast_context
+        from scaleboard.runner.optimizations import PRECISIONS, autocast_context, no_kv_cache
 
         self.ids = ids
         self.labels = ids if labels is None else labels
-        # A causal LM names use_cache (off: a training step keeps no KV cache); others are not given it.
-        self.extra = {"use_cache": False} if "use_cache" in inspect.signature(model.forward).parameters else {}
+        self.extra = no_kv_cache(model)  # a training step keeps no KV cache
         self.model = copy.deepcopy(model)
         self.model.eval()  # dropout off: a deterministic first loss (see the module doc)
         for p in self.model.parameters():

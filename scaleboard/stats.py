@@ -67,16 +67,16 @@ def stability(samples: Sequence[float]) -> dict[str, float | bool | None]:
 def ratio_ci(
     base: Sequence[float], new: Sequence[float], confidence: float = CONFIDENCE, resamples: int = BOOTSTRAP_RESAMPLES
 ) -> tuple[float, float]:
-    """Percentile-bootstrap interval of median(new) / median(base)."""
+    """Percentile-bootstrap interval of median(new) / median(base): one process a side."""
+    return grouped_ratio_ci([base], [new], confidence, resamples)
+
+
+def _percentile_interval(values, confidence: float) -> tuple[float, float]:
+    """The central ``confidence`` share of bootstrap ``values`` (the percentile method)."""
     import numpy as np
 
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    b, n = np.asarray(base, dtype=float), np.asarray(new, dtype=float)
-    b_med = np.median(rng.choice(b, size=(resamples, len(b)), replace=True), axis=1)
-    n_med = np.median(rng.choice(n, size=(resamples, len(n)), replace=True), axis=1)
-    ratios = n_med / b_med
     tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(ratios, [tail, 100 - tail])
+    low, high = np.percentile(values, [tail, 100 - tail])
     return float(low), float(high)
 
 
@@ -104,9 +104,7 @@ def grouped_ratio_ci(
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     base_medians = _grouped_medians(base, rng, resamples)  # base first: one group each is ratio_ci exactly
     ratios = _grouped_medians(new, rng, resamples) / base_medians
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(ratios, [tail, 100 - tail])
-    return float(low), float(high)
+    return _percentile_interval(ratios, confidence)
 
 
 def grouped_median_ci(
@@ -118,9 +116,7 @@ def grouped_median_ci(
     if sum(len(g) for g in groups) < 2:
         return None
     medians = _grouped_medians(groups, np.random.default_rng(BOOTSTRAP_SEED), resamples)
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(medians, [tail, 100 - tail])
-    return float(low), float(high)
+    return _percentile_interval(medians, confidence)
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
