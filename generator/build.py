@@ -227,7 +227,7 @@ def _build(
     if site_url:
         config = replace(config, url=site_url.rstrip("/"))
     data = load_data(config, strict)
-    site = make_site(config, data.rows, data.raw, load_site_content(config, drafts), drafts)
+    site = make_site(config, data.rows, data.raw, load_site_content(config, drafts), drafts, data.history)
     site.raw_lines = data.raw_lines
     site.warnings.extend(data.warnings)
     site.strict = strict  # --strict also turns bad chart / leaderboard blocks in posts into errors

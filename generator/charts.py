@@ -71,6 +71,8 @@ METRICS: dict[str, Metric] = {
     "tokens_per_s": Metric("tokens_per_s", "Throughput", "tokens/s", True),
     "ttft_ms": Metric("ttft_ms", "Time to first token", "ms", False),
     "per_token_ms": Metric("per_token_ms", "Per-token latency", "ms", False),
+    "per_token_p90_ms": Metric("per_token_p90_ms", "Per-token latency p90", "ms", False),
+    "per_token_p99_ms": Metric("per_token_p99_ms", "Per-token latency p99", "ms", False),
     "decode_tokens_per_s": Metric("decode_tokens_per_s", "Decode throughput", "tokens/s", True),
     "peak_memory_gib": Metric("peak_memory_bytes", "Peak memory", "GiB", False, 1 / GIB),
     "first_call_s": Metric("first_call_s", "First call (compile / trace)", "s", False),

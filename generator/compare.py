@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from scaleboard.generator import verdicts
 from scaleboard.generator.charts import ChartSpec, chart_block, chart_figure
 from scaleboard.generator.site import Site
 
@@ -91,6 +92,12 @@ def context(site: Site) -> dict:
     by_model: dict[str, list[dict]] = defaultdict(list)
     for r in site.rows:
         by_model[r["model"]].append(r)
+    history: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in site.history:
+        history[(r["model"], r["machine"])].append(r)
+    latest: dict[str, list[dict]] = defaultdict(list)
+    for (model, _, _), records in site.raw.items():
+        latest[model].extend(records)
     models = []
     for model in sorted(by_model):
         rows = by_model[model]
@@ -102,6 +109,13 @@ def context(site: Site) -> dict:
                 "machines": across_machines(site, rows, baseline, flagged),
                 "suites": across_suites(site, rows, baseline, flagged),
                 "pages": sorted({(r["machine"], r["suite"]) for r in rows}),
+                "runs": [
+                    {"machine": machine, "runs": found}
+                    for machine in sorted({r["machine"] for r in rows})
+                    for found in [verdicts.run_comparisons(history[(model, machine)])]
+                    if found
+                ],
+                "versus": verdicts.machine_comparisons(rows, latest[model]),
             }
         )
-    return {"models": models, "baseline": baseline}
+    return {"models": models, "baseline": baseline, "threshold": verdicts.THRESHOLD}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scaleboard.errors import BuildError
 from scaleboard.generator.config import SiteConfig
-from scaleboard.generator.frame import flatten, latest_per_point
+from scaleboard.generator.frame import flatten, latest_per_point, pool_repeats
 from scaleboard.record import Problem, data_files, iter_file
 
 MAX_ERRORS_SHOWN = 20
@@ -21,6 +21,7 @@ class Data:
     warnings: list[str]
     files: int
     raw_lines: dict[tuple, list[str]] = field(default_factory=dict)  # the same records as JSON text
+    history: list[dict] = field(default_factory=list)  # every valid record, older runs of a point too
 
 
 def load_data(config: SiteConfig, strict: bool = False) -> Data:
@@ -38,7 +39,8 @@ def load_data(config: SiteConfig, strict: bool = False) -> Data:
         key = (record["model"], record["machine"], record["suite"])
         raw.setdefault(key, []).append(record)
         raw_lines.setdefault(key, []).append(lines[id(record)])
-    return Data([flatten(r) for r in latest], raw, warnings, len(files), raw_lines)
+    # the passes of --repeats become one row each; the downloads keep every pass's own record
+    return Data([flatten(r) for r in pool_repeats(latest)], raw, warnings, len(files), raw_lines, records)
 
 
 def _raise(errors: list[str], strict: bool) -> None:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from scaleboard.generator import pareto
 from scaleboard.generator.charts import ChartSpec, chart_block, chart_figure, log2_axis
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import Site, config_order
@@ -212,6 +213,48 @@ class PageCharts:
         }
         return chart_block("Generation", figures, [selector], id="generation-chart")
 
+    def training(self) -> dict | None:
+        """Task train: step time, samples/s and peak memory (weights, grads, optimizer state, activations)."""
+        rows = [r for r in self.top() if r["task"] == "train"]
+        if not rows:
+            return None
+        images = any(r["sample_unit"] == "images" for r in rows)
+        measures = [("latency_ms", "Step time"), ("images_per_s" if images else "samples_per_s", "Training throughput")]
+        if any(r["peak_memory_bytes"] for r in rows):
+            measures.append(("peak_memory_gib", "Peak memory of a training step"))
+        at = _threads(self.top_threads)
+        figures = {m: self.figure(rows, metric=m, x="batch_size", title=f"{t} at {at}") for m, t in measures}
+        words = {"latency_ms": "step time", "samples_per_s": "samples/s", "images_per_s": "images/s",
+                 "peak_memory_gib": "peak memory"}  # fmt: skip
+        selector = {"label": "Measure", "options": [(m, words[m]) for m, _ in measures]}
+        return chart_block("Training step", figures, [selector], id="training-chart")
+
+    def per_token_distribution(self) -> dict | None:
+        """Task generate: the spread of the decode steps' times (p50, p90, p99) per configuration."""
+        rows = [r for r in self.top() if r["per_token_ms"] is not None]
+        configs = sorted({r["config"] for r in rows}, key=config_order)
+        if not configs:
+            return None
+        figures = {}
+        for config in configs:
+            mine = [r for r in rows if r["config"] == config]
+            title = f"{config}: per-token latency at {_threads(self.top_threads)}"
+            figure = self.figure(mine, metric="per_token_ms", x="batch_size", series=(), title=title)
+            for metric, dash in (("per_token_p90_ms", "dash"), ("per_token_p99_ms", "dot")):
+                extra = self.figure(mine, metric=metric, x="batch_size", series=(), title=title)["data"]
+                for trace in extra:
+                    trace["line"] = {**trace.get("line", {}), "dash": dash}
+                figure["data"].extend(extra)
+            for trace, name in zip(figure["data"], ("p50", "p90", "p99"), strict=False):
+                trace["hovertemplate"] = trace["hovertemplate"].replace(trace["name"], name, 1)
+                trace["name"] = name
+            figure["layout"]["yaxis"]["title"] = {"text": "time between decode steps (ms)"}
+            figures[config] = figure
+        selector = self._selected("Configuration", configs)
+        return chart_block("Per-token latency distribution", figures, [selector], id="per-token-chart",
+                           caption="Percentiles over every decode step of every timed generate call: "
+                           "p50 solid, p90 dashed, p99 dotted.")  # fmt: skip
+
     def jitter(self) -> dict:
         figures = {
             m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {_threads(self.top_threads)}")
@@ -366,6 +409,9 @@ def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[d
         "speedup_chart": charts.speedup() if has["speedup"] else None,
         "jitter_chart": charts.jitter() if has["jitter"] else None,
         "generation_chart": charts.generation() if has["generation"] else None,
+        "training_chart": charts.training() if ok_rows else None,
+        "per_token_chart": charts.per_token_distribution() if has["generation"] else None,
+        "pareto_charts": pareto.charts(charts.top(), site.colors, flagged, charts.top_threads) if ok_rows else [],
         "break_even": break_even(site, ok_rows) if has["first_call"] and has["baseline"] else [],
         "environments": environments(rows, raw),
         "csv_url": site.url(site.data_path(model, machine, suite, "csv")),

@@ -87,13 +87,26 @@ def latest_posts(site: Site, limit: int = 5) -> list:
     return list(blog.latest_posts(site, limit))
 
 
+TASK_TITLES = {"forward": "Forward pass", "generate": "Generation", "train": "Training step"}
+
+
+def result_tables(site: Site, keys: dict) -> list[dict]:
+    """The index's results: one table per task (model × machine, a link per suite), forward first."""
+    by_task: dict[str, dict] = {}
+    for (model, machine, suite), rows in keys.items():
+        for task in sorted({r["task"] for r in rows}):
+            cells = by_task.setdefault(task, defaultdict(list))
+            cells[(model, machine)].append((suite, site.model_url(model, machine, suite)))
+    order = list(TASK_TITLES)
+    return [
+        {"task": task, "title": TASK_TITLES.get(task, task), "cells": cells,
+         "models": sorted({m for m, _ in cells}), "machines": sorted({m for _, m in cells})}
+        for task, cells in sorted(by_task.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 9, kv[0]))
+    ]  # fmt: skip
+
+
 def index_page(site: Site, keys: dict, board: list[dict]) -> Page:
-    models = sorted(site.slugs["model"])
-    machines = sorted(site.slugs["machine"])
-    cells = defaultdict(list)
-    for model, machine, suite in keys:
-        cells[(model, machine)].append((suite, site.model_url(model, machine, suite)))
-    context = {"headline": headline(site, board), "models": models, "machines": machines, "cells": cells}
+    context = {"headline": headline(site, board), "tables": result_tables(site, keys)}
     context["posts"] = latest_posts(site)
     return Page("", "index.html", context, title="")
 

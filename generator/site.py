@@ -129,6 +129,7 @@ class Site:
     warnings: list[str] = field(default_factory=list)
     raw_lines: dict[tuple, list[str]] = field(default_factory=dict)  # ``raw`` as JSON text, when read from files
     strict: bool = False  # bad chart / leaderboard blocks in posts are errors, not warnings
+    history: list[dict] = field(default_factory=list)  # every record read, older runs of a point too (compare)
 
     @functools.cached_property
     def records(self) -> pd.DataFrame:
@@ -192,7 +193,12 @@ def make_env(config: SiteConfig) -> jinja2.Environment:
 
 
 def make_site(
-    config: SiteConfig, rows: list[dict], raw_by_page: dict, content: Any = None, drafts: bool = False
+    config: SiteConfig,
+    rows: list[dict],
+    raw_by_page: dict,
+    content: Any = None,
+    drafts: bool = False,
+    history: list[dict] | None = None,
 ) -> Site:
     """The one place a :class:`Site` is built."""
     from scaleboard.generator.charts import add_speedups
@@ -209,6 +215,7 @@ def make_site(
         env=make_env(config),
         content=content,
         drafts=drafts,
+        history=history if history is not None else [r for page in raw_by_page.values() for r in page],
     )
     site.env.globals.update(site=site, config=config, url=site.url)
     return site

@@ -200,15 +200,45 @@ def _compare_point(key: tuple, base: list[dict], new: list[dict], threshold: flo
     if failed:
         return Row(config, _median(base), _median(new), None, None, None, None, "not comparable", "; ".join(failed))
     note = _environment_note(base, new)
-    b_samples, n_samples = _samples(base), _samples(new)
     b_ms, n_ms = _median(base), _median(new)
-    ratio = n_ms / b_ms if b_ms else None
+    judged = judge(_per_record(base), _per_record(new), threshold)
+    if judged.verdict == "not comparable":
+        ratio = n_ms / b_ms if b_ms else None
+        return Row(config, b_ms, n_ms, ratio, None, None, None, judged.verdict, _join(note, judged.note))
+    return Row(config, b_ms, n_ms, judged.ratio, judged.ci_low, judged.ci_high, judged.p_value, judged.verdict,
+               _join(note, judged.note))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdict on two sides' raw times: each side a list of processes' samples (lower is faster)."""
+
+    ratio: float | None  # median(new) / median(base), all samples of a side pooled
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    verdict: str
+    note: str = ""
+
+
+def judge(base: list[list[float]], new: list[list[float]], threshold: float) -> Judgement:
+    """Ratio of medians with its two-stage bootstrap interval, the Mann-Whitney U test, and the verdict.
+
+    ``regressed`` / ``improved`` need a significant test (p < ALPHA), an interval that leaves
+    1× out and a change of at least ``threshold``; ``not comparable`` below two samples a side.
+    The compare page of the site calls this too, so its verdicts are this command's.
+    """
+    b_samples, n_samples = [s for g in base for s in g], [s for g in new for s in g]
     if len(b_samples) < 2 or len(n_samples) < 2:
         why = f"too few raw samples to test ({len(b_samples)} base, {len(n_samples)} new)"
-        return Row(config, b_ms, n_ms, ratio, None, None, None, "not comparable", _join(note, why))
+        return Judgement(None, None, None, None, "not comparable", why)
     from scaleboard import stats
 
-    low, high = stats.grouped_ratio_ci(_per_record(base), _per_record(new))
+    b_ms, n_ms = statistics.median(b_samples), statistics.median(n_samples)
+    ratio = n_ms / b_ms if b_ms else None
+    if ratio is None:
+        return Judgement(None, None, None, None, "not comparable", "base median is 0")
+    low, high = stats.grouped_ratio_ci(base, new)
     p = stats.mann_whitney_p(b_samples, n_samples)
     # significant: the test says so and the interval leaves 1× out; large enough: the threshold
     significant = p < ALPHA and not low <= 1.0 <= high
@@ -217,9 +247,10 @@ def _compare_point(key: tuple, base: list[dict], new: list[dict], threshold: flo
         verdict = "regressed"
     elif significant and ratio <= 1 / (1 + threshold):
         verdict = "improved"
+    note = ""
     if min(len(b_samples), len(n_samples)) < MIN_TEST_SAMPLES:
-        note = _join(note, "too few samples for the test to reach significance")
-    return Row(config, b_ms, n_ms, ratio, low, high, p, verdict, note)
+        note = "too few samples for the test to reach significance"
+    return Judgement(ratio, low, high, p, verdict, note)
 
 
 def _ok(records: list[dict]) -> bool:

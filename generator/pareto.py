@@ -1,0 +1,126 @@
+"""Pareto views of one model page: what a configuration gives up for what it gains.
+
+Latency against throughput: every (configuration, batch size) point at the page's largest
+thread count; a point is on the frontier when no other point has both a lower latency and
+a higher throughput. Speed against quality: each configuration's best throughput against
+its top-1 agreement with fp32 eager (the correctness gate), as in a precision study; a
+configuration is on the frontier when no other is both faster and more faithful.
+Configurations failing the correctness gate are drawn but never on the frontier.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+
+from scaleboard.generator.charts import chart_block
+from scaleboard.generator.jsonout import rnd
+from scaleboard.generator.site import config_order
+
+FRONTIER = {"type": "scatter", "mode": "lines", "line": {"color": "#5b6577", "dash": "dot", "width": 1.5},
+            "hoverinfo": "skip"}  # fmt: skip
+
+
+def frontier(points: list, x: Callable, y: Callable, lower_x: bool) -> list:
+    """The points no other point beats on both axes (x lower or higher as said, y always higher)."""
+    ordered = sorted(points, key=lambda p: (x(p) if lower_x else -x(p), -y(p)))
+    best, kept = float("-inf"), []
+    for p in ordered:
+        if y(p) > best:
+            kept.append(p)
+            best = y(p)
+    return kept
+
+
+def _throughput(rows: list[dict]) -> tuple[str, str]:
+    """(column, unit) the page's throughput is counted in: tokens/s where the records have it."""
+    if any(r["tokens_per_s"] is not None for r in rows):
+        return "tokens_per_s", "tokens/s"
+    return "samples_per_s", "images/s" if any(r["sample_unit"] == "images" for r in rows) else "samples/s"
+
+
+def latency_throughput(rows: list[dict], colors: Mapping[str, str], flagged: set[str], threads: int) -> dict | None:
+    """One figure per workload: latency (x) against throughput (y), the frontier dotted."""
+    column, unit = _throughput(rows)
+    by_workload: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["latency_ms"] and r[column]:
+            by_workload[r["workload"]].append(r)
+    figures = {}
+    for work, points in sorted(by_workload.items()):
+        traces = []
+        for config in sorted({r["config"] for r in points}, key=config_order):
+            mine = sorted((r for r in points if r["config"] == config), key=lambda r: r["batch_size"])
+            name = f"{config} ⚠" if config in flagged else config
+            traces.append({
+                "type": "scatter", "mode": "lines+markers", "name": name,
+                "x": [rnd(r["latency_ms"]) for r in mine], "y": [rnd(r[column]) for r in mine],
+                "customdata": [r["batch_size"] for r in mine],
+                "line": {"color": colors.get(config, "#79706e"), "width": 1}, "marker": {"size": 7},
+                "hovertemplate": f"{name}<br>batch %{{customdata}}<br>%{{x}} ms · %{{y}} {unit}<extra></extra>",
+            })  # fmt: skip
+        best = frontier([r for r in points if r["config"] not in flagged], lambda r: r["latency_ms"],
+                        lambda r: r[column], lower_x=True)  # fmt: skip
+        if best:
+            traces.append({**FRONTIER, "name": "Pareto frontier", "x": [rnd(r["latency_ms"]) for r in best],
+                           "y": [rnd(r[column]) for r in best]})  # fmt: skip
+        figures[work] = {"data": traces, "layout": {
+            "title": {"text": f"Latency against throughput at {threads} thread{'s' if threads != 1 else ''}"},
+            "xaxis": {"title": {"text": "latency of one call (ms, median)"}, "type": "log"},
+            "yaxis": {"title": {"text": f"throughput ({unit})"}, "type": "log"},
+        }}  # fmt: skip
+    if not figures:
+        return None
+    selectors = [{"label": "Workload", "options": [(w, w) for w in figures]}] if len(figures) > 1 else None
+    if not selectors:
+        figures = {"": next(iter(figures.values()))}
+    return chart_block("Latency against throughput", figures, selectors, id="pareto-latency-chart",
+                       caption="Each line is one configuration, its points the batch sizes (hover for each). "
+                       "Dotted: the frontier, where nothing is both faster per call and higher in throughput; "
+                       "configurations failing the correctness gate (⚠) are left off it.")  # fmt: skip
+
+
+def speed_quality(rows: list[dict], colors: Mapping[str, str], flagged: set[str]) -> dict | None:
+    """Each configuration's best throughput (x) against its top-1 agreement (y); None without two to compare."""
+    column, unit = _throughput(rows)
+    best: dict[str, dict] = {}
+    agreement: dict[str, float] = {}
+    for r in rows:
+        if r[column] and (r["config"] not in best or r[column] > best[r["config"]][column]):
+            best[r["config"]] = r
+        if r["next_token_agreement"] is not None:
+            agreement[r["config"]] = min(agreement.get(r["config"], 1.0), r["next_token_agreement"])
+    configs = [c for c in sorted(best, key=config_order) if c in agreement]
+    if len(configs) < 2:
+        return None
+    traces = []
+    for config in configs:
+        name = f"{config} ⚠" if config in flagged else config
+        r = best[config]
+        traces.append({
+            "type": "scatter", "mode": "markers", "name": name, "x": [rnd(r[column])],
+            "y": [rnd(agreement[config] * 100)], "marker": {"size": 11, "color": colors.get(config, "#79706e"),
+                                                             "symbol": "x" if config in flagged else "circle"},
+            "hovertemplate": f"{name}<br>%{{x}} {unit} at batch {r['batch_size']}<br>%{{y}}% agreement<extra></extra>",
+        })  # fmt: skip
+    passing = [c for c in configs if c not in flagged]
+    edge = frontier(passing, lambda c: best[c][column], lambda c: agreement[c], lower_x=False)
+    if edge:
+        edge = sorted(edge, key=lambda c: best[c][column])
+        traces.append({**FRONTIER, "name": "Pareto frontier", "x": [rnd(best[c][column]) for c in edge],
+                       "y": [rnd(agreement[c] * 100) for c in edge]})  # fmt: skip
+    figure = {"data": traces, "layout": {
+        "title": {"text": "Speed against quality"},
+        "xaxis": {"title": {"text": f"best throughput ({unit})"}, "type": "log"},
+        "yaxis": {"title": {"text": "top-1 agreement with fp32 eager (%)"}, "ticksuffix": "%"},
+    }}  # fmt: skip
+    return chart_block("Speed against quality", {"": figure}, id="pareto-quality-chart",
+                       caption="Agreement is the correctness gate's: the share of top-1 predictions equal to fp32 "
+                       "eager's (the lowest over the configuration's points). Dotted: the frontier of passing "
+                       "configurations, where nothing is both faster and more faithful.")  # fmt: skip
+
+
+def charts(rows: list[dict], colors: Mapping[str, str], flagged: set[str], threads: int) -> list[dict]:
+    """The page's trade-off blocks that its records can fill."""
+    blocks = (latency_throughput(rows, colors, flagged, threads), speed_quality(rows, colors, flagged))
+    return [b for b in blocks if b]

@@ -1,0 +1,153 @@
+"""The site's comparisons and trade-off views: run vs run and machine vs machine with the verdicts
+of ``scaleboard compare``, Pareto frontiers, per-token and training sections, results by task."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from lxml import html as lxml_html
+
+from scaleboard import compare as cmp
+from scaleboard.generator import pareto, synthetic, verdicts
+from scaleboard.generator.build import build
+
+
+def _timed(rng: random.Random, level: float, n: int = 30, **overrides) -> dict:
+    samples = [rng.gauss(level, level * 0.01) for _ in range(n)]
+    p50 = sorted(samples)[n // 2]
+    return synthetic.make_record(
+        samples_ms=samples, iterations=n, latency_ms={**synthetic.make_record()["latency_ms"], "p50": p50}, **overrides
+    )
+
+
+def _chart_data(page, block_id: str) -> dict:
+    return json.loads(page.xpath(f'//figure[@id="{block_id}"]//script[@class="chart-data"]/text()')[0])
+
+
+def _figure_of(node) -> dict:
+    return json.loads(node.xpath('.//script[@class="chart-data"]/text()')[0])[""]
+
+
+def test_run_against_run_gives_the_commands_verdicts_on_the_compare_page(tmp_path):
+    rng = random.Random(5)
+    before = [_timed(rng, 10.0 * b, batch_size=b, run_id="r1", created_at="2026-11-01T00:00:00Z") for b in (1, 2, 4)]
+    slower = {1: 1.25, 2: 1.0, 4: 0.8}  # batch 1 regressed by 25%, batch 2 the same, batch 4 20% faster
+    after = [_timed(rng, 10.0 * b * slower[b], batch_size=b, run_id="r2", created_at="2026-11-02T00:00:00Z")
+             for b in (1, 2, 4)]  # fmt: skip
+    synthetic.write_jsonl(before + after, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    page = lxml_html.fromstring((tmp_path / "site/compare/index.html").read_bytes())
+    words = {
+        row.xpath("td[1]")[0].text_content(): row.xpath('.//span[contains(@class, "verdict")]')[0].text_content()
+        for row in page.xpath('//table[@class="verdicts"]/tbody/tr')
+    }
+    cli = {r.config.removeprefix("tiny-gpt2 "): r.verdict for r in cmp.compare(before, after, 0.05)}
+    assert words == cli  # the page says what `scaleboard compare` says, point for point
+    assert words == {"eager · fp32 · sdpa t2 b1": "regressed", "eager · fp32 · sdpa t2 b2": "unchanged",
+                     "eager · fp32 · sdpa t2 b4": "improved"}  # fmt: skip
+    # the colour is never alone: each verdict is a word in the table and a named legend entry
+    figure = _figure_of(page.xpath('//section[@class="compare-model"]//figure[@class="chart"]')[-1])
+    assert {t["name"] for t in figure["data"]} == {"regressed", "unchanged", "improved"}
+    assert all("error_x" in t for t in figure["data"])
+    assert "r2 (default) against r1" in page.text_content()
+
+
+def test_a_point_measured_once_is_not_a_run_comparison(tmp_path):
+    rng = random.Random(6)
+    first = [_timed(rng, 10.0, batch_size=1, run_id="r1")]
+    other = [_timed(rng, 20.0, batch_size=2, run_id="r2", created_at="2026-11-02T00:00:00Z")]
+    assert verdicts.run_comparisons(first + other) == []
+
+
+def test_machines_are_compared_at_each_configurations_best_throughput(tmp_path):
+    rng = random.Random(7)
+    fast = synthetic.DEFAULT_MACHINES[1]
+    records = []
+    for b in (1, 2, 4):
+        records.append(
+            _timed(rng, 10.0 * b, batch_size=b, throughput={"samples_per_s": 100.0 / b, "tokens_per_s": 12800.0 / b})
+        )
+        records.append(_timed(rng, 4.0 * b, batch_size=b, machine=fast["name"],
+                              throughput={"samples_per_s": 250.0 / b, "tokens_per_s": 32000.0 / b}))  # fmt: skip
+    records.append(_timed(rng, 10.0, batch_size=8))  # the reference machine has one point more
+    synthetic.write_jsonl(records, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    page = lxml_html.fromstring((tmp_path / "site/compare/index.html").read_bytes())
+    text = page.text_content()
+    reference = synthetic.DEFAULT_MACHINES[0]["name"]
+    assert f"{fast['name']} against {reference}" in text
+    row = page.xpath('//table[@class="verdicts"]/tbody/tr')[-1]
+    assert row.xpath('.//span[contains(@class, "verdict")]')[0].text_content() == "faster"
+    ratio = float(row.xpath("td[4]")[0].text_content().split("×")[0])
+    assert 2.3 < ratio < 2.7  # 10 ms against 4 ms per sample
+
+
+def test_the_pareto_frontier_keeps_only_points_nothing_beats():
+    points = [(1.0, 10.0), (2.0, 30.0), (3.0, 20.0), (4.0, 40.0), (2.5, 30.0)]
+    kept = pareto.frontier(points, lambda p: p[0], lambda p: p[1], lower_x=True)
+    assert kept == [(1.0, 10.0), (2.0, 30.0), (4.0, 40.0)]
+    faster = pareto.frontier(points, lambda p: p[1], lambda p: -p[0], lower_x=False)
+    assert faster == [(4.0, 40.0), (2.0, 30.0), (1.0, 10.0)]
+
+
+def test_model_pages_show_trade_offs_and_leave_failing_configurations_off_the_frontier(tmp_path):
+    records = synthetic.dataset(models=[("gpt2", 124_439_808)], machines=[synthetic.DEFAULT_MACHINES[0]],
+                                batch_sizes=(1, 2, 4))  # fmt: skip
+    synthetic.write_jsonl(records, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    path = next((tmp_path / "site/models/gpt2").glob("*/*/index.html"))
+    page = lxml_html.fromstring(path.read_bytes())
+    latency = next(iter(_chart_data(page, "pareto-latency-chart").values()))
+    quality = _chart_data(page, "pareto-quality-chart")[""]
+    for figure in (latency, quality):
+        edge = next(t for t in figure["data"] if t["name"] == "Pareto frontier")
+        assert edge["x"]
+    failing = [t for t in quality["data"] if t["name"].endswith("⚠")]
+    edge = next(t for t in quality["data"] if t["name"] == "Pareto frontier")
+    assert failing and not {(t["x"][0], t["y"][0]) for t in failing} & set(zip(edge["x"], edge["y"], strict=True))
+
+
+def test_a_generate_page_draws_the_per_token_distribution_and_a_train_page_its_step(tmp_path):
+    base = synthetic.dataset(models=[("gpt2", 124_439_808)], machines=[synthetic.DEFAULT_MACHINES[0]],
+                             batch_sizes=(1, 2))  # fmt: skip
+    per_token = {"p50": 30.0, "p90": 36.0, "p95": 38.0, "p99": 45.0, "mean": 31.0, "std": 3.0, "min": 28.0,
+                 "max": 46.0}  # fmt: skip
+    generation = {"ttft_ms": per_token, "per_token_ms": per_token, "decode_tokens_per_s": 33.0}
+    generate = [{**r, "task": "generate", "new_tokens": 16, "suite": "gen", "generation": generation} for r in base]
+    train = [{**r, "task": "train", "suite": "train"} for r in base]
+    synthetic.write_jsonl(generate + train, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    gen_page = lxml_html.fromstring(next((tmp_path / "site/models/gpt2").glob("*/gen/index.html")).read_bytes())
+    figures = _chart_data(gen_page, "per-token-chart")
+    first = next(iter(figures.values()))
+    assert [t["name"] for t in first["data"]] == ["p50", "p90", "p99"]
+    assert [t["y"][0] for t in first["data"]] == [30.0, 36.0, 45.0]
+    train_page = lxml_html.fromstring(next((tmp_path / "site/models/gpt2").glob("*/train/index.html")).read_bytes())
+    measures = [o.get("value") for o in train_page.xpath('//figure[@id="training-chart"]//option')]
+    assert measures[:2] == ["latency_ms", "samples_per_s"]
+    assert "AdamW" in train_page.xpath('//h2[@id="training"]/following-sibling::p[1]')[0].text_content()
+
+
+def test_the_home_page_groups_results_by_task(tmp_path):
+    base = synthetic.dataset(models=[("gpt2", 124_439_808)], machines=[synthetic.DEFAULT_MACHINES[0]],
+                             batch_sizes=(1,))  # fmt: skip
+    records = base + [{**r, "task": "train", "suite": "train"} for r in base]
+    synthetic.write_jsonl(records, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    page = lxml_html.fromstring((tmp_path / "site/index.html").read_bytes())
+    assert [h.text_content() for h in page.xpath('//h3[starts-with(@id, "results-")]')] == [
+        "Forward pass", "Training step"]  # fmt: skip
+    train_links = page.xpath('//h3[@id="results-train"]/following-sibling::div[1]//a/text()')
+    assert train_links == ["train"]
+
+
+def test_the_build_pools_the_passes_of_repeats_into_one_row(tmp_path):
+    rng = random.Random(8)
+    passes = [_timed(rng, level, repeat=i + 1, run_id="r") for i, level in enumerate((10.0, 11.0, 12.0))]
+    synthetic.write_jsonl(passes, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    csv = (tmp_path / "site/data/records.csv").read_text().splitlines()
+    assert len(csv) == 2  # the header and one pooled point, not one row per pass
+    downloads = next((tmp_path / "site/data").glob("*/*/*.json")).read_text()
+    assert downloads.count('"repeat"') == 3  # the JSON download keeps each pass's own record
