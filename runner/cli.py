@@ -107,6 +107,33 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="list the points and a time estimate; measure nothing")
     parser.add_argument("--force", action="store_true", help="measure points again even if already recorded")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-point lines")
+    cluster = parser.add_argument_group("on a Ray cluster (pip install 'scaleboard[ray]')")
+    cluster.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local: one group after another on this machine (default); ray: each group a Ray task, "
+        "records streamed back and written here by this process alone",
+    )
+    cluster.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="join the Ray cluster at ADDR (auto, or HOST:PORT of its head); default: start a local Ray "
+        "instance on this machine (one group per GPU on a multi-GPU machine)",
+    )
+    cluster.add_argument(
+        "--allow-colocate",
+        action="store_true",
+        help="on CPU, let Ray pack several groups on one node (each reserving only its threads). "
+        "Off by default: two timing runs sharing cores, memory bandwidth and caches measure each other, "
+        "so each group gets a whole node",
+    )
+    cluster.add_argument(
+        "--resources",
+        metavar="NAME=N,...",
+        help="custom Ray resources each group needs, e.g. hw:a100=1 to send groups only to nodes started "
+        "with ray start --resources '{\"hw:a100\": 1}'",
+    )
     parser.set_defaults(func=run_command)
 
 
@@ -118,6 +145,8 @@ def run_command(args: argparse.Namespace) -> int:
     from scaleboard.runner.progress import Progress
     from scaleboard.runner.sweep import build_groups, make_plan
 
+    if getattr(args, "executor", "local") == "ray":
+        return ray_run(args)
     suite = resolve_suite(args)
     device_type = environment.resolve_device(suite.device)
     device, env, machine = environment.collect(device_type, suite.machine)
@@ -191,6 +220,57 @@ def _budgeted(args, suite, plan, path: Path, device_type: str, progress, rebuild
             time_budget_s=budget_s, allocation=allocation, worker=worker, started=started,
             replanner=planner.Replanner(full, probes),
         )  # fmt: skip
+
+
+def ray_run(args: argparse.Namespace) -> int:
+    """``scaleboard run --executor ray``: plan against every node's environment, measure on the cluster."""
+    from scaleboard.errors import ConfigError
+    from scaleboard.extras import require
+
+    require("run --executor ray", ("ray",), "Ray")
+    from scaleboard.runner import cluster, store
+    from scaleboard.runner.progress import Progress
+    from scaleboard.runner.sweep import build_groups
+
+    options = cluster.RayOptions(
+        address=args.ray_address,
+        allow_colocate=args.allow_colocate,
+        resources=cluster.parse_resources(args.resources),
+        machine=args.machine,
+    )
+    if args.time_budget is not None and str(args.time_budget).strip().lower() not in ("none", "off"):
+        raise ConfigError("--time-budget: not with --executor ray (its plan assumes one machine); leave it out")
+    suite = resolve_suite(args)
+    progress = Progress(quiet=args.quiet)
+    if suite.time_budget_s is not None:
+        progress.message(
+            f"note: --executor ray measures every point; the suite's time budget ({suite.time_budget_s:.0f} s) "
+            "is for a single machine and is not applied"
+        )
+        suite = suite.replace(time_budget_s=None)
+    cluster.connect(options.address)
+    queue = None if args.dry_run else cluster.open_queue()  # its actor starts while the nodes are described
+    device_type = cluster.resolve_device(suite.device)
+    nodes = cluster.describe_nodes(device_type, options)
+    first = nodes[0]
+    run_id = store.new_run_id()
+    groups = build_groups(suite, run_id=run_id, machine=first["machine"], device=first["device"], env=first["env"])
+    index = store.index_records(suite.out)
+    _report_problems(index, progress)
+    plan = cluster.cluster_plan(groups, index, nodes, force=args.force)
+    machines = sorted({n["machine"] for n in nodes})
+    cores = sum(n["cpus"] for n in nodes)
+    progress.message(
+        f"Ray cluster: {len(nodes)} node(s) for {device_type} work ({', '.join(machines)}; {cores} CPUs"
+        + ("; one group per GPU)" if device_type == "cuda" else "; one group per node)" if not args.allow_colocate
+           else "; groups colocated by threads)")
+    )  # fmt: skip
+    if args.dry_run:
+        print_plan(plan, suite, device_type, ", ".join(machines), index, progress)
+        return 0
+    label = machines[0] if len(machines) == 1 else "cluster"
+    path = store.run_path(suite.out, suite.label, label, run_id)
+    return _measure(args, suite, plan, path, device_type, progress, cluster=(options, nodes, queue))
 
 
 def print_budget_plan(plan, allocation, suite, budget_s: float, progress) -> None:
@@ -352,6 +432,7 @@ def compact_sizes(sizes: tuple[int, ...]) -> str:
 def _measure(
     args, suite, plan, path: Path, device_type: str, progress, *,
     time_budget_s: float | None = None, allocation=None, worker=None, started: float | None = None, replanner=None,
+    cluster=None,
 ) -> int:  # fmt: skip
     import psutil
 
@@ -372,18 +453,25 @@ def _measure(
     progress.start(plan.todo_points + sum(len(v) for v in left_out.values()), deadline=deadline)
     with RunFile(path) as run_file:
         try:
-            result = run_sweep(
-                plan,
-                run_file,
-                progress,
-                device_type=device_type,
-                memory_limit_bytes=limit,
-                time_budget_s=time_budget_s,
-                planned_s=allocation.costs if allocation else None,
-                left_out=left_out,
-                worker=worker,
-                replanner=replanner,
-            )
+            if cluster is not None:
+                from scaleboard.runner.cluster import run_sweep_ray
+
+                options, nodes, queue = cluster
+                result = run_sweep_ray(plan, run_file, progress, device_type=device_type, options=options,
+                                       nodes=nodes, memory_limit=suite.memory_limit, queue=queue)  # fmt: skip
+            else:
+                result = run_sweep(
+                    plan,
+                    run_file,
+                    progress,
+                    device_type=device_type,
+                    memory_limit_bytes=limit,
+                    time_budget_s=time_budget_s,
+                    planned_s=allocation.costs if allocation else None,
+                    left_out=left_out,
+                    worker=worker,
+                    replanner=replanner,
+                )
         finally:
             progress.stop()
     wall_s = time.monotonic() - started
@@ -392,7 +480,12 @@ def _measure(
     estimate = f"estimate {format_duration(allocation.estimate_s)}, actual " if allocation else ""
     progress.message(
         f"time: {estimate}{format_duration(wall_s)}; measuring (first calls, warm-up, timed iterations) "
-        f"{format_duration(result.measuring_s)} = {share:.0%} of it; {result.workers} measuring process(es) started"
+        f"{format_duration(result.measuring_s)} = {share:.0%} of it; "
+        + (
+            f"{len(set(result.placements.values()))} Ray node(s) used"
+            if cluster
+            else f"{result.workers} measuring process(es) started"
+        )
     )
     where = f"{run_file.count} records written to {path}" if run_file.count else "no new records"
     progress.message(where)

@@ -67,6 +67,7 @@ class SweepResult:
     wall_s: float = 0.0  # the sweep's wall time
     group_walls: list[float] = field(default_factory=list)  # each finished group's time in its worker
     workers: int = 0  # measuring processes started
+    placements: dict[str, str] = field(default_factory=dict)  # group label → Ray node id (--executor ray)
 
     @property
     def exit_code(self) -> int:

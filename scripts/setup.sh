@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Create .venv and install ScaleBoard into it.
 #   scripts/setup.sh            runner + generator (what `make demo` needs)
-#   scripts/setup.sh dev        ... plus the test tools and Debian's chromium for browser tests
+#   scripts/setup.sh dev        ... plus Ray, the test tools and Debian's chromium for browser tests
 # Where there is no NVIDIA GPU, torch==2.13.0 goes in first: that is a CPU build, and it
 # stops pip from resolving `torch>=2.4` to a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="runner"
-[ "${1:-}" = "dev" ] && extras="runner,dev"
+[ "${1:-}" = "dev" ] && extras="runner,dev,ray"
 
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

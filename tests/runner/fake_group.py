@@ -25,6 +25,9 @@ def run_group(spec, emit):
 
         with open(os.path.join(os.environ["FAKE_SPEC_DIR"], f"{spec.optimization}.spec.json"), "w") as f:
             json.dump(spec.to_dict(), f)
+    if os.environ.get("FAKE_ENV_DIR"):  # the GPU a group was given: <dir>/<label>.gpu
+        with open(os.path.join(os.environ["FAKE_ENV_DIR"], spec.label.replace("/", "_") + ".gpu"), "w") as f:
+            f.write(os.environ.get("CUDA_VISIBLE_DEVICES", ""))
     if os.environ.get("FAKE_PID_FILE"):
         with open(os.environ["FAKE_PID_FILE"], "w") as f:
             f.write(str(os.getpid()))
@@ -39,6 +42,10 @@ def run_group(spec, emit):
                 raise RuntimeError("fake failure in the measurement")
             if mode == "hang":
                 time.sleep(3600)
+            if mode == "killparent" or (mode == "killparent-once" and _first_time()):
+                time.sleep(1.0)  # let the parent pass the records so far on, as a dying node would have
+                os.kill(os.getppid(), signal.SIGKILL)  # the process running the group (a Ray worker) dies
+                time.sleep(3600)  # ... and this one with it (PR_SET_PDEATHSIG)
             if mode == "exit0":
                 return
             if mode == "invalid":
@@ -65,3 +72,12 @@ def probe(spec):
     if os.environ.get("FAKE_MODE") == "probe-segv":
         os.kill(os.getpid(), signal.SIGSEGV)
     return {"call_s": 0.01 * spec.seq_len / 8, "setup_s": 0.0, "batch_size": min(spec.batch_sizes or (1,))}
+
+
+def _first_time() -> bool:
+    """True once per FAKE_MARKER file: the first attempt misbehaves, a retry does not."""
+    marker = os.environ["FAKE_MARKER"]
+    if os.path.exists(marker):
+        return False
+    open(marker, "w").close()
+    return True

@@ -21,6 +21,15 @@ def test_run_without_the_runner_extra_names_it(monkeypatch, capsys):
     )
 
 
+def test_run_on_ray_without_the_ray_extra_names_it(monkeypatch, capsys):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    assert main(["run", "--executor", "ray", "--dry-run"]) == 2
+    assert capsys.readouterr().err == (
+        "error: scaleboard run --executor ray needs Ray: pip install 'scaleboard[ray]' (not installed: ray)\n"
+    )
+
+
 def test_an_optional_library_missing_mid_command_is_a_message_not_a_traceback(monkeypatch, capsys):
     def needs_ray(args):
         raise ModuleNotFoundError("No module named 'ray'", name="ray")
