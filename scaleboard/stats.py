@@ -24,7 +24,6 @@
 from __future__ import annotations
 
 import functools
-import statistics
 from collections.abc import Sequence
 
 CONFIDENCE = 0.95
@@ -151,15 +150,22 @@ def mann_whitney_p(base: Sequence[float], new: Sequence[float]) -> float:
 
 
 def spread(samples: Sequence[float]) -> dict[str, float | bool | None]:
-    """``{cv, iqr_over_median, unstable}`` of raw samples (None where undefined)."""
-    if len(samples) < 2:
+    """``{cv, iqr_over_median, unstable}`` of raw samples (None where undefined).
+
+    Quartiles by linear interpolation (``statistics.quantiles(method="inclusive")``, numpy's
+    default); the standard deviation is the sample one (n-1). Plain float arithmetic: the
+    build computes this for every record without a stored ``stability``.
+    """
+    n = len(samples)
+    if n < 2:
         return {"cv": None, "iqr_over_median": None, "unstable": None}
-    mean = statistics.fmean(samples)
-    q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
-    median = statistics.median(samples)
+    values = sorted(samples)
+    mean = sum(values) / n
+    q1, median, q3 = (percentile(values, q) for q in (25, 50, 75))
     iqr = (q3 - q1) / median if median else None
+    std = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5
     return {
-        "cv": statistics.stdev(samples) / mean if mean else None,
+        "cv": std / mean if mean else None,
         "iqr_over_median": iqr,
         "unstable": iqr is not None and iqr > UNSTABLE_IQR,
     }
