@@ -196,8 +196,8 @@ def describe_nodes(device_type: str, options: RayOptions) -> list[dict]:
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     nodes = alive_nodes(options.resources)
-    if device_type == "cuda":
-        nodes = [n for n in nodes if n.get("Resources", {}).get("GPU", 0) > 0]
+    needs = "GPU" if device_type == "cuda" else "CPU"  # a head started with no CPUs takes no group
+    nodes = [n for n in nodes if n.get("Resources", {}).get(needs, 0) >= 1]
     if not nodes:
         wanted = " with " + ", ".join(f"{k}={v:g}" for k, v in options.resources.items()) if options.resources else ""
         kind = "a GPU" if device_type == "cuda" else "CPUs"

@@ -40,7 +40,10 @@ def run_group(spec, emit):
                 os.abort()
             if mode == "raise":
                 raise RuntimeError("fake failure in the measurement")
-            if mode == "hang":
+            if mode == "hang" or (mode == "hang-once" and _first_time()):
+                if os.environ.get("FAKE_HANG_PID_FILE"):
+                    with open(os.environ["FAKE_HANG_PID_FILE"], "w") as f:
+                        f.write(str(os.getpid()))
                 time.sleep(3600)
             if mode == "killparent" or (mode == "killparent-once" and _first_time()):
                 time.sleep(1.0)  # let the parent pass the records so far on, as a dying node would have

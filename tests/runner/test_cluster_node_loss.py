@@ -1,0 +1,83 @@
+"""``--executor ray`` losing a node mid-group: the group is tried again on another node, and the
+points it had delivered are not measured twice. A three-node local cluster: a head without
+CPUs (so no group runs there) and two one-CPU workers, one of which is removed."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+from rich.console import Console
+
+from scaleboard.record import iter_file, point_key
+from scaleboard.runner import cluster
+from scaleboard.runner.progress import Progress
+from scaleboard.runner.store import RunFile, index_records
+from scaleboard.runner.suite import parse_suite
+from scaleboard.runner.sweep import build_groups
+
+ray = pytest.importorskip("ray")
+from ray.cluster_utils import Cluster  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SUITE = """\
+label: node-loss
+models: [tiny-gpt2]
+optimizations: [eager, torchscript]
+precisions: [fp32]
+batch_sizes: 1-3
+seq_len: 8
+threads: [1]
+budget: {hard_timeout_s: 120}
+"""
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_group_lost_with_its_node_is_measured_on_another(tmp_path):
+    if ray.is_initialized():
+        ray.shutdown()
+    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    workers = [nodes.add_node(num_cpus=1) for _ in range(2)]
+    nodes.wait_for_nodes()
+    ray.init(address=nodes.address, log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": HERE}})
+    hang_pid = tmp_path / "hang.pid"
+    try:
+        options = cluster.RayOptions(describe="fake_nodes:describe")
+        described = cluster.describe_nodes("cpu", options)
+        assert len(described) == 2  # the head has no CPU to give
+        first = described[0]
+        groups = build_groups(parse_suite(SUITE, "s.yaml"), run_id="r", machine=first["machine"],
+                              device=first["device"], env=first["env"])  # fmt: skip
+        plan = cluster.cluster_plan(groups, index_records(tmp_path), described)
+        removed = []
+
+        def remove_the_hanging_node():  # the node whose raylet is the grandparent of the hanging child
+            while not (hang_pid.exists() and hang_pid.read_text()):
+                time.sleep(0.1)
+            raylet = _parent(_parent(int(hang_pid.read_text())))
+            victim = next(w for w in workers if w.all_processes["raylet"][0].process.pid == raylet)
+            nodes.remove_node(victim)
+            removed.append(victim)
+
+        threading.Thread(target=remove_the_hanging_node, daemon=True).start()
+        progress = Progress(console=Console(file=open(os.devnull, "w")))  # noqa: SIM115
+        extra = {"PYTHONPATH": HERE, "FAKE_MODE": "hang-once@2", "FAKE_MARKER": str(tmp_path / "hung"),
+                 "FAKE_HANG_PID_FILE": str(hang_pid)}  # fmt: skip
+        with RunFile(tmp_path / "r.jsonl") as run_file:
+            result = cluster.run_sweep_ray(plan, run_file, progress, device_type="cpu", options=options,
+                                           nodes=described, extra_env=extra, check_supported=lambda *a: None,
+                                           group_function="fake_group:run_group")  # fmt: skip
+        records = [r for _, r, _ in iter_file(tmp_path / "r.jsonl") if r is not None]
+        assert removed  # a node did go away mid-group
+        assert len(records) == 6 and all(r["status"] == "ok" for r in records)
+        assert len({point_key(r) for r in records}) == 6  # batch 1 of the lost group is not measured twice
+        assert len(set(result.placements.values())) == 1  # every group finished on the node left
+    finally:
+        ray.shutdown()
+        nodes.shutdown()
