@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scaleboard.generator.cli import add_project_option
+from scaleboard.generator.cli_options import add_project_option
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -27,7 +27,7 @@ Filter keys (singular or plural, a value or a list): ``model``, ``machine``, ``s
 ``threads``, ``batch_size(s)``. When several points share one (series, x) cell, the
 best value is drawn and the hover names the configuration it came from.
 
-:func:`validate_spec` returns every problem as a message; :func:`chart_html` raises
+:func:`validate_spec` returns every problem as a message; :func:`parse_spec` raises
 :class:`ChartSpecError` with them. Figures are plain dicts with compact, rounded data
 (``jsonout.rnd``): building ``plotly.graph_objects`` figures would be ~100× slower.
 """
@@ -39,8 +39,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
-
-from markupsafe import Markup
 
 from scaleboard.errors import ScaleboardError
 from scaleboard.generator.jsonout import rnd
@@ -238,58 +236,6 @@ def filter_rows(rows: Iterable[dict], filters: Iterable[tuple[str, tuple]]) -> l
     """Rows whose every filtered column holds one of the allowed values."""
     checks = [(column, set(values)) for column, values in filters]
     return [r for r in rows if all(r[c] in allowed for c, allowed in checks)]
-
-
-def add_speedups(rows: list[dict], baseline: tuple[str, str, str]) -> list[dict]:
-    """``rows`` with ``speedup`` = baseline latency / latency at the same point (set in place).
-
-    The baseline is the (optimization, precision, attention) of ``scaleboard.yaml``,
-    measured on the same model, machine, suite, task, threads and batch size. The site's
-    rows already hold it (computed once by ``make_site``); this recomputes it for a baseline.
-    """
-    base = {}
-    for r in rows:
-        if (r["optimization"], r["precision"], r["attention"]) == baseline and r["latency_ms"]:
-            base[_cell(r)] = r
-    for r in rows:
-        # _cell holds the statistic: a mean is never divided by a median.
-        ref, own = base.get(_cell(r)), r["latency_ms"]
-        r["speedup"] = ref["latency_ms"] / own if ref and own else None
-        r["speedup_low"], r["speedup_high"] = speedup_interval(ref, r) if ref and own else (None, None)
-        r["speedup_significant"] = significant(r["speedup"], r["speedup_low"], r["speedup_high"])
-    return rows
-
-
-#: A speed-up smaller than this is no finding, however narrow its interval (asv's default factor is 10%).
-MIN_EFFECT = 0.05
-
-
-def speedup_interval(base: dict, row: dict) -> tuple[float | None, float | None]:
-    """Conservative interval of base latency / latency from the two medians' 95% intervals."""
-    lows, highs = (base["latency_ci_low"], row["latency_ci_low"]), (base["latency_ci_high"], row["latency_ci_high"])
-    if None in lows or None in highs or not highs[1] or not lows[1]:
-        return None, None
-    return lows[0] / highs[1], highs[0] / lows[1]
-
-
-def significant(ratio: float | None, low: float | None, high: float | None) -> bool | None:
-    """True when the interval leaves 1× out and the change is at least ``MIN_EFFECT``; None when unknown."""
-    if ratio is None or low is None or high is None:
-        return None
-    return (low > 1.0 or high < 1.0) and abs(ratio - 1.0) >= MIN_EFFECT
-
-
-def _cell(r: dict) -> tuple:
-    return (
-        r["model"],
-        r["machine"],
-        r["suite"],
-        r["task"],
-        r["seq_len"],
-        r["threads"],
-        r["batch_size"],
-        r["latency_stat"],
-    )
 
 
 def chart_figure(rows: Iterable[dict], spec: ChartSpec, colors: Mapping[str, str], flagged: Iterable[str] = ()) -> dict:
@@ -587,14 +533,3 @@ def chart_block(title: str, figures: Mapping[str, dict], selectors: list[dict] |
     ``figures`` holds one figure under the key ``""``.
     """
     return {"title": title, "figures": dict(figures), "selectors": selectors or [], **extra}
-
-
-def chart_html(site: Site, spec: Mapping[str, Any]) -> Markup:
-    """A ```` ```chart ```` block as HTML: validate, filter the site's records, draw."""
-    parsed = parse_spec(spec, site)
-    rows = site.rows
-    flagged = {r["config"] for r in filter_rows(rows, parsed.filters) if r["quality_ok"] is False}
-    figure = chart_figure(rows, parsed, site.colors, flagged)
-    block = chart_block(parsed.title or figure["layout"]["title"]["text"], {"": figure})
-    macro = site.env.get_template("_chart.html").module.chart
-    return Markup(macro(block))

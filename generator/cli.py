@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from scaleboard.generator.cli_options import add_project_option
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the generator's subcommands to the ``scaleboard`` parser."""
@@ -48,20 +50,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_project_option(validate)
     validate.add_argument("--strict", action="store_true", help="fail on warnings too")
     validate.set_defaults(func=run_validate)
-
-    from scaleboard.generator import authoring_cli
-
-    authoring_cli.register(commands)
-
-
-def add_project_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-C",
-        "--project",
-        metavar="DIR",
-        default=".",
-        help="project root holding scaleboard.yaml, data/ and content/ (default: the current directory)",
-    )
 
 
 def _positive_int(text: str) -> int:

@@ -87,8 +87,7 @@ def across_suites(site: Site, rows: list[dict], baseline: str, flagged: set[str]
 
 
 def context(site: Site) -> dict:
-    b = site.config.baseline
-    baseline = f"{b.optimization} · {b.precision} · {b.attention}"
+    baseline = site.config.baseline.name
     by_model: dict[str, list[dict]] = defaultdict(list)
     for r in site.rows:
         by_model[r["model"]].append(r)

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from scaleboard.diagnostics import yaml_error_line, yaml_line
 from scaleboard.errors import ConfigError
 from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
 
@@ -46,6 +47,16 @@ class Baseline:
     optimization: str = "eager"
     precision: str = "fp32"
     attention: str = "sdpa"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """``(optimization, precision, attention)``: how rows and records are matched to it."""
+        return (self.optimization, self.precision, self.attention)
+
+    @property
+    def name(self) -> str:
+        """The configuration's display name, ``eager · fp32 · sdpa`` (as ``record.config_name``)."""
+        return " · ".join(self.key)
 
 
 DEFAULT_NAV = (
@@ -98,25 +109,21 @@ def load_config(root: str | Path, path: str | Path | None = None) -> SiteConfig:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"{mark.line + 1}:" if mark else ""
+        line = yaml_error_line(exc)
+        line = f"{line}:" if line else ""
         raise ConfigError(f"{display}:{line} invalid YAML: {getattr(exc, 'problem', exc)}") from None
     if node is None:
         return SiteConfig(root=root)
     return _from_node(root, display, node)
 
 
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
 def _from_node(root: Path, display: str, node: yaml.Node) -> SiteConfig:
     if not isinstance(node, yaml.MappingNode):
-        raise ConfigError(f"{display}:{_line(node)}: the configuration must be a mapping of keys to values")
+        raise ConfigError(f"{display}:{yaml_line(node)}: the configuration must be a mapping of keys to values")
     errors: list[str] = []
     values: dict[str, Any] = {}
     for key_node, value_node in node.value:
-        key, where = key_node.value, f"{display}:{_line(key_node)}"
+        key, where = key_node.value, f"{display}:{yaml_line(key_node)}"
         value = _construct(value_node)
         if key in _STRINGS:
             if not isinstance(value, str):

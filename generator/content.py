@@ -30,8 +30,8 @@ from typing import Any
 
 import yaml
 
+from scaleboard.diagnostics import Problem, display_path, slugify, yaml_error_line, yaml_line
 from scaleboard.errors import BuildError
-from scaleboard.record import Problem
 
 #: Front matter keys and what each must hold (the words appear in error messages).
 KNOWN_KEYS = {
@@ -97,11 +97,6 @@ def tag_slug(tag: str) -> str:
     return slugify(tag) or "tag"
 
 
-def slugify(text: str) -> str:
-    """Lower-case ASCII words joined by dashes (``Exploring GPT2 (Part 2)`` → ``exploring-gpt2-part-2``)."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def load_content(
     content_dir: str | Path,
     *,
@@ -135,17 +130,10 @@ def load_content(
 def _load_dir(directory: Path, kind: str, root: Path, problems: list[Problem]) -> list[Document]:
     docs = []
     for path in sorted(directory.glob("*.md")) if directory.is_dir() else []:
-        doc = parse_document(path.read_text(encoding="utf-8"), kind, _display(path, root), path.stem, problems)
+        doc = parse_document(path.read_text(encoding="utf-8"), kind, display_path(path, root), path.stem, problems)
         if doc is not None:
             docs.append(doc)
     return docs
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def parse_document(text: str, kind: str, source: str, stem: str, problems: list[Problem]) -> Document | None:
@@ -175,8 +163,7 @@ def _parse_front_matter(yaml_text: str, source: str, problems: list[Problem]) ->
     try:
         node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 1
+        line = yaml_error_line(exc, first_line=2) or 1
         problems.append(Problem(source, line, f"front matter: YAML syntax: {exc.problem or exc.context}"))
         return None
     if node is None:
@@ -187,7 +174,7 @@ def _parse_front_matter(yaml_text: str, source: str, problems: list[Problem]) ->
     meta: dict[str, tuple[Any, int]] = {}
     loader = yaml.SafeLoader("")
     for key_node, value_node in node.value:
-        line = key_node.start_mark.line + 2
+        line = yaml_line(key_node, first_line=2)
         key = loader.construct_object(key_node, deep=True)
         if key in meta:
             problems.append(Problem(source, line, f"front matter: '{key}' is given twice"))

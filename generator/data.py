@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scaleboard.diagnostics import Problem, display_path
 from scaleboard.errors import BuildError
 from scaleboard.generator.config import SiteConfig
 from scaleboard.generator.frame import flatten, latest_per_point, pool_repeats
-from scaleboard.record import Problem, data_files, iter_file
+from scaleboard.record import data_files, iter_text
 
 MAX_ERRORS_SHOWN = 20
 
@@ -62,20 +63,12 @@ def read(files: list[Path], root: Path) -> tuple[list[dict], list[Problem], dict
     problems: list[Problem] = []
     lines: dict[int, str] = {}
     for path in files:
-        text_lines = None
-        for lineno, record, problem in iter_file(path, _relative(path, root)):
+        text = path.read_text(encoding="utf-8", errors="replace")  # once: parsed, and kept for the downloads
+        text_lines = text.split("\n")
+        for lineno, record, problem in iter_text(text, display_path(path, root)):
             if problem is not None:
                 problems.append(problem)
             if record is not None:
-                if text_lines is None:
-                    text_lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
                 records.append(record)
                 lines[id(record)] = text_lines[lineno - 1].strip()
     return records, problems, lines
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)

@@ -50,11 +50,7 @@ def chart(site: Any, spec: Mapping[str, Any], element_id: str) -> str:
     parsed = charts.parse_spec(spec, site)
     filters = dict(parsed.filters)
     _check_ambiguity(site.rows, filters, {parsed.x, *parsed.series})
-    rows = site.rows
-    if parsed.metric == "speedup":
-        b = site.config.baseline
-        rows = charts.add_speedups(rows, (b.optimization, b.precision, b.attention))
-    matching = charts.filter_rows(rows, parsed.filters)
+    matching = charts.filter_rows(site.rows, parsed.filters)  # the rows hold their speed-ups (make_site)
     flagged = {r["config"] for r in matching if r["quality_ok"] is False}
     figure = charts.chart_figure(matching, parsed, site.colors, flagged)
     if not figure["data"]:

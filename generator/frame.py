@@ -199,6 +199,17 @@ def flatten(record: dict) -> dict:
     }
 
 
+def quality_of(rows: Iterable[dict]) -> tuple[str, float | None, float | None]:
+    """The correctness gate over a configuration's rows: ``pass`` / ``fail`` / ``unchecked``,
+    the lowest next-token agreement and the largest absolute difference."""
+    rows = list(rows)
+    oks = [r["quality_ok"] for r in rows if r["quality_ok"] is not None]
+    agreements = [r["next_token_agreement"] for r in rows if r["next_token_agreement"] is not None]
+    diffs = [r["max_abs_diff"] for r in rows if r["max_abs_diff"] is not None]
+    state = "unchecked" if not oks else "pass" if all(oks) else "fail"
+    return state, min(agreements, default=None), max(diffs, default=None)
+
+
 def sample_unit(record: dict) -> str:
     """What ``samples_per_s`` counts: ``images`` for an image input, else ``samples``."""
     return "images" if (record.get("input") or {}).get("kind") == "pixels" else "samples"

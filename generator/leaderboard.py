@@ -35,9 +35,10 @@ from scaleboard.generator.charts import (
     _as_list,
     _check_filter_values,
     filter_rows,
-    significant,
 )
+from scaleboard.generator.frame import quality_of
 from scaleboard.generator.site import Site, config_order
+from scaleboard.generator.speedups import significant
 
 GIB = 1024**3
 KEY = ("model", "machine", "workload", "optimization", "precision", "attention")
@@ -105,12 +106,6 @@ def _ratio_interval(ratio: float | None, top: dict, base: dict | None) -> tuple[
     return ratio * (t / t_hi) * (b_lo / b), ratio * (t / t_lo) * (b_hi / b)
 
 
-def _quality(group: list[dict]) -> tuple[str, float | None]:
-    oks = [r["quality_ok"] for r in group if r["quality_ok"] is not None]
-    agreement = min((r["next_token_agreement"] for r in group if r["next_token_agreement"] is not None), default=None)
-    return ("unchecked" if not oks else "pass" if all(oks) else "fail"), agreement
-
-
 def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
     """Leaderboard rows, passing configurations first, then by best tokens/s."""
     groups: dict[tuple, list[dict]] = {}
@@ -122,8 +117,8 @@ def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
     out = []
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], config_order(groups[k][0]["config"]))):
         group, top = groups[key], best[key]
-        base = best.get((*key[:3], b.optimization, b.precision, b.attention))
-        quality, agreement = _quality(group)
+        base = best.get((*key[:3], *b.key))
+        quality, agreement, _ = quality_of(group)
         memory = top["peak_memory_bytes"]
         b1 = [
             (r["latency_ms"], r["latency_stat"]) for r in group if r["batch_size"] == 1 and r["latency_ms"] is not None
@@ -146,7 +141,7 @@ def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
                 "speedup_low": (interval := _ratio_interval(ratio, top, base))[0],
                 "speedup_high": interval[1],
                 "speedup_significant": significant(ratio, *interval),
-                "is_baseline": key[3:] == (b.optimization, b.precision, b.attention),
+                "is_baseline": key[3:] == b.key,
                 "peak_memory_gib": memory / GIB if memory else None,
                 "tokens_per_s_per_gib": top["tokens_per_s"] / (memory / GIB)
                 if memory and top["tokens_per_s"]

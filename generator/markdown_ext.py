@@ -35,7 +35,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from pygments.formatters import HtmlFormatter
 
-from scaleboard.record import Problem
+from scaleboard.diagnostics import Problem, yaml_error_line
 
 BLOCK_KINDS = ("chart", "leaderboard")
 CODE_CSS_CLASS = "highlight"
@@ -211,8 +211,8 @@ def parse_spec(body: str, kind: str) -> dict:
     try:
         spec = yaml.safe_load(body)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" on line {mark.line + 1} of the block" if mark else ""
+        line = yaml_error_line(exc)
+        where = f" on line {line} of the block" if line else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise BlockError(f"YAML syntax{where}: {problem}") from None
     if spec is None:

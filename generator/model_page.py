@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from scaleboard.generator import pareto
 from scaleboard.generator.charts import ChartSpec, chart_block, chart_figure, log2_axis
+from scaleboard.generator.frame import quality_of
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import Site, config_order
 from scaleboard.record import OPTIMIZATIONS
@@ -44,14 +45,6 @@ def _index(rows: list[dict], column: str) -> dict:
     return groups
 
 
-def _quality(rows: list[dict]) -> tuple[str, float | None, float | None]:
-    oks = [r["quality_ok"] for r in rows if r["quality_ok"] is not None]
-    agreements = [r["next_token_agreement"] for r in rows if r["next_token_agreement"] is not None]
-    diffs = [r["max_abs_diff"] for r in rows if r["max_abs_diff"] is not None]
-    state = "unchecked" if not oks else "pass" if all(oks) else "fail"
-    return state, min(agreements, default=None), max(diffs, default=None)
-
-
 def walls(rows: list[dict]) -> dict[tuple[str, int], tuple[int, str]]:
     """(config, threads) → (batch size, status) of the first OOM / timeout."""
     found: dict[tuple[str, int], tuple[int, str]] = {}
@@ -78,7 +71,7 @@ def config_infos(site: Site, rows: list[dict]) -> list[ConfigInfo]:
     wall_of = walls(rows)
     infos = []
     for name, group in sorted(_index(rows, "config").items(), key=lambda kv: config_order(kv[0])):
-        state, agreement, diff = _quality(group)
+        state, agreement, diff = quality_of(group)
         hits = sorted((b, s, t) for (c, t), (b, s) in wall_of.items() if c == name)
         wall = f"{hits[0][1]} at batch {hits[0][0]}" if hits else ""
         points = sum(1 for r in group if r["status"] == "ok")
@@ -312,9 +305,8 @@ def break_even(site: Site, rows: list[dict]) -> list[dict]:
     threads = max(r["threads"] for r in rows)
     batch = min(r["batch_size"] for r in rows)
     points = {r["config"]: r for r in rows if r["threads"] == threads and r["batch_size"] == batch}
-    b = site.config.baseline
-    base = next((r for r in points.values() if (r["optimization"], r["precision"], r["attention"]) ==
-                 (b.optimization, b.precision, b.attention)), None)  # fmt: skip
+    baseline = site.config.baseline.key
+    base = next((r for r in points.values() if (r["optimization"], r["precision"], r["attention"]) == baseline), None)
     out = []
     for name in sorted(points, key=config_order):
         r = points[name]
@@ -352,8 +344,7 @@ def present(rows: list[dict], site: Site) -> dict[str, bool]:
     A section without data collapses to one line saying what is missing, and nothing is
     compared with a baseline the records do not hold.
     """
-    b = site.config.baseline
-    baseline = (b.optimization, b.precision, b.attention)
+    baseline = site.config.baseline.key
 
     def any_of(column: str) -> bool:
         return any(r[column] is not None for r in rows)
@@ -376,7 +367,6 @@ def _missing_note(rows: list[dict]) -> str:
 
 def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[dict]) -> dict:
     """Everything the ``model.html`` template shows."""
-    b = site.config.baseline
     infos = config_infos(site, rows)
     flagged = {i.name for i in infos if i.quality == "fail"}
     ok_rows = [r for r in rows if r["status"] == "ok"]
@@ -401,7 +391,7 @@ def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[d
         "tasks": sorted({r["task"] for r in rows}),
         # A training page's calls are optimizer steps: its break-even is counted in steps.
         "call_word": "step" if {r["task"] for r in rows} == {"train"} else "call",
-        "baseline": f"{b.optimization} · {b.precision} · {b.attention}",
+        "baseline": site.config.baseline.name,
         "latency_charts": charts.latency() if ok_rows else [],
         "throughput_charts": charts.throughput() if ok_rows else [],
         "memory_chart": charts.memory(device_memory) if has["memory"] else None,

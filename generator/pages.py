@@ -56,8 +56,7 @@ def headline(site: Site, board: list[dict]) -> dict:
         old = per_machine.get((r["machine"], r["task"]))
         if old is None or leaderboard.throughput_key(r) > leaderboard.throughput_key(old):
             per_machine[(r["machine"], r["task"])] = r
-    base = site.config.baseline
-    baseline = (base.optimization, base.precision, base.attention)
+    baseline = site.config.baseline.key
     # The baseline's speed-up over itself is 1× by definition: never a finding.
     # Only a speed-up whose 95% interval leaves 1× out and that reaches 5% is a finding;
     # within the noise, "no significant speed-up" is what the card says.

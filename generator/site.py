@@ -1,7 +1,7 @@
 """The site context: one typed object built in one place, and the ``Page`` every part emits.
 
-A :class:`Site` holds the configuration, the records (as flat rows and as a pandas
-DataFrame), the URL helper that honours ``base_url``, the colour of every
+A :class:`Site` holds the configuration, the records (as flat rows, the original records
+of each page, and every record read, older runs too), the URL helper that honours ``base_url``, the colour of every
 configuration, the URL slugs, the loaded content and the Jinja2 environment.
 Templates only display what it holds.
 
@@ -14,20 +14,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 
+from scaleboard import diagnostics
 from scaleboard.generator import jsonout
 from scaleboard.generator.config import SiteConfig
 from scaleboard.generator.theme import template_dirs
 from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
-
-if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
-    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -81,9 +78,8 @@ PALETTE = (
 
 
 def slugify(text: str) -> str:
-    """A URL-safe slug: ``NVIDIA H100 80GB`` → ``nvidia-h100-80gb``; ``../../x`` → ``x``."""
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
+    """A URL segment of a name: ``NVIDIA H100 80GB`` → ``nvidia-h100-80gb``; ``../../x`` → ``x``."""
+    return diagnostics.slugify(text, limit=80)
 
 
 def unique_slugs(names: Iterable[str]) -> dict[str, str]:
@@ -130,13 +126,6 @@ class Site:
     raw_lines: dict[tuple, list[str]] = field(default_factory=dict)  # ``raw`` as JSON text, when read from files
     strict: bool = False  # bad chart / leaderboard blocks in posts are errors, not warnings
     history: list[dict] = field(default_factory=list)  # every record read, older runs of a point too (compare)
-
-    @functools.cached_property
-    def records(self) -> pd.DataFrame:
-        """The rows as a pandas DataFrame (every column of ``scaleboard.generator.frame.COLUMNS``), built on first use."""
-        from scaleboard.generator.frame import to_frame
-
-        return to_frame(self.rows)
 
     @property
     def base_url(self) -> str:
@@ -201,10 +190,9 @@ def make_site(
     history: list[dict] | None = None,
 ) -> Site:
     """The one place a :class:`Site` is built."""
-    from scaleboard.generator.charts import add_speedups
+    from scaleboard.generator.speedups import add_speedups
 
-    b = config.baseline
-    add_speedups(rows, (b.optimization, b.precision, b.attention))
+    add_speedups(rows, config.baseline.key)
     slugs = {dim: unique_slugs(r[dim] for r in rows) for dim in ("model", "machine", "suite")}
     site = Site(
         config=config,

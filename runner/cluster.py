@@ -344,7 +344,7 @@ class RaySweep:
         for tag, spec in enumerate(self.plan.todo):
             reason = self.check_supported(spec.optimization, spec.precision, spec.attention, self.device_type)
             if not reason:
-                from scaleboard.runner.optimizations import task_unsupported
+                from scaleboard.runner.tasks import task_unsupported
 
                 reason = task_unsupported(spec.task, spec.optimization, spec.precision, spec.family)
             task = self.tasks[tag] = _Task(tag, spec, 1)

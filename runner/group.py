@@ -55,6 +55,7 @@ from scaleboard.runner import (
     train,
 )
 from scaleboard.runner.spec import GroupSpec, base_record
+from scaleboard.runner.tasks import task_unsupported
 
 FAULT_ENV = "SCALEBOARD_FAULT"
 FAULT_KINDS = ("abort", "segv", "oom", "slow", "hang", "raise", "exit")
@@ -81,7 +82,7 @@ def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
     device_type = spec.device["type"]
     batch_sizes = sorted(spec.batch_sizes)
     reason = optimizations.check_supported(spec.optimization, spec.precision, spec.attention, device_type)
-    reason = reason or optimizations.task_unsupported(spec.task, spec.optimization, spec.precision, spec.family)
+    reason = reason or task_unsupported(spec.task, spec.optimization, spec.precision, spec.family)
     if reason:
         for b in batch_sizes:
             emit(_checked(base_record(spec, b, "unsupported", reason, **_model_fields(spec, {}))))

@@ -163,26 +163,6 @@ def check_supported(optimization: str, precision: str, attention: str | None, de
     return None
 
 
-def task_unsupported(task: str, optimization: str, precision: str, family: str = "causal-lm") -> str | None:
-    """Why ``task`` cannot run on a model of ``family`` with this optimization and precision, or
-    None (no torch import)."""
-    from scaleboard.runner.families import FAMILIES
-    from scaleboard.runner.families import task_unsupported as family_reason
-
-    reason = family_reason(FAMILIES[family], task)
-    if reason:
-        return reason
-    if task == "generate":
-        from scaleboard.runner import generate
-
-        return generate.check_supported(optimization)
-    if task == "train":
-        from scaleboard.runner import train
-
-        return train.check_supported(optimization, precision)
-    return None
-
-
 def set_matmul_mode(precision: str, device_type: str) -> None:
     """TF32 on for ``tf32``, off otherwise, so fp32 means true fp32 on CUDA (process-wide setting)."""
     import torch

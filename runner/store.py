@@ -21,13 +21,13 @@ left the point out) is no result: the point counts as not recorded.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scaleboard.record import NOT_MEASURED, Problem, data_files, dumps, iter_file, point_key
+from scaleboard.diagnostics import Problem, slugify
+from scaleboard.record import NOT_MEASURED, data_files, dumps, iter_file, point_key
 
 
 def new_run_id() -> str:
@@ -37,7 +37,7 @@ def new_run_id() -> str:
 
 def slug(text: str) -> str:
     """A file-name-safe form of a label: ``NVIDIA H100 80GB HBM3`` → ``nvidia-h100-80gb-hbm3``."""
-    return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.") or "unnamed"
+    return slugify(text, keep=".", empty="unnamed")
 
 
 def run_path(out_dir: str | Path, suite: str, machine: str, run_id: str) -> Path:

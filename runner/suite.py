@@ -44,6 +44,7 @@ from typing import Any
 
 import yaml
 
+from scaleboard.diagnostics import yaml_error_line, yaml_line
 from scaleboard.errors import ConfigError
 from scaleboard.record import ATTENTIONS, DEVICE_TYPES, OPTIMIZATIONS, PRECISIONS, TASKS
 from scaleboard.runner.spec import Budget
@@ -304,18 +305,17 @@ def _top_level(text: str, problems: Problems) -> dict[str, tuple[Any, int, yaml.
             problems.add(None, "the suite is empty")
             problems.raise_if_any()
         if not isinstance(node, yaml.MappingNode):
-            problems.add(node.start_mark.line + 1, "a suite must be a mapping of keys to values")
+            problems.add(yaml_line(node), "a suite must be a mapping of keys to values")
             problems.raise_if_any()
         entries = {}
         for key_node, value_node in node.value:
-            line = key_node.start_mark.line + 1
+            line = yaml_line(key_node)
             if key_node.value in entries:
                 problems.add(line, f"key '{key_node.value}' given twice")
             entries[key_node.value] = (loader.construct_object(value_node, deep=True), line, value_node)
         return entries
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.add(mark.line + 1 if mark else None, f"not valid YAML ({getattr(exc, 'problem', exc)})")
+        problems.add(yaml_error_line(exc), f"not valid YAML ({getattr(exc, 'problem', exc)})")
         problems.raise_if_any()
         raise AssertionError("unreachable") from None
     finally:
@@ -331,7 +331,7 @@ def _per_item(parse, value: Any, node: yaml.Node, problems: Problems) -> tuple:
         try:
             out.extend(parse([item]))
         except ValueError as exc:
-            problems.add(item_node.start_mark.line + 1, str(exc))
+            problems.add(yaml_line(item_node), str(exc))
     if not out and not value:
         raise ValueError("the list is empty")
     return tuple(dict.fromkeys(out))
@@ -341,12 +341,12 @@ def _models(value: Any, node: yaml.Node, problems: Problems) -> tuple[str, ...]:
     from scaleboard.runner.models import check_model  # lazily: the model table may import torch
 
     names = _per_item(lambda v: parse_names(v, None, "model"), value, node, problems)
-    lines = [n.start_mark.line + 1 for n in node.value] if isinstance(node, yaml.SequenceNode) else []
+    lines = [yaml_line(n) for n in node.value] if isinstance(node, yaml.SequenceNode) else []
     for i, name in enumerate(names):
         try:
             check_model(name)
         except ConfigError as exc:
-            problems.add(lines[i] if i < len(lines) else node.start_mark.line + 1, str(exc))
+            problems.add(lines[i] if i < len(lines) else yaml_line(node), str(exc))
     return names
 
 
@@ -354,7 +354,7 @@ def _budget(value: Any, node: yaml.Node, problems: Problems) -> Budget:
     if not isinstance(value, dict):
         raise ValueError("budget must be a mapping like {min_time_s: 1.0, point_timeout_s: 30}")
     names = {f.name: f for f in dataclasses.fields(Budget)}
-    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
+    lines = {k.value: yaml_line(k) for k, _ in node.value}
     checked = {}
     for key, item in value.items():
         if key not in names:

@@ -27,12 +27,12 @@ from dataclasses import dataclass, field, replace
 
 from scaleboard.record import point_key
 from scaleboard.runner.isolate import ChildOptions, Worker, kill_child_now
-from scaleboard.runner.optimizations import task_unsupported
 from scaleboard.runner.planner import Probe, Replanner, group_time_limit_s, probe_key
 from scaleboard.runner.progress import Progress
 from scaleboard.runner.spec import GroupSpec, base_record
 from scaleboard.runner.store import Index, RunFile
 from scaleboard.runner.suite import Suite
+from scaleboard.runner.tasks import task_unsupported
 
 #: Rough set-up cost of a group (child start, torch import, model build), seconds, and the
 #: per-batch-size preparation cost of an optimization on CPU (FINDINGS: gpt2 compile 17–25 s

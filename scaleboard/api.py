@@ -24,8 +24,8 @@ def load_records(
     :class:`~scaleboard.record.RecordError` naming ``file:line``; warnings (unknown fields,
     a truncated last line) are errors only with ``strict``.
     """
-    from scaleboard.generator.charts import add_speedups
     from scaleboard.generator.frame import to_frame, to_rows
+    from scaleboard.generator.speedups import add_speedups
     from scaleboard.record import RecordError, data_files
     from scaleboard.record import load_records as read
 

@@ -17,6 +17,7 @@ from scaleboard.extras import from_import_error
 
 def build_parser() -> argparse.ArgumentParser:
     from scaleboard import compare as compare_cli
+    from scaleboard.generator import authoring_cli
     from scaleboard.generator import cli as generator_cli
     from scaleboard.importers import cli as import_cli
     from scaleboard.runner import cli as runner_cli
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     runner_cli.register(commands)
     generator_cli.register(commands)
+    authoring_cli.register(commands)
     import_cli.register(commands)
     compare_cli.register(commands)
     return parser

@@ -105,7 +105,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scaleboard.diagnostics import Problem, display_path, where
 from scaleboard.errors import ScaleboardError
+
+__all__ = ["Problem", "where"]  # re-exported: the record's own problems are diagnostics
 
 SCHEMA = "scaleboard.record/3"
 SCHEMA_V1 = "scaleboard.record/1"
@@ -279,26 +282,6 @@ class RecordError(ScaleboardError, ValueError):
     def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
         self.message, self.path, self.line = message, path, line
         super().__init__(where(path, line) + message)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A validation finding. ``severity`` is ``error`` (unusable line) or ``warning``."""
-
-    path: str
-    line: int | None
-    message: str
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        return where(self.path, self.line) + self.message
-
-
-def where(path: str | Path | None, line: int | None) -> str:
-    """``data/x.jsonl:17: `` (the prefix of every message about a file)."""
-    if path is None:
-        return ""
-    return f"{path}:{line}: " if line is not None else f"{path}: "
 
 
 def _type_name(types: tuple[type, ...]) -> str:
@@ -556,8 +539,12 @@ def iter_file(path: str | Path, display: str | None = None) -> Iterator[tuple[in
     (a runner killed mid-line): it is reported as a warning, never an error,
     so an interrupted run never breaks loading.
     """
-    name = display or str(path)
     text = Path(path).read_text(encoding="utf-8", errors="replace")
+    yield from iter_text(text, display or str(path))
+
+
+def iter_text(text: str, name: str) -> Iterator[tuple[int, dict | None, Problem | None]]:
+    """:func:`iter_file` on a file's text already read (``name`` is what problems call the file)."""
     lines = text.split("\n")
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
@@ -580,7 +567,7 @@ def load_records(paths: Iterable[str | Path], root: str | Path | None = None) ->
     """Read many JSONL files; paths in messages are shown relative to ``root``."""
     loaded = Loaded([], [])
     for path in sorted(Path(p) for p in paths):
-        display = _display(path, root)
+        display = display_path(path, root)
         for _, record, problem in iter_file(path, display):
             if problem is not None:
                 loaded.problems.append(problem)
@@ -592,15 +579,6 @@ def load_records(paths: Iterable[str | Path], root: str | Path | None = None) ->
 def data_files(data_dir: str | Path) -> list[Path]:
     """Every ``*.jsonl`` under ``data_dir``, sorted, so builds are deterministic."""
     return sorted(Path(data_dir).rglob("*.jsonl"))
-
-
-def _display(path: Path, root: str | Path | None) -> str:
-    if root is None:
-        return str(path)
-    try:
-        return str(path.resolve().relative_to(Path(root).resolve()))
-    except ValueError:
-        return str(path)
 
 
 def point_key(record: dict) -> tuple:

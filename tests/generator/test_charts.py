@@ -107,10 +107,11 @@ def test_speedup_heatmap_is_centred_on_one(site):
     assert set(heat["customdata"][baseline_row]) == {1}
 
 
-def test_chart_html_embeds_safe_json(site):
-    html = str(
-        charts.chart_html(site, {"model": "gpt2", "machine": "NVIDIA T4", "suite": "v2", "title": "</script><b>"})
-    )
+def test_a_chart_block_embeds_safe_json(site):
+    from scaleboard.generator import embeds
+
+    spec = {"model": "gpt2", "machine": "NVIDIA T4", "suite": "v2", "title": "</script><b>"}
+    html = str(embeds.chart(site, spec, "chart-1"))
     assert "</script><b>" not in html
     assert '<figure class="chart"' in html
     data = json.loads(html.split('class="chart-data">')[1].split("</script>")[0])
