@@ -32,10 +32,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scaleboard.errors import BuildError
+from scaleboard.generator.cache import DIR_NAME as CACHE_DIR
+from scaleboard.generator.cache import BuildCache, key_of, tree_fingerprint
 from scaleboard.generator.config import SiteConfig, load_config, normalize_base_url
 from scaleboard.generator.data import load_data
 from scaleboard.generator.site import Page, Site, make_site
-from scaleboard.generator.theme import asset_files
+from scaleboard.generator.theme import asset_files, template_dirs
 
 #: Written into every built site: a directory without it is never replaced (it is not ours).
 MARKER = ".scaleboard-site"
@@ -48,6 +50,9 @@ class BuildResult:
     files: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    cache_hits: int = 0  # data files, pages and verdicts reused from .scaleboard-cache/
+    cache_misses: int = 0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: read, gather, render, write
 
 
 def load_site_content(config: SiteConfig, drafts: bool = False) -> Any:
@@ -92,10 +97,20 @@ def render_pages(site: Site, pages: Iterable[Page], jobs: int = 1) -> dict[str, 
         if page.file in files:
             raise BuildError(f"two pages would be written to {page.file!r}")
         files[page.file] = b""
-    heavy = [i for i, page in enumerate(pages) if page.make_context is not None]
-    done = _render_in_processes(site, pages, heavy, jobs) if len(heavy) >= PARALLEL_MIN_PAGES else {}
+    done: dict[int, bytes] = {}
+    for i, page in enumerate(pages):  # pages the cache holds, made from the same inputs
+        body = site.cache.cached_page(page.cache_key) if page.cache_key else None
+        if body is not None:
+            done[i] = body
+    heavy = [i for i, page in enumerate(pages) if page.make_context is not None and i not in done]
+    rendered = _render_in_processes(site, pages, heavy, jobs) if len(heavy) >= PARALLEL_MIN_PAGES else {}
     for i, page in enumerate(pages):
-        files[page.file] = done[i] if i in done else _render(site, page)
+        if i in done:
+            files[page.file] = done[i]
+            continue
+        files[page.file] = rendered[i] if i in rendered else _render(site, page)
+        if page.cache_key:
+            site.cache.store_page(page.cache_key, files[page.file])
     return files
 
 
@@ -148,6 +163,19 @@ def assets(site: Site) -> dict[str, bytes]:
     return found
 
 
+def open_cache(config: SiteConfig, use_cache: bool = True) -> BuildCache:
+    """The project's build cache (disabled with ``use_cache`` False), valid for this code, theme
+    and configuration only."""
+    if not use_cache:
+        return BuildCache(None)
+    import scaleboard
+    import scaleboard.generator
+
+    code = [Path(scaleboard.__file__).parent, Path(scaleboard.generator.__file__).parent]
+    fingerprint = key_of(scaleboard.__version__, tree_fingerprint([*code, *template_dirs(config)]), repr(config))
+    return BuildCache.open(config.root / CACHE_DIR, fingerprint)
+
+
 def write_site(out_dir: Path, files: dict[str, bytes]) -> None:
     """Write ``files`` into a temporary directory beside ``out_dir``, then swap it in."""
     out_dir = out_dir.resolve()
@@ -191,6 +219,7 @@ def build(
     drafts: bool = False,
     jobs: int = 1,
     site_url: str | None = None,
+    use_cache: bool = True,
 ) -> BuildResult:
     """Build the site of the project in ``root``; returns what was written.
 
@@ -198,6 +227,8 @@ def build(
     feed and sitemap need absolute addresses.
     ``jobs`` > 1 renders the model pages in that many processes: faster on an idle
     multi-core machine, slower where other work already takes the cores.
+    ``use_cache`` False builds without reading or writing ``.scaleboard-cache/`` (the output is
+    the same either way).
     """
     started = time.perf_counter()
     # The build allocates millions of small objects and frees them all at the end: the
@@ -205,7 +236,7 @@ def build(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(Path(root), out, base_url, site_url, strict, drafts, jobs, started)
+        return _build(Path(root), out, base_url, site_url, strict, drafts, jobs, started, use_cache)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -220,21 +251,41 @@ def _build(
     drafts: bool,
     jobs: int,
     started: float,
+    use_cache: bool = True,
 ) -> BuildResult:
+    clock = _Phases(started)
     config = load_config(root)
     if base_url is not None:
         config = replace(config, base_url=normalize_base_url(base_url))
     if site_url:
         config = replace(config, url=site_url.rstrip("/"))
-    data = load_data(config, strict)
-    site = make_site(config, data.rows, data.raw, load_site_content(config, drafts), drafts, data.history)
-    site.raw_lines = data.raw_lines
-    site.warnings.extend(data.warnings)
-    site.strict = strict  # --strict also turns bad chart / leaderboard blocks in posts into errors
+    cache = open_cache(config, use_cache)
+    data = load_data(config, strict, cache)
+    clock.lap("read")
+    # --strict also turns bad chart / leaderboard blocks in posts into errors
+    site = make_site(config, data.rows, data.raw, load_site_content(config, drafts), drafts, data.history,
+                     raw_lines=data.raw_lines, warnings=data.warnings, strict=strict, cache=cache)  # fmt: skip
     pages = gather_pages(site)
+    clock.lap("gather")
     files = render_pages(site, pages, jobs)
+    cache.save()
+    clock.lap("render")
     for name, body in assets(site).items():
         files.setdefault(name, body)
     out_dir = Path(out) if out is not None else config.path("out_dir")
     write_site(out_dir if out_dir.is_absolute() else Path.cwd() / out_dir, files)
-    return BuildResult(out_dir, len(pages), len(files), time.perf_counter() - started, site.warnings)
+    clock.lap("write")
+    seconds = time.perf_counter() - started
+    return BuildResult(out_dir, len(pages), len(files), seconds, site.warnings, cache.hits, cache.misses, clock.laps)
+
+
+class _Phases:
+    """Seconds per phase of a build (read → gather → render → write), for ``benchmarks/build_speed.py``."""
+
+    def __init__(self, started: float) -> None:
+        self.last = started
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name], self.last = now - self.last, now

@@ -40,6 +40,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="N",
         help="render the model pages in N processes (default 1; helps on an idle multi-core machine)",
     )
+    build.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write .scaleboard-cache/ (what a rebuild reuses: validated data files, "
+        "model pages, compare verdicts); the site is the same either way",
+    )
     build.set_defaults(func=run_build)
 
     validate = commands.add_parser(
@@ -73,6 +79,7 @@ def run_build(args: argparse.Namespace) -> int:
         strict=args.strict,
         drafts=args.drafts,
         jobs=args.jobs,
+        use_cache=not args.no_cache,
     )
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

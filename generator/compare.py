@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from scaleboard import compare as cmp
 from scaleboard.generator import verdicts
 from scaleboard.generator.charts import ChartSpec, chart_block, chart_figure
 from scaleboard.generator.site import Site
@@ -97,6 +98,10 @@ def context(site: Site) -> dict:
     latest: dict[str, list[dict]] = defaultdict(list)
     for (model, _, _), records in site.raw.items():
         latest[model].extend(records)
+
+    def judge(base: list[list[float]], new: list[list[float]], threshold: float) -> cmp.Judgement:
+        return site.cache.remember("judge", (base, new, threshold), lambda: cmp.judge(base, new, threshold))
+
     models = []
     for model in sorted(by_model):
         rows = by_model[model]
@@ -111,10 +116,10 @@ def context(site: Site) -> dict:
                 "runs": [
                     {"machine": machine, "runs": found}
                     for machine in sorted({r["machine"] for r in rows})
-                    for found in [verdicts.run_comparisons(history[(model, machine)])]
+                    for found in [verdicts.run_comparisons(history[(model, machine)], judge)]
                     if found
                 ],
-                "versus": verdicts.machine_comparisons(rows, latest[model]),
+                "versus": verdicts.machine_comparisons(rows, latest[model], judge),
             }
         )
     return {"models": models, "baseline": baseline, "threshold": verdicts.THRESHOLD}

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from scaleboard.diagnostics import Problem, display_path
 from scaleboard.errors import BuildError
+from scaleboard.generator.cache import BuildCache
 from scaleboard.generator.config import SiteConfig
 from scaleboard.generator.frame import flatten, latest_per_point, pool_repeats
-from scaleboard.record import data_files, iter_text
+from scaleboard.record import data_files, iter_text, parse_json, upgrade
 
 MAX_ERRORS_SHOWN = 20
 
@@ -25,10 +26,11 @@ class Data:
     history: list[dict] = field(default_factory=list)  # every valid record, older runs of a point too
 
 
-def load_data(config: SiteConfig, strict: bool = False) -> Data:
-    """Read and validate every ``data/**/*.jsonl``; errors name ``file:line``."""
+def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None = None) -> Data:
+    """Read and validate every ``data/**/*.jsonl``; errors name ``file:line``. A file the cache
+    has seen with the same content is parsed without being validated again."""
     files = data_files(config.path("data_dir"))
-    records, problems, lines = read(files, config.root)
+    records, problems, lines = read(files, config.root, cache)
     warnings = [str(p) for p in problems if p.severity == "warning"]
     errors = [str(p) for p in problems if p.severity == "error"] + (warnings if strict else [])
     if errors:
@@ -53,7 +55,9 @@ def _raise(errors: list[str], strict: bool) -> None:
     raise BuildError(f"{len(errors)} {kind} in data:\n" + "\n".join(shown + tail))
 
 
-def read(files: list[Path], root: Path) -> tuple[list[dict], list[Problem], dict[int, str]]:
+def read(
+    files: list[Path], root: Path, cache: BuildCache | None = None
+) -> tuple[list[dict], list[Problem], dict[int, str]]:
     """Records, problems and each record's JSON text (by ``id(record)``), in file and line order.
 
     The same as ``scaleboard.record.load_records``, plus the text: the JSON downloads reuse
@@ -62,13 +66,36 @@ def read(files: list[Path], root: Path) -> tuple[list[dict], list[Problem], dict
     records: list[dict] = []
     problems: list[Problem] = []
     lines: dict[int, str] = {}
+    names = []
     for path in files:
-        text = path.read_text(encoding="utf-8", errors="replace")  # once: parsed, and kept for the downloads
+        name = display_path(path, root)
+        names.append(name)
+        stat = path.stat()  # before reading: a file written meanwhile is validated again next time
+        data = path.read_bytes()  # once: parsed, and kept for the downloads
+        text = data.decode("utf-8", errors="replace")
         text_lines = text.split("\n")
-        for lineno, record, problem in iter_text(text, display_path(path, root)):
-            if problem is not None:
-                problems.append(problem)
+        entry = cache.file_entry(name, data, stat) if cache is not None else None
+        if entry is not None:
+            found = _trusted(text_lines, entry.bad_lines)
+            problems.extend(Problem(name, line, message, severity) for line, message, severity in entry.problems)
+        else:
+            found = list(iter_text(text, name))
+            file_problems = [problem for _, _, problem in found if problem is not None]
+            problems.extend(file_problems)
+            if cache is not None:
+                good = {lineno for lineno, record, _ in found if record is not None}
+                bad = {lineno for lineno, _, _ in found} - good  # a line with warnings still holds its record
+                cache.store_file(name, data, stat, file_problems, bad)
+        for lineno, record, _ in found:
             if record is not None:
                 records.append(record)
                 lines[id(record)] = text_lines[lineno - 1].strip()
+    if cache is not None:
+        cache.forget_files_except(names)
     return records, problems, lines
+
+
+def _trusted(text_lines: list[str], bad_lines: frozenset[int]) -> list[tuple[int, dict | None, None]]:
+    """The records of a file validated before with this very content: parsed, not checked again."""
+    return [(lineno, upgrade(parse_json(line)), None) for lineno, line in enumerate(text_lines, start=1)
+            if line.strip() and lineno not in bad_lines]  # fmt: skip

@@ -11,6 +11,7 @@ from collections import defaultdict
 from operator import itemgetter
 
 from scaleboard.generator import compare, leaderboard, model_page
+from scaleboard.generator.cache import key_of
 from scaleboard.generator.frame import COLUMNS
 from scaleboard.generator.jsonout import dumps
 from scaleboard.generator.site import Page, Site
@@ -119,7 +120,12 @@ def model_pages(site: Site, keys: dict, lines: dict[int, str]) -> list[Page]:
         raw = site.raw.get(key, [])
         make = functools.partial(model_page.context, site, key, rows, raw)
         title = f"{model} on {machine} · {suite}"
-        pages.append(Page(site.model_path(*key), "model.html", title=title, make_context=make))
+        path = site.model_path(*key)
+        # what the page is made from: its records (as read), the site-wide colours, slugs and
+        # record count (the footer); the configuration and code are in the cache's fingerprint
+        source = site.raw_lines.get(key)
+        cache_key = key_of(path, title, source, site.colors, site.slugs, len(site.rows)) if source else None
+        pages.append(Page(path, "model.html", title=title, make_context=make, cache_key=cache_key))
         pages.append(Page(site.data_path(*key, "csv"), body=header + "".join(lines[id(r)] for r in rows)))
         pages.append(Page(site.data_path(*key, "json"), body=records_json(raw, site.raw_lines.get(key))))
     return pages

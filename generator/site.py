@@ -22,6 +22,7 @@ import jinja2
 
 from scaleboard import diagnostics
 from scaleboard.generator import jsonout
+from scaleboard.generator.cache import BuildCache
 from scaleboard.generator.config import SiteConfig
 from scaleboard.generator.theme import template_dirs
 from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
@@ -45,6 +46,8 @@ class Page:
     body: str | bytes | None = None
     title: str = ""
     make_context: Callable[[], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
+    #: A hash of everything the page is made from: the build may reuse its bytes from the cache.
+    cache_key: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def file(self) -> str:
@@ -126,6 +129,7 @@ class Site:
     raw_lines: dict[tuple, list[str]] = field(default_factory=dict)  # ``raw`` as JSON text, when read from files
     strict: bool = False  # bad chart / leaderboard blocks in posts are errors, not warnings
     history: list[dict] = field(default_factory=list)  # every record read, older runs of a point too (compare)
+    cache: BuildCache = field(default_factory=lambda: BuildCache(None))  # what the build may reuse (disabled)
 
     @property
     def base_url(self) -> str:
@@ -188,8 +192,13 @@ def make_site(
     content: Any = None,
     drafts: bool = False,
     history: list[dict] | None = None,
+    *,
+    raw_lines: dict[tuple, list[str]] | None = None,
+    warnings: list[str] | None = None,
+    strict: bool = False,
+    cache: BuildCache | None = None,
 ) -> Site:
-    """The one place a :class:`Site` is built."""
+    """The one place a :class:`Site` is built; nothing is set on it afterwards."""
     from scaleboard.generator.speedups import add_speedups
 
     add_speedups(rows, config.baseline.key)
@@ -204,6 +213,10 @@ def make_site(
         content=content,
         drafts=drafts,
         history=history if history is not None else [r for page in raw_by_page.values() for r in page],
+        raw_lines=raw_lines or {},
+        warnings=list(warnings or ()),
+        strict=strict,
+        cache=cache or BuildCache(None),
     )
     site.env.globals.update(site=site, config=config, url=site.url)
     return site

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from scaleboard.record import MAX_SAMPLES, SCHEMA
+from scaleboard.stats import stability
 
 #: Twelve configurations: (optimization, precision, attention, speed factor, first call s).
 CONFIGS = (
@@ -114,9 +115,11 @@ def _point(base: dict, latency_ms: float, rng: random.Random, seq_len: int) -> d
     latency = {"p50": p50, "p90": samples[-2], "p95": samples[-1], "p99": samples[-1] * 1.02}
     latency.update(mean=mean, std=std, min=samples[0], max=samples[-1] * 1.02)
     samples_per_s = base["batch_size"] * 1000.0 / p50
+    kept = [round(s, 4) for s in samples[:MAX_SAMPLES]]
     return {
         "latency_ms": {k: round(v, 4) for k, v in latency.items()},
-        "samples_ms": [round(s, 4) for s in samples[:MAX_SAMPLES]],
+        "samples_ms": kept,
+        "stability": stability(kept),  # as the runner writes it
         "iterations": len(samples),
         "throughput": {"samples_per_s": round(samples_per_s, 3), "tokens_per_s": round(samples_per_s * seq_len, 3)},
     }

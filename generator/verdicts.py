@@ -62,7 +62,7 @@ def _runs(records: list[dict]) -> list[tuple[str, list[dict]]]:
     return sorted(by_run.items(), key=lambda kv: (min(r["created_at"] for r in kv[1]), kv[0]))
 
 
-def run_comparisons(records: list[dict]) -> list[dict]:
+def run_comparisons(records: list[dict], judge: cmp.JudgeFn = cmp.judge) -> list[dict]:
     """For one model on one machine: its newest runs, each against the previous measurement of its points."""
     runs = _runs(records)
     found = []
@@ -78,7 +78,7 @@ def run_comparisons(records: list[dict]) -> list[dict]:
         if not keys:
             continue
         base = [r for k in keys for r in earlier[k][1]]
-        rows = cmp.compare(base, [r for k in keys for r in new_groups[k]], THRESHOLD)
+        rows = cmp.compare(base, [r for k in keys for r in new_groups[k]], THRESHOLD, judge)
         model = new[0]["model"] + " "
         points = [Point(r.config.removeprefix(model), _ms(r.base_ms), _ms(r.new_ms), r.ratio, r.ci_low, r.ci_high, r.p_value,
                         r.verdict, RUN_WORDS[r.verdict], r.note) for r in rows]  # fmt: skip
@@ -129,7 +129,7 @@ def _best_points(rows: list[dict], raw: list[dict]) -> dict[tuple[str, str, str]
     return best
 
 
-def machine_comparisons(rows: list[dict], raw: list[dict]) -> dict | None:
+def machine_comparisons(rows: list[dict], raw: list[dict], judge: cmp.JudgeFn = cmp.judge) -> dict | None:
     """One model's configurations on every machine against a reference machine (None with one machine)."""
     machines = sorted({r["machine"] for r in rows if r["status"] == "ok"})
     if len(machines) < 2:
@@ -144,7 +144,7 @@ def machine_comparisons(rows: list[dict], raw: list[dict]) -> dict | None:
             if m != machine or (reference, work, config) not in best:
                 continue
             ref_row, ref_records = best[(reference, work, config)]
-            judged = cmp.judge(_per_sample(ref_records), _per_sample(records), THRESHOLD)
+            judged = judge(_per_sample(ref_records), _per_sample(records), THRESHOLD)
             ratio, low, high = (None if v is None else 1 / v for v in (judged.ratio, judged.ci_high, judged.ci_low))
             label = f"{config} · {work}" if len({w for _, w, _ in best}) > 1 else config
             points.append(Point(label, _throughput(ref_row), _throughput(row), ratio, low, high, judged.p_value,

@@ -31,6 +31,7 @@ import json
 import statistics
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -171,12 +172,16 @@ def describe(key: tuple) -> str:
     )
 
 
-def compare(base: list[dict], new: list[dict], threshold: float) -> list[Row]:
-    """One row per point measured on at least one side (a point neither side measured says nothing)."""
+def compare(base: list[dict], new: list[dict], threshold: float, judge_with: JudgeFn | None = None) -> list[Row]:
+    """One row per point measured on at least one side (a point neither side measured says nothing).
+
+    ``judge_with`` replaces :func:`judge` by a function that gives the same answers (the site's
+    build passes a cached one)."""
     sides = [_group(base), _group(new)]
     keys = [k for k in sorted(set(sides[0]) | set(sides[1]), key=_sort_key)
             if _ok(sides[0].get(k, [])) or _ok(sides[1].get(k, []))]  # fmt: skip
-    rows = [_compare_point(key, sides[0].get(key, []), sides[1].get(key, []), threshold) for key in keys]
+    rows = [_compare_point(key, sides[0].get(key, []), sides[1].get(key, []), threshold, judge_with or judge)
+            for key in keys]  # fmt: skip
     return sorted(rows, key=lambda r: VERDICT_ORDER.index(r.verdict))
 
 
@@ -191,7 +196,7 @@ def _group(records: list[dict]) -> dict[tuple, list[dict]]:
     return groups
 
 
-def _compare_point(key: tuple, base: list[dict], new: list[dict], threshold: float) -> Row:
+def _compare_point(key: tuple, base: list[dict], new: list[dict], threshold: float, judge_with: JudgeFn) -> Row:
     config = describe(key)
     if not base or not new:
         return Row(config, _median(base), _median(new), None, None, None, None, "not comparable",
@@ -201,7 +206,7 @@ def _compare_point(key: tuple, base: list[dict], new: list[dict], threshold: flo
         return Row(config, _median(base), _median(new), None, None, None, None, "not comparable", "; ".join(failed))
     note = _environment_note(base, new)
     b_ms, n_ms = _median(base), _median(new)
-    judged = judge(_per_record(base), _per_record(new), threshold)
+    judged = judge_with(_per_record(base), _per_record(new), threshold)
     if judged.verdict == "not comparable":
         ratio = n_ms / b_ms if b_ms else None
         return Row(config, b_ms, n_ms, ratio, None, None, None, judged.verdict, _join(note, judged.note))
@@ -219,6 +224,9 @@ class Judgement:
     p_value: float | None
     verdict: str
     note: str = ""
+
+
+JudgeFn = Callable[[list[list[float]], list[list[float]], float], "Judgement"]
 
 
 def judge(base: list[list[float]], new: list[list[float]], threshold: float) -> Judgement:

@@ -100,7 +100,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -507,13 +507,31 @@ def dumps(record: dict) -> str:
 def loads(line: str, path: str | Path | None = None, lineno: int | None = None) -> tuple[dict, list[str]]:
     """Parse and validate one line. Raises :class:`RecordError` naming ``path:lineno``."""
     try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
+        record = parse_json(line)
+    except json.JSONDecodeError as exc:  # orjson's error is a subclass
         raise RecordError(f"not valid JSON ({exc.msg} at column {exc.colno})", path, lineno) from None
     errors, warnings = validate(record)
     if errors:
         raise RecordError("; ".join(errors), path, lineno)
     return upgrade(record), warnings
+
+
+def _json_loads(line: str) -> Any:
+    """The standard library's parser, with NaN and Infinity refused as orjson refuses them:
+    a record holds finite numbers only, and both parsers must agree on what is valid."""
+
+    def refuse(constant: str) -> Any:
+        raise json.JSONDecodeError(f"{constant} is not a JSON number", line, line.find(constant))
+
+    return json.loads(line, parse_constant=refuse)
+
+
+try:  # orjson parses records about 4× faster; the standard library is the fallback
+    import orjson
+
+    parse_json: Callable[[str], Any] = orjson.loads
+except ImportError:  # pragma: no cover - orjson is a dependency; kept for odd platforms
+    parse_json = _json_loads
 
 
 @dataclass

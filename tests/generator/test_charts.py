@@ -225,3 +225,18 @@ def test_latency_and_throughput_carry_the_median_interval_as_error_bars():
     assert trace["error_y"]["array"][0] == rnd(value * (with_ci["latency_ms"] / low - 1))
     spec = charts.parse_spec({"series": [], "metric": "peak_memory_gib"})
     assert "error_y" not in charts.chart_figure(rows, spec, {})["data"][0]
+
+
+def test_page_json_is_compact_deterministic_and_safe_in_a_script_tag():
+    import numpy as np
+
+    from scaleboard.generator.jsonout import dumps, script_json
+
+    data = {"b": [1.5, np.float64(2.25), np.int64(3)], "a": "</script><b>&"}
+    assert dumps(data) == '{"a":"</script><b>&","b":[1.5,2.25,3]}'
+    text = str(script_json(data))
+    assert text.startswith('{"b":') and "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text)["a"] == "</script><b>&"
+    assert json.loads(str(script_json({"x": float("nan")}))) == {"x": None}  # a gap, never a number
+    with pytest.raises(ValueError, match="nan"):
+        dumps({"x": [float("nan")]})

@@ -1,0 +1,218 @@
+"""The build cache: what a rebuild can reuse, in ``.scaleboard-cache/`` of the project.
+
+Three kinds of entries, each valid only for the same ScaleBoard code and theme:
+
+- **data files**: which lines of a ``data/`` file are valid and what problems it has, keyed by
+  the file's size and modification time, confirmed by a BLAKE2 hash of its content when those
+  changed (a ``touch`` or a fresh checkout costs a hash, not a validation). An unchanged file
+  is parsed without being validated again.
+- **pages**: a heavy page's rendered bytes (the model pages), keyed by a hash of everything
+  the page is made from.
+- **memo**: results of pure functions over raw samples (``scaleboard compare``'s judgement on
+  the compare page), keyed by a hash of their arguments.
+
+Every key includes a fingerprint of the generator's code, its templates and the site
+configuration, so a cached entry is what the build would compute; the output is byte-identical
+with and without the cache. Entries no build used are removed at the end of a build.
+A cache that cannot be read is ignored and rewritten: it only ever saves time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+DIR_NAME = ".scaleboard-cache"
+_FORMAT = 1  # bump when the layout of the index changes
+T = TypeVar("T")
+
+
+@dataclass
+class FileEntry:
+    """What validating one data file found: its problems and the lines that held no record."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+    problems: list[tuple[int | None, str, str]]  # (line, message, severity)
+    bad_lines: frozenset[int]
+
+
+@dataclass
+class BuildCache:
+    """The cache of one build; ``directory`` None disables it (every lookup misses)."""
+
+    directory: Path | None
+    fingerprint: str = ""
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+    _used_pages: set[str] = field(default_factory=set)
+    _used_memo: set[str] = field(default_factory=set)
+    _dirty: bool = False
+
+    @classmethod
+    def open(cls, directory: Path | None, fingerprint: str) -> BuildCache:
+        cache = cls(directory, fingerprint)
+        if directory is None:
+            return cache
+        try:
+            with open(directory / "index.pickle", "rb") as f:
+                saved = pickle.load(f)
+            if saved.get("format") == _FORMAT and saved.get("fingerprint") == fingerprint:
+                cache.files, cache.memo = saved["files"], saved["memo"]
+        except Exception:  # missing, truncated, from another version: start afresh
+            pass
+        return cache
+
+    @property
+    def enabled(self) -> bool:
+        return self.directory is not None
+
+    # ---------------------------------------------------------------- data files
+
+    def file_entry(self, name: str, data: bytes, stat: os.stat_result) -> FileEntry | None:
+        """The entry of a data file whose content is unchanged, else None."""
+        entry = self.files.get(name)
+        if entry is None or entry.size != stat.st_size:
+            self.misses += self.enabled
+            return None
+        if entry.mtime_ns != stat.st_mtime_ns:
+            if entry.digest != digest(data):
+                self.misses += 1
+                return None
+            entry.mtime_ns = stat.st_mtime_ns
+            self._dirty = True
+        self.hits += 1
+        return entry
+
+    def store_file(
+        self, name: str, data: bytes, stat: os.stat_result, problems: Iterable[Any], bad_lines: Iterable[int]
+    ) -> None:
+        """Remember a validated file: its problems and the lines that gave no record."""
+        if not self.enabled:
+            return
+        found = [(p.line, p.message, p.severity) for p in problems]
+        self.files[name] = FileEntry(stat.st_size, stat.st_mtime_ns, digest(data), found, frozenset(bad_lines))
+        self._dirty = True
+
+    def forget_files_except(self, names: Iterable[str]) -> None:
+        keep = set(names)
+        for name in [n for n in self.files if n not in keep]:
+            del self.files[name]
+            self._dirty = True
+
+    # ---------------------------------------------------------------- pages and memo
+
+    def cached_page(self, key: str) -> bytes | None:
+        """The page cached under ``key`` (marked as used), or None."""
+        if not self.enabled:
+            return None
+        try:
+            body = self._page_path(key).read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return body
+
+    def store_page(self, key: str, body: bytes) -> None:
+        if self.enabled:
+            _write_atomic(self._page_path(key), body)
+
+    def _page_path(self, key: str) -> Path:
+        """Where a page lives: its key and this code's fingerprint together name the file."""
+        assert self.directory is not None
+        name = key_of(self.fingerprint, key)
+        self._used_pages.add(name)
+        return self.directory / "pages" / f"{name}.bin"
+
+    def remember(self, kind: str, args: Any, compute: Callable[[], T]) -> T:
+        """``compute()``, or what it returned before for the same ``kind`` and ``args``."""
+        if not self.enabled:
+            return compute()
+        key = kind + ":" + key_of(args)
+        self._used_memo.add(key)
+        if key in self.memo:
+            self.hits += 1
+            return self.memo[key]  # type: ignore[no-any-return]
+        self.misses += 1
+        value = self.memo[key] = compute()
+        self._dirty = True
+        return value
+
+    # ---------------------------------------------------------------- saving
+
+    def save(self) -> None:
+        """Write the index and drop what this build did not use. Errors are ignored: a cache
+        that cannot be written costs the next build time, never its result."""
+        if not self.enabled:
+            return
+        assert self.directory is not None
+        try:
+            unused = [k for k in self.memo if k not in self._used_memo]
+            for key in unused:
+                del self.memo[key]
+            if self._dirty or unused:
+                saved = {"format": _FORMAT, "fingerprint": self.fingerprint, "files": self.files, "memo": self.memo}
+                _write_atomic(self.directory / "index.pickle", pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL))
+            pages = self.directory / "pages"
+            if pages.is_dir():
+                for path in pages.iterdir():
+                    if path.suffix == ".bin" and path.stem not in self._used_pages:
+                        path.unlink(missing_ok=True)
+            (self.directory / "CACHEDIR.TAG").write_text(_CACHEDIR_TAG)
+        except OSError:
+            pass
+
+
+#: Marks the directory as a cache for backup tools (https://bford.info/cachedir/).
+_CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by scaleboard build; the directory can be deleted.\n"
+)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def key_of(*parts: Any) -> str:
+    """A hash of ``repr(parts)``: for plain data (strings, numbers, tuples, lists, dicts in a
+    fixed order) the same value always gives the same key."""
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def tree_fingerprint(paths: Iterable[Path]) -> str:
+    """A hash of every file under ``paths`` (path, size, modification time): the code and theme a
+    cached entry was made with."""
+    h = hashlib.blake2b(digest_size=16)
+    for root in paths:
+        if not root.exists():
+            continue
+        files = sorted(p for p in (root.rglob("*") if root.is_dir() else [root]) if p.is_file())
+        for path in files:
+            if "__pycache__" in path.parts:
+                continue
+            stat = path.stat()
+            h.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

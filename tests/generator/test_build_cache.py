@@ -1,0 +1,110 @@
+"""The build cache (.scaleboard-cache/): a rebuild reuses validated data files, model pages and
+compare verdicts, and the site it writes is byte for byte the one a build without it writes."""
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from scaleboard.generator import data as data_module
+from scaleboard.generator import synthetic
+from scaleboard.generator.build import build
+from scaleboard.generator.cache import DIR_NAME
+
+MACHINES = (synthetic.machine("epyc-2c", "cpu", 8, 1.0), synthetic.machine("NVIDIA T4", "cuda", 16, 6.0))
+
+
+def make_project(root: Path) -> list[Path]:
+    records = synthetic.dataset(
+        models=[("model-a", 10_000_000), ("model-b", 20_000_000)], machines=MACHINES, batch_sizes=(1, 2, 4)
+    )
+    files = []
+    for model in ("model-a", "model-b"):
+        path = root / "data" / f"{model}.jsonl"
+        synthetic.write_jsonl((r for r in records if r["model"] == model), path)
+        files.append(path)
+    return files
+
+
+def site_files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def project(tmp_path):
+    make_project(tmp_path)
+    return tmp_path
+
+
+def test_a_cached_rebuild_is_byte_identical_and_reuses_everything(project):
+    first = build(project, out=project / "site")
+    assert first.cache_hits == 0 and first.cache_misses > 0
+    assert (project / DIR_NAME / "CACHEDIR.TAG").exists()
+    before = site_files(project / "site")
+    second = build(project, out=project / "site")
+    assert second.cache_misses == 0 and second.cache_hits >= 2 + 4  # 2 files, 4 model pages, verdicts
+    assert site_files(project / "site") == before
+    build(project, out=project / "plain", use_cache=False)
+    assert site_files(project / "plain") == before
+
+
+def test_an_unchanged_file_is_not_validated_again_even_when_touched(project, monkeypatch):
+    build(project, out=project / "site")
+    path = project / "data" / "model-a.jsonl"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # a touch: new mtime, same bytes
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(data_module, "iter_text", refuse)
+    result = build(project, out=project / "site")
+    assert result.cache_misses == 0
+
+
+def test_a_changed_file_is_validated_and_its_pages_rebuilt(project):
+    build(project, out=project / "site")
+    path = project / "data" / "model-a.jsonl"
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[0])
+    record["latency_ms"]["p50"] *= 2
+    path.write_text("\n".join([json.dumps(record), *lines[1:]]) + "\n")
+    cached = build(project, out=project / "site")
+    assert cached.cache_misses > 0
+    build(project, out=project / "plain", use_cache=False)
+    assert site_files(project / "site") == site_files(project / "plain")
+
+
+def test_problems_of_a_cached_file_are_reported_again(project):
+    path = project / "data" / "model-b.jsonl"
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[3])
+    record["surprise"] = 1
+    lines[3] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n" + lines[4][:40])  # an unknown field, and a truncated last line
+    first = build(project, out=project / "site")
+    second = build(project, out=project / "site")
+    assert second.cache_misses == 0
+    assert second.warnings == first.warnings
+    assert any("model-b.jsonl:4: unknown field 'surprise'" in w for w in first.warnings)
+    assert any("truncated last line" in w for w in first.warnings)
+
+
+def test_an_unreadable_cache_is_ignored_and_a_theme_change_invalidates_pages(project):
+    build(project, out=project / "site")
+    (project / DIR_NAME / "index.pickle").write_bytes(b"not a pickle")
+    assert build(project, out=project / "site").cache_hits > 0  # pages are still there; the index is rebuilt
+    assert pickle.loads((project / DIR_NAME / "index.pickle").read_bytes())["files"]
+    templates = project / "templates"
+    templates.mkdir()
+    (templates / "model.html").write_text('{% extends "base.html" %}{% block content %}overridden{% endblock %}')
+    result = build(project, out=project / "site")
+    assert result.cache_hits == 0  # another theme: nothing made with the old one is reused
+    page = next((project / "site" / "models").rglob("index.html"))
+    assert "overridden" in page.read_text()
+
+
+def test_no_cache_writes_no_cache_directory(project):
+    build(project, out=project / "site", use_cache=False)
+    assert not (project / DIR_NAME).exists()
