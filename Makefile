@@ -31,6 +31,7 @@ check: lint
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	scripts/typecheck.sh
 
 format:
 	$(BIN)/ruff check --fix .

@@ -142,7 +142,7 @@ class BuildCache:
         self._used_memo.add(key)
         if key in self.memo:
             self.hits += 1
-            return self.memo[key]  # type: ignore[no-any-return]
+            return self.memo[key]
         self.misses += 1
         value = self.memo[key] = compute()
         self._dirty = True

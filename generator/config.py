@@ -110,8 +110,8 @@ def load_config(root: str | Path, path: str | Path | None = None) -> SiteConfig:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         line = yaml_error_line(exc)
-        line = f"{line}:" if line else ""
-        raise ConfigError(f"{display}:{line} invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        at = f"{line}:" if line else ""
+        raise ConfigError(f"{display}:{at} invalid YAML: {getattr(exc, 'problem', exc)}") from None
     if node is None:
         return SiteConfig(root=root)
     return _from_node(root, display, node)

@@ -76,11 +76,11 @@ def read(
         text_lines = text.split("\n")
         entry = cache.file_entry(name, data, stat) if cache is not None else None
         if entry is not None:
-            found = _trusted(text_lines, entry.bad_lines)
+            found: list[tuple[int, dict | None, Problem | None]] = _trusted(text_lines, entry.bad_lines)
             problems.extend(Problem(name, line, message, severity) for line, message, severity in entry.problems)
         else:
             found = list(iter_text(text, name))
-            file_problems = [problem for _, _, problem in found if problem is not None]
+            file_problems: list[Problem] = [problem for _, _, problem in found if problem is not None]
             problems.extend(file_problems)
             if cache is not None:
                 good = {lineno for lineno, record, _ in found if record is not None}
@@ -95,7 +95,7 @@ def read(
     return records, problems, lines
 
 
-def _trusted(text_lines: list[str], bad_lines: frozenset[int]) -> list[tuple[int, dict | None, None]]:
+def _trusted(text_lines: list[str], bad_lines: frozenset[int]) -> list[tuple[int, dict | None, Problem | None]]:
     """The records of a file validated before with this very content: parsed, not checked again."""
     return [(lineno, upgrade(parse_json(line)), None) for lineno, line in enumerate(text_lines, start=1)
             if line.strip() and lineno not in bad_lines]  # fmt: skip

@@ -11,7 +11,7 @@ from markupsafe import Markup
 try:
     import orjson
 except ImportError:  # pragma: no cover - orjson is a dependency; kept for odd platforms
-    orjson = None
+    orjson = None  # type: ignore[assignment]
 
 #: Significant digits kept in embedded chart data: 0.01 % resolution, far below the
 #: run-to-run noise of a measurement (about ±8 % on a shared CPU), and much smaller pages.

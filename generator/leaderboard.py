@@ -219,5 +219,6 @@ def select(site: Site, spec: Mapping[str, Any]) -> list[dict]:
 def leaderboard_html(site: Site, spec: Mapping[str, Any]) -> Markup:
     """A ```` ```leaderboard ```` block as HTML: the same table partial as ``/leaderboard/``."""
     rows = select(site, spec)
-    macro = site.env.get_template("_leaderboard.html").module.leaderboard_table
+    module: Any = site.env.get_template("_leaderboard.html").module  # its macros are its attributes
+    macro = module.leaderboard_table
     return Markup(macro(rows, COLUMNS, interactive=False, title=spec.get("title", "")))

@@ -170,9 +170,10 @@ class _Checker:
             target = own  # "#x" or "?q=1": this page
         else:
             joined = parts.path if parts.path.startswith("/") else here.rsplit("/", 1)[0] + "/" + parts.path
-            target, reason = resolve(_normalize(joined), self.site_dir, self.base_url)
-            if target is None:
+            resolved, reason = resolve(_normalize(joined), self.site_dir, self.base_url)
+            if resolved is None:
                 return BrokenLink(page, link.line, link.attribute, link.url, reason)
+            target = resolved
         fragment = unquote(parts.fragment)
         if self.fragments and fragment and target.suffix == ".html" and fragment not in self.anchors(target):
             return BrokenLink(page, link.line, link.attribute, link.url, f"no element with id {fragment!r}")

@@ -147,7 +147,10 @@ class PageCharts:
         if not any(r["tokens_per_s"] is not None for r in self.rows):  # e.g. imported without a sequence length
             metrics = metrics[1:]
         metric_selector = {"label": "Metric", "options": [(m, t) for m, t in metrics]}
-        per_batch, per_opt, per_threads, opts = {}, {}, {}, []
+        per_batch: dict[str, dict] = {}
+        per_opt: dict[str, dict] = {}
+        per_threads: dict[str, dict] = {}
+        opts: list[tuple[str, str]] = []
         for metric, name in metrics:
             per_batch.update({f"{metric}|{k}": f for k, f in self.per_batch(metric, name).items()})
             opts, figures = self.per_optimization(metric, name)

@@ -52,7 +52,7 @@ def headline(site: Site, board: list[dict]) -> dict:
     """The index cards: best tokens/s per machine and task (a forward pass's tokens/s and a
     generated token are not the same thing) and the biggest speed-up, passing configurations only."""
     passing = [r for r in board if r["quality"] != "fail"]
-    per_machine = {}
+    per_machine: dict[tuple[str, str], dict] = {}
     for r in passing:  # tokens/s where records have it; samples/s for those imported without a sequence length
         old = per_machine.get((r["machine"], r["task"]))
         if old is None or leaderboard.throughput_key(r) > leaderboard.throughput_key(old):

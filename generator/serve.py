@@ -110,7 +110,7 @@ class DevServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     def rebuild(self, reason: str = "") -> bool:
         """Build once; on failure keep the last good site and remember the error."""

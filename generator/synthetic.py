@@ -14,6 +14,7 @@ import json
 import random
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from scaleboard.record import MAX_SAMPLES, SCHEMA
 from scaleboard.stats import stability
@@ -49,7 +50,13 @@ DEFAULT_MACHINES = (
 
 
 def _env(m: dict) -> dict:
-    env = {"python": "3.11.9", "torch": "2.13.0", "transformers": "5.23.0", "scaleboard": "0.1.0", "os": "Linux"}
+    env: dict[str, Any] = {
+        "python": "3.11.9",
+        "torch": "2.13.0",
+        "transformers": "5.23.0",
+        "scaleboard": "0.1.0",
+        "os": "Linux",
+    }
     env.update(cpu="AMD EPYC", cores=2) if m["type"] == "cpu" else env.update(cuda="12.8", driver="570.1")
     env["fingerprint"] = hashlib.sha1(json.dumps([env, m["name"]], sort_keys=True).encode()).hexdigest()[:16]
     return env

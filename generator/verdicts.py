@@ -115,7 +115,8 @@ def _best_points(rows: list[dict], raw: list[dict]) -> dict[tuple[str, str, str]
     records: dict[tuple, list[dict]] = defaultdict(list)
     for r in raw:
         if r["status"] == "ok":
-            records[(r["machine"], r["suite"], *cmp.match_key(r))].append(r)
+            key = (r["machine"], r["suite"], *cmp.match_key(r))  # not inside [...]: Python 3.10 has no star there
+            records[key].append(r)
     best: dict[tuple[str, str, str], tuple[dict, list[dict]]] = {}
     for row in rows:
         if row["status"] != "ok" or not row["samples_per_s"]:

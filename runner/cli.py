@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 #: (flag, suite field, metavar, help). Each flag overrides the suite field of the same meaning.
 OVERRIDES = (
@@ -343,7 +344,9 @@ def apply_overrides(suite, args: argparse.Namespace):
         "machine": lambda v: _nonempty(v, "the machine label"),
         "out": lambda v: _nonempty(v, "the output folder"),
     }
-    changes, budget, problems = {}, {}, []
+    changes: dict[str, Any] = {}
+    budget: dict[str, Any] = {}
+    problems: list[str] = []
     for flag, name, _, _ in OVERRIDES:
         raw = getattr(args, _dest(flag))
         if raw is None:

@@ -224,7 +224,8 @@ def describe_nodes(device_type: str, options: RayOptions) -> list[dict]:
 def cluster_plan(groups: list[GroupSpec], index, nodes: list[dict], force: bool = False) -> Plan:
     """Like :func:`scaleboard.runner.sweep.make_plan`, a point being recorded if it is under any node's environment."""
     variants = {(n["machine"], n["env"]["fingerprint"]): n for n in nodes}.values()
-    todo, existing = [], []
+    todo: list = []
+    existing: list = []
     for spec in groups:
         done = {}
         for node in variants:

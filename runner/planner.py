@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from scaleboard.runner.spec import Budget, GroupSpec
 
@@ -144,7 +145,7 @@ def allocate(groups: list[GroupSpec], probes: dict[tuple, Probe], budget_s: floa
     top = max((g.threads for g in groups), default=1)
     # Largest thread count first; within it, groups of one model and precision together (a
     # measuring process reuses the prepared model), in suite order otherwise.
-    first = {}
+    first: dict[Any, int] = {}
     for i, g in enumerate(groups):
         first.setdefault(probe_key(g), i)
     # Passes of --repeats stay in order, one after the other.

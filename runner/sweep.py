@@ -136,7 +136,8 @@ def spec_point_key(spec: GroupSpec, batch_size: int) -> tuple:
 
 
 def make_plan(groups: list[GroupSpec], index: Index, force: bool = False) -> Plan:
-    todo, existing = [], []
+    todo: list = []
+    existing: list = []
     for spec in groups:
         keys = {b: spec_point_key(spec, b) for b in spec.batch_sizes}
         done = {b for b, key in keys.items() if index.has(key)}

@@ -208,7 +208,7 @@ def _compare_point(key: tuple, base: list[dict], new: list[dict], threshold: flo
     b_ms, n_ms = _median(base), _median(new)
     judged = judge_with(_per_record(base), _per_record(new), threshold)
     if judged.verdict == "not comparable":
-        ratio = n_ms / b_ms if b_ms else None
+        ratio = n_ms / b_ms if b_ms and n_ms is not None else None
         return Row(config, b_ms, n_ms, ratio, None, None, None, judged.verdict, _join(note, judged.note))
     return Row(config, b_ms, n_ms, judged.ratio, judged.ci_low, judged.ci_high, judged.p_value, judged.verdict,
                _join(note, judged.note))  # fmt: skip

@@ -309,12 +309,11 @@ def _type_ok(value: Any, types: tuple[type, ...]) -> bool:
     return isinstance(value, types)
 
 
-def _check_value(name: str, value: Any, types: tuple[type, ...], nullable: bool) -> str | None:
+def _check_value(name: str, value: Any, types: tuple[type, ...], nullable: bool) -> str:
+    """The message for a value of the wrong type (the caller has checked that it is wrong)."""
     if value is None:
-        return None if nullable else f"field '{name}' must not be null"
-    if not _type_ok(value, types):
-        return f"field '{name}' must be {_type_name(types)}, got {json.dumps(value)[:60]}"
-    return None
+        return f"field '{name}' must not be null"
+    return f"field '{name}' must be {_type_name(types)}, got {json.dumps(value)[:60]}"
 
 
 # FIELDS flattened once: validation runs for every line of every build.
@@ -468,7 +467,7 @@ def upgrade(record: dict) -> dict:
     """
     schema = record.get("schema")
     if schema == SCHEMA_V1:
-        env = record.get("env") if isinstance(record.get("env"), dict) else {}
+        env = record["env"] if isinstance(record.get("env"), dict) else {}
         version = env.get("scaleboard") if isinstance(env.get("scaleboard"), str) else None
         record = {**record, "schema": SCHEMA_V2, "source": {"tool": SCALEBOARD_TOOL, "version": version}}
         schema = SCHEMA_V2

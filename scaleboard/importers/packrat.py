@@ -81,19 +81,21 @@ def convert(path: Path, machine: str | None = None, suite: str | None = None) ->
 
 def _record(out: Converted, line: int, row: dict, base_suite: str, varying: list[str], **common) -> dict | None:
     where = f"{common['path']}:{line}"
-    numbers = {}
-    for column in ("intraop_threads", "batch_size", "latency(min)", "latency(avg)", "latency(max)"):
+    numbers: dict[str, float] = {}
+    columns = ("intraop_threads", "batch_size", "latency(min)", "latency(avg)", "latency(max)")
+    for column in columns:
         value = _number(row[column])
         if value is None or value <= 0:
             out.problems.append(f"{where}: column {column!r} is {row[column]!r}; expected a positive number")
-        numbers[column] = value
+        else:
+            numbers[column] = value
     model, variant, optimization = _benchmark(row["benchmark"])
     if optimization is None:
         out.problems.append(
             f"{where}: benchmark {row['benchmark']!r}: unknown optimization {variant!r} "
             f"(known endings: {', '.join('_' + k for k in OPTIMIZATIONS)})"
         )
-    if None in numbers.values() or optimization is None or any(v <= 0 for v in numbers.values()):
+    if len(numbers) < len(columns) or optimization is None:
         return None
     for column in ("intraop_threads", "batch_size"):
         if numbers[column] != int(numbers[column]):
