@@ -80,9 +80,11 @@ class BuildCache:
 
     def file_entry(self, name: str, data: bytes, stat: os.stat_result) -> FileEntry | None:
         """The entry of a data file whose content is unchanged, else None."""
+        if not self.enabled:
+            return None
         entry = self.files.get(name)
         if entry is None or entry.size != stat.st_size:
-            self.misses += self.enabled
+            self.misses += 1
             return None
         if entry.mtime_ns != stat.st_mtime_ns:
             if entry.digest != digest(data):

@@ -108,8 +108,6 @@ from typing import Any
 from scaleboard.diagnostics import Problem, display_path, where
 from scaleboard.errors import ScaleboardError
 
-__all__ = ["Problem", "where"]  # re-exported: the record's own problems are diagnostics
-
 SCHEMA = "scaleboard.record/3"
 SCHEMA_V1 = "scaleboard.record/1"
 SCHEMA_V2 = "scaleboard.record/2"
