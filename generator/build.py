@@ -264,7 +264,8 @@ def _build(
     clock.lap("read")
     # --strict also turns bad chart / leaderboard blocks in posts into errors
     site = make_site(config, data.rows, data.raw, load_site_content(config, drafts), drafts, data.history,
-                     raw_lines=data.raw_lines, warnings=data.warnings, strict=strict, cache=cache)  # fmt: skip
+                     raw_lines=data.raw_lines, warnings=data.warnings, strict=strict, cache=cache,
+                     sources=data.sources)  # fmt: skip
     pages = gather_pages(site)
     clock.lap("gather")
     files = render_pages(site, pages, jobs)

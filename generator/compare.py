@@ -9,6 +9,7 @@ that got faster reads as a rising line.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 
 from scaleboard import compare as cmp
@@ -102,24 +103,32 @@ def context(site: Site) -> dict:
     def judge(base: list[list[float]], new: list[list[float]], threshold: float) -> cmp.Judgement:
         return site.cache.remember("judge", (base, new, threshold), lambda: cmp.judge(base, new, threshold))
 
-    models = []
-    for model in sorted(by_model):
+    def section(model: str) -> dict:
         rows = by_model[model]
         flagged = {r["config"] for r in rows if r["quality_ok"] is False}
-        models.append(
-            {
-                "name": model,
-                "slug": site.slugs["model"][model],
-                "machines": across_machines(site, rows, baseline, flagged),
-                "suites": across_suites(site, rows, baseline, flagged),
-                "pages": sorted({(r["machine"], r["suite"]) for r in rows}),
-                "runs": [
-                    {"machine": machine, "runs": found}
-                    for machine in sorted({r["machine"] for r in rows})
-                    for found in [verdicts.run_comparisons(history[(model, machine)], judge)]
-                    if found
-                ],
-                "versus": verdicts.machine_comparisons(rows, latest[model], judge),
-            }
-        )
+        return {
+            "name": model,
+            "slug": site.slugs["model"][model],
+            "machines": across_machines(site, rows, baseline, flagged),
+            "suites": across_suites(site, rows, baseline, flagged),
+            "pages": sorted({(r["machine"], r["suite"]) for r in rows}),
+            "runs": [
+                {"machine": machine, "runs": found}
+                for machine in sorted({r["machine"] for r in rows})
+                for found in [verdicts.run_comparisons(history[(model, machine)], judge)]
+                if found
+            ],
+            "versus": verdicts.machine_comparisons(rows, latest[model], judge),
+        }
+
+    models = []
+    for model in sorted(by_model):
+        # A model's section comes from its own records (its data files: ``site.sources``), its
+        # slug and the site's colours; the cache keeps it while those stay the same.
+        source = site.sources.get(model)
+        if source is None:
+            models.append(section(model))
+            continue
+        key = (model, source, site.slugs["model"][model], site.colors)
+        models.append(site.cache.remember("compare", key, functools.partial(section, model)))
     return {"models": models, "baseline": baseline, "threshold": verdicts.THRESHOLD}

@@ -3,12 +3,14 @@ record of each point kept, flattened into rows."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from scaleboard.diagnostics import Problem, display_path
 from scaleboard.errors import BuildError
-from scaleboard.generator.cache import BuildCache
+from scaleboard.generator.cache import BuildCache, key_of
 from scaleboard.generator.config import SiteConfig
 from scaleboard.generator.frame import flatten, latest_per_point, pool_repeats
 from scaleboard.record import data_files, iter_text, parse_json, upgrade
@@ -24,13 +26,25 @@ class Data:
     files: int
     raw_lines: dict[tuple, list[str]] = field(default_factory=dict)  # the same records as JSON text
     history: list[dict] = field(default_factory=list)  # every valid record, older runs of a point too
+    # model → a hash of the data files holding its records (their names and contents), when the
+    # build has a cache: what a cached result about one model (its compare section) depends on
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+class Read(NamedTuple):
+    """What :func:`read` found, in file and line order."""
+
+    records: list[dict]
+    problems: list[Problem]
+    lines: dict[int, str]  # id(record) → its JSON text
+    sources: dict[str, str]  # model → hash of the files holding it (empty without a cache)
 
 
 def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None = None) -> Data:
     """Read and validate every ``data/**/*.jsonl``; errors name ``file:line``. A file the cache
     has seen with the same content is parsed without being validated again."""
     files = data_files(config.path("data_dir"))
-    records, problems, lines = read(files, config.root, cache)
+    records, problems, lines, sources = read(files, config.root, cache)
     warnings = [str(p) for p in problems if p.severity == "warning"]
     errors = [str(p) for p in problems if p.severity == "error"] + (warnings if strict else [])
     if errors:
@@ -43,7 +57,8 @@ def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None
         raw.setdefault(key, []).append(record)
         raw_lines.setdefault(key, []).append(lines[id(record)])
     # the passes of --repeats become one row each; the downloads keep every pass's own record
-    return Data([flatten(r) for r in pool_repeats(latest)], raw, warnings, len(files), raw_lines, records)
+    rows = [flatten(r) for r in pool_repeats(latest)]
+    return Data(rows, raw, warnings, len(files), raw_lines, records, sources)
 
 
 def _raise(errors: list[str], strict: bool) -> None:
@@ -55,9 +70,7 @@ def _raise(errors: list[str], strict: bool) -> None:
     raise BuildError(f"{len(errors)} {kind} in data:\n" + "\n".join(shown + tail))
 
 
-def read(
-    files: list[Path], root: Path, cache: BuildCache | None = None
-) -> tuple[list[dict], list[Problem], dict[int, str]]:
+def read(files: list[Path], root: Path, cache: BuildCache | None = None) -> Read:
     """Records, problems and each record's JSON text (by ``id(record)``), in file and line order.
 
     The same as ``scaleboard.record.load_records``, plus the text: the JSON downloads reuse
@@ -67,6 +80,7 @@ def read(
     problems: list[Problem] = []
     lines: dict[int, str] = {}
     names = []
+    held: dict[str, list[tuple[str, str]]] = defaultdict(list)  # model → (file, content hash)
     for path in files:
         name = display_path(path, root)
         names.append(name)
@@ -86,13 +100,19 @@ def read(
                 good = {lineno for lineno, record, _ in found if record is not None}
                 bad = {lineno for lineno, _, _ in found} - good  # a line with warnings still holds its record
                 cache.store_file(name, data, stat, file_problems, bad)
+        models = set()
         for lineno, record, _ in found:
             if record is not None:
                 records.append(record)
                 lines[id(record)] = text_lines[lineno - 1].strip()
+                models.add(record["model"])
+        stored = cache.files.get(name) if cache is not None else None
+        if stored is not None:
+            for model in models:
+                held[model].append((name, stored.digest))
     if cache is not None:
         cache.forget_files_except(names)
-    return records, problems, lines
+    return Read(records, problems, lines, {model: key_of(found) for model, found in held.items()})
 
 
 def _trusted(text_lines: list[str], bad_lines: frozenset[int]) -> list[tuple[int, dict | None, Problem | None]]:

@@ -111,6 +111,17 @@ def index_page(site: Site, keys: dict, board: list[dict]) -> Page:
     return Page("", "index.html", context, title="")
 
 
+def page_csv_lines(site: Site, keys: dict[tuple[str, str, str], list[dict]]) -> dict[int, str]:
+    """Each row's CSV line (by ``id(row)``), made once and shared by every download. A page's
+    rows (speed-ups included) come from its records alone, so the cache keeps its lines."""
+    lines: dict[int, str] = {}
+    for key, rows in keys.items():
+        digest = site.page_digests.get(key)
+        made = site.cache.remember("csv", (key, digest), lambda rows=rows: csv_lines(rows)) if digest else None
+        lines.update(zip(map(id, rows), made or csv_lines(rows), strict=True))
+    return lines
+
+
 def model_pages(site: Site, keys: dict, lines: dict[int, str]) -> list[Page]:
     """Each (model, machine, suite) page and its CSV / JSON downloads."""
     header = ",".join(COLUMNS) + "\n"
@@ -123,8 +134,8 @@ def model_pages(site: Site, keys: dict, lines: dict[int, str]) -> list[Page]:
         path = site.model_path(*key)
         # what the page is made from: its records (as read), the site-wide colours, slugs and
         # record count (the footer); the configuration and code are in the cache's fingerprint
-        source = site.raw_lines.get(key)
-        cache_key = key_of(path, title, source, site.colors, site.slugs, len(site.rows)) if source else None
+        digest = site.page_digests.get(key)
+        cache_key = key_of(path, title, digest, site.colors, site.slugs, len(site.rows)) if digest else None
         pages.append(Page(path, "model.html", title=title, make_context=make, cache_key=cache_key))
         pages.append(Page(site.data_path(*key, "csv"), body=header + "".join(lines[id(r)] for r in rows)))
         pages.append(Page(site.data_path(*key, "json"), body=records_json(raw, site.raw_lines.get(key))))
@@ -136,12 +147,12 @@ def pages(site: Site) -> list[Page]:
     keys = page_keys(site)
     board = leaderboard.build_rows(site)
     found = [index_page(site, keys, board)]
-    lines = csv_lines(site.rows)  # each row's CSV line, written once, shared by every download
-    found.extend(model_pages(site, keys, {id(r): line for r, line in zip(site.rows, lines, strict=True)}))
+    lines = page_csv_lines(site, keys)
+    found.extend(model_pages(site, keys, lines))
     lb_context = {"rows": board, "columns": leaderboard.COLUMNS, "csv_url": site.url("data/leaderboard.csv")}
     found.append(Page("leaderboard/", "leaderboard.html", lb_context, title="Leaderboard"))
     found.append(Page("compare/", "compare.html", compare.context(site), title="Compare"))
     found.append(Page("data/leaderboard.csv", body=leaderboard.to_csv(board)))
-    found.append(Page("data/records.csv", body=",".join(COLUMNS) + "\n" + "".join(lines)))
+    found.append(Page("data/records.csv", body=",".join(COLUMNS) + "\n" + "".join(lines[id(r)] for r in site.rows)))
     found.append(Page("data/colors.json", body=dumps(site.colors)))
     return found

@@ -22,7 +22,7 @@ import jinja2
 
 from scaleboard import diagnostics
 from scaleboard.generator import jsonout
-from scaleboard.generator.cache import BuildCache
+from scaleboard.generator.cache import BuildCache, key_of
 from scaleboard.generator.config import SiteConfig
 from scaleboard.generator.theme import template_dirs
 from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
@@ -130,6 +130,10 @@ class Site:
     strict: bool = False  # bad chart / leaderboard blocks in posts are errors, not warnings
     history: list[dict] = field(default_factory=list)  # every record read, older runs of a point too (compare)
     cache: BuildCache = field(default_factory=lambda: BuildCache(None))  # what the build may reuse (disabled)
+    # Hashes of what cached results are made from (only with a cache): each page's records as
+    # read (``raw_lines``), and model → its data files (``Data.sources``).
+    page_digests: dict[tuple, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -164,11 +168,19 @@ class Site:
         return self.env.get_template(template).render(**context)
 
 
-def make_env(config: SiteConfig) -> jinja2.Environment:
-    """Jinja2 with autoescaping on; the project's templates first, the shipped ones after."""
+def make_env(config: SiteConfig, cache: BuildCache | None = None) -> jinja2.Environment:
+    """Jinja2 with autoescaping on; the project's templates first, the shipped ones after.
+
+    With a build cache, compiled templates are kept in it (Jinja checks each template's source
+    against what it compiled, so an edited template is compiled again).
+    """
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs(config)])
+    compiled = cache.directory / "templates" if cache is not None and cache.directory is not None else None
+    if compiled is not None:
+        compiled.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(
         loader=loader,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
         autoescape=jinja2.select_autoescape(("html", "htm", "xml", "svg"), default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -197,6 +209,7 @@ def make_site(
     warnings: list[str] | None = None,
     strict: bool = False,
     cache: BuildCache | None = None,
+    sources: dict[str, str] | None = None,
 ) -> Site:
     """The one place a :class:`Site` is built; nothing is set on it afterwards."""
     from scaleboard.generator.speedups import add_speedups
@@ -209,7 +222,7 @@ def make_site(
         raw=raw_by_page,
         colors=color_map(r["config"] for r in rows),
         slugs=slugs,
-        env=make_env(config),
+        env=make_env(config, cache),
         content=content,
         drafts=drafts,
         history=history if history is not None else [r for page in raw_by_page.values() for r in page],
@@ -217,6 +230,10 @@ def make_site(
         warnings=list(warnings or ()),
         strict=strict,
         cache=cache or BuildCache(None),
+        page_digests={key: key_of(lines) for key, lines in (raw_lines or {}).items()}
+        if cache and cache.enabled
+        else {},
+        sources=dict(sources or {}),
     )
     site.env.globals.update(site=site, config=config, url=site.url)
     return site

@@ -295,7 +295,7 @@ def test_reading_keeps_each_records_text_and_matches_load_records(tmp_path):
     line = (root / "data/gpt2.jsonl").read_text().splitlines()[0]
     (root / "data/odd.jsonl").write_text(line.replace('"schema"', '"colour":1,"schema"') + "\n\n" + line[:50])
     files = data_files(root / "data")
-    records, problems, lines = read(files, root)
+    records, problems, lines, _ = read(files, root)
     expected = load_records(files, root=root)
     assert records == expected.records and problems == expected.problems
     assert [p.message for p in problems] == [

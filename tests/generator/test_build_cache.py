@@ -108,3 +108,26 @@ def test_an_unreadable_cache_is_ignored_and_a_theme_change_invalidates_pages(pro
 def test_no_cache_writes_no_cache_directory(project):
     build(project, out=project / "site", use_cache=False)
     assert not (project / DIR_NAME).exists()
+
+
+def test_a_new_file_holding_a_model_rebuilds_what_depends_on_that_model_only(project, monkeypatch):
+    from scaleboard.generator import compare
+
+    build(project, out=project / "site")
+    lines = (project / "data" / "model-b.jsonl").read_text().splitlines()
+    record = json.loads(lines[0])
+    record["created_at"] = "2030-01-01T00:00:00Z"  # a re-run of one point, in a file of its own
+    record["latency_ms"]["p50"] *= 3
+    (project / "data" / "rerun.jsonl").write_text(json.dumps(record) + "\n")
+    made = []
+    section_of = compare.verdicts.machine_comparisons
+
+    def counting(rows, raw, judge):
+        made.append(rows[0]["model"])
+        return section_of(rows, raw, judge)
+
+    monkeypatch.setattr(compare.verdicts, "machine_comparisons", counting)
+    build(project, out=project / "site")
+    assert made == ["model-b"]  # model-a's compare section came from the cache
+    build(project, out=project / "plain", use_cache=False)
+    assert site_files(project / "site") == site_files(project / "plain")
