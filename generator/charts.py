@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Any
 
+from scaleboard.columns import BY_NAME, Column
+from scaleboard.columns import COLUMNS as REGISTRY
 from scaleboard.errors import ScaleboardError
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import PALETTE, Site, config_order
@@ -57,32 +59,18 @@ class Metric:
 
 GIB = 1024**3
 
+
+def _metric(column: Column, **changes: Any) -> Metric:
+    return replace(Metric(column.name, column.label, column.unit, column.higher_is_better), **changes)
+
+
+#: What a chart can put on y: every metric column of the registry (:mod:`scaleboard.columns`), plus
+#: views of a column in another unit and the compare page's own ratio.
 METRICS: dict[str, Metric] = {
-    # The median where a record has one, else its mean (imported records); labelled by what the rows hold.
-    "latency_ms": Metric("latency_ms", "Latency", "ms", False),
-    "latency_p50_ms": Metric("latency_p50_ms", "Latency p50", "ms", False),
-    "latency_p90_ms": Metric("latency_p90_ms", "Latency p90", "ms", False),
-    "latency_p99_ms": Metric("latency_p99_ms", "Latency p99", "ms", False),
-    "latency_mean_ms": Metric("latency_mean_ms", "Latency mean", "ms", False),
-    "samples_per_s": Metric("samples_per_s", "Throughput", "samples/s", True),
-    "images_per_s": Metric("samples_per_s", "Throughput", "images/s", True),  # samples of an image model
-    "tokens_per_s": Metric("tokens_per_s", "Throughput", "tokens/s", True),
-    "ttft_ms": Metric("ttft_ms", "Time to first token", "ms", False),
-    "per_token_ms": Metric("per_token_ms", "Per-token latency", "ms", False),
-    "per_token_p90_ms": Metric("per_token_p90_ms", "Per-token latency p90", "ms", False),
-    "per_token_p99_ms": Metric("per_token_p99_ms", "Per-token latency p99", "ms", False),
-    "decode_tokens_per_s": Metric("decode_tokens_per_s", "Decode throughput", "tokens/s", True),
-    "peak_memory_gib": Metric("peak_memory_bytes", "Peak memory", "GiB", False, 1 / GIB),
-    "first_call_s": Metric("first_call_s", "First call (compile / trace)", "s", False),
-    "latency_cv": Metric("latency_cv", "Latency CV (std / mean)", "", False),
-    "p99_over_p50": Metric("p99_over_p50", "Tail ratio p99 / p50", "×", False),
-    "speedup": Metric("speedup", "Speed-up over baseline", "×", True),
+    **{c.name: _metric(c) for c in REGISTRY if c.metric},
+    "images_per_s": _metric(BY_NAME["samples_per_s"], unit="images/s"),  # samples of an image model
+    "peak_memory_gib": _metric(BY_NAME["peak_memory_bytes"], unit="GiB", scale=1 / GIB),
     "relative_tokens_per_s": Metric("relative_tokens_per_s", "Throughput relative to the reference", "×", True),
-    "tokens_per_s_per_gib": Metric("tokens_per_s_per_gib", "Tokens/s per GiB", "tokens/s/GiB", True),
-    "next_token_agreement": Metric("next_token_agreement", "Next-token agreement", "", True),
-    "max_abs_diff": Metric("max_abs_diff", "Max abs logit difference", "", False),
-    "joules_per_sample": Metric("joules_per_sample", "Energy", "J/sample", False),
-    "mfu": Metric("mfu", "Model FLOPs utilisation", "", True),
 }
 #: Metrics the compare page computes itself; records do not hold them.
 PAGE_ONLY_METRICS = ("relative_tokens_per_s",)

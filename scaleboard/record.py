@@ -93,6 +93,9 @@ source           ``{tool, version?, file?, settings?}``: who measured it. ``tool
 ===============  ==========================================================================
 
 Any field beyond these is kept but reported as a warning (``--strict`` fails on it).
+
+The site, its CSV downloads and ``scaleboard.load_records`` show records as flat rows; their
+columns, and where each comes from in a record, are listed in :mod:`scaleboard.columns`.
 """
 
 from __future__ import annotations
