@@ -196,6 +196,7 @@ def atom(site: Any, posts: list[Entry], options: dict) -> bytes:
             tags=tuple(t for t, _ in e.tags),
         )
         for e in posts
+        if e.doc.date is not None  # always: content.py refuses a post without a date
     ]
     config = site.config
     if not config.url:

@@ -34,6 +34,7 @@ best value is drawn and the hover names the configuration it came from.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -278,8 +279,12 @@ def _series_order(spec: ChartSpec, keys: Iterable[tuple]) -> list[tuple]:
     keys = list(keys)
     for position in reversed(range(len(spec.series))):
         rank = {v: i for i, v in enumerate(_order(spec.series[position], {k[position] for k in keys}))}
-        keys.sort(key=lambda k, p=position, rk=rank: rk[k[p]])
+        keys.sort(key=functools.partial(_rank_at, position, rank))
     return keys
+
+
+def _rank_at(position: int, rank: dict[Any, int], key: tuple) -> int:
+    return rank[key[position]]
 
 
 def _label(dim: str, value: Any, flagged: frozenset[str] = frozenset()) -> str:
@@ -303,7 +308,10 @@ def _traces(cells: dict, spec: ChartSpec, metric: Metric, colors: Mapping[str, s
         name = " · ".join(_label(d, v, flagged) for d, v in zip(spec.series, key, strict=True)) or metric.label
         if "config" not in (*spec.series, spec.x) and any(line[x][1].get("quality_ok") is False for x in xs):
             name += " ⚠"  # a point of this line comes from a configuration failing the correctness gate
-        trace = {"name": name, "x": [_label("config", x, flagged) for x in xs] if spec.x == "config" else xs}
+        trace: dict[str, Any] = {
+            "name": name,
+            "x": [_label("config", x, flagged) for x in xs] if spec.x == "config" else xs,
+        }
         values = [line[x][0] for x in xs]
         if metric.scale != 1:
             values = [v * metric.scale for v in values]
@@ -340,7 +348,8 @@ def _error_bars(line: dict, xs: list, metric: Metric) -> dict | None:
     if metric.column not in INTERVAL_METRICS or metric.scale != 1:
         return None
     inverse = INTERVAL_METRICS[metric.column]
-    plus, minus = [], []
+    plus: list[float | int | None] = []
+    minus: list[float | int | None] = []
     for x in xs:
         value, row = line[x]
         low, high, p50 = row.get("latency_ci_low"), row.get("latency_ci_high"), row.get("latency_ms")
@@ -420,7 +429,7 @@ def _heatmap_trace(cells: dict, spec: ChartSpec, metric: Metric, flagged: frozen
     z = [[rnd(cells[k][x][0] * metric.scale) if x in cells[k] else None for x in xs] for k in keys]
     names = [" · ".join(_label(d, v, flagged) for d, v in zip(spec.series, k, strict=True)) for k in keys]
     unit = f" {metric.unit}" if metric.unit else ""
-    trace = {"type": "heatmap", "x": [str(x) for x in xs], "y": names, "z": z, "colorscale": "RdBu"}
+    trace: dict[str, Any] = {"type": "heatmap", "x": [str(x) for x in xs], "y": names, "z": z, "colorscale": "RdBu"}
     trace["hovertemplate"] = f"%{{y}}<br>{LABELS[spec.x]} %{{x}}<br>%{{z}}{unit}<extra></extra>"
     if spec.metric == "speedup":
         # Diverging around 1× on a log2 scale: red slower than the baseline, blue faster.

@@ -117,12 +117,12 @@ def page_csv_lines(site: Site, keys: dict[tuple[str, str, str], list[dict]]) -> 
     lines: dict[int, str] = {}
     for key, rows in keys.items():
         digest = site.page_digests.get(key)
-        made = site.cache.remember("csv", (key, digest), lambda rows=rows: csv_lines(rows)) if digest else None
+        made = site.cache.remember("csv", (key, digest), functools.partial(csv_lines, rows)) if digest else None
         lines.update(zip(map(id, rows), made or csv_lines(rows), strict=True))
     return lines
 
 
-def model_pages(site: Site, keys: dict, lines: dict[int, str]) -> list[Page]:
+def model_pages(site: Site, keys: dict[tuple[str, str, str], list[dict]], lines: dict[int, str]) -> list[Page]:
     """Each (model, machine, suite) page and its CSV / JSON downloads."""
     header = ",".join(COLUMNS) + "\n"
     pages = []
@@ -137,8 +137,12 @@ def model_pages(site: Site, keys: dict, lines: dict[int, str]) -> list[Page]:
         digest = site.page_digests.get(key)
         cache_key = key_of(path, title, digest, site.colors, site.slugs, len(site.rows)) if digest else None
         pages.append(Page(path, "model.html", title=title, make_context=make, cache_key=cache_key))
-        pages.append(Page(site.data_path(*key, "csv"), body=header + "".join(lines[id(r)] for r in rows)))
-        pages.append(Page(site.data_path(*key, "json"), body=records_json(raw, site.raw_lines.get(key))))
+        pages.append(
+            Page(site.data_path(model, machine, suite, "csv"), body=header + "".join(lines[id(r)] for r in rows))
+        )
+        pages.append(
+            Page(site.data_path(model, machine, suite, "json"), body=records_json(raw, site.raw_lines.get(key)))
+        )
     return pages
 
 

@@ -174,19 +174,31 @@ def _throughput(row: dict) -> str:
 # ---------------------------------------------------------------- the chart
 
 
+def _ratio(point: Point) -> float:
+    assert point.ratio is not None  # only points with a ratio are drawn
+    return point.ratio
+
+
+def _bar(point: Point) -> tuple[float | int | None, float | int | None]:
+    """The error bar of a drawn point: (above, below) its ratio, or none without an interval."""
+    if point.low is None or point.high is None:
+        return None, None
+    return rnd(point.high - _ratio(point)), rnd(_ratio(point) - point.low)
+
+
 def figure(points: list[Point], title: str, axis: str, higher: bool = False) -> dict:
     """Ratios with their 95% intervals, one row per point, coloured and named by verdict."""
     drawn = [p for p in points if p.ratio is not None]
     changed = [p for p in drawn if p.verdict in ("regressed", "improved")]
-    rest = sorted((p for p in drawn if p not in changed), key=lambda p: -abs(p.ratio - 1))
-    drawn = sorted(changed + rest[: max(0, MAX_DRAWN - len(changed))], key=lambda p: p.ratio)
+    rest = sorted((p for p in drawn if p not in changed), key=lambda p: -abs(_ratio(p) - 1))
+    drawn = sorted(changed + rest[: max(0, MAX_DRAWN - len(changed))], key=_ratio)
     words = MACHINE_WORDS if higher else RUN_WORDS
     traces = []
     for verdict in cmp.VERDICT_ORDER:
         mine = [p for p in drawn if p.verdict == verdict]
         if not mine:
             continue
-        bars = [(None, None) if p.low is None else (rnd(p.high - p.ratio), rnd(p.ratio - p.low)) for p in mine]
+        bars = [_bar(p) for p in mine]
         traces.append({
             "type": "scatter", "mode": "markers", "name": words[verdict],
             "x": [rnd(p.ratio) for p in mine], "y": [p.label for p in mine],

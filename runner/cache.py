@@ -113,8 +113,8 @@ def save_preset(model: Any, key: dict) -> Path | None:
 
 def reference_key(
     weights_key: dict | None,
-    attention: str,
-    seq_len: int,
+    attention: str | None,
+    seq_len: int | None,
     rows: int,
     input_seed: int,
     device: str,

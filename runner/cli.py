@@ -11,6 +11,7 @@ import argparse
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -324,7 +325,7 @@ def apply_overrides(suite, args: argparse.Namespace):
     from scaleboard.runner import suite as s
     from scaleboard.runner.models import check_model
 
-    parsers = {
+    parsers: dict[str, Callable[[str], Any]] = {
         "models": lambda v: s.parse_names(v, None, "model"),
         "optimizations": lambda v: s.parse_names(v, OPTIMIZATIONS, "optimization"),
         "precisions": lambda v: s.parse_names(v, PRECISIONS, "precision"),

@@ -457,7 +457,9 @@ def run_sweep_ray(plan: Plan, run_file, progress, *, device_type: str, options: 
                   group_function: str | None = None, queue=None) -> SweepResult:  # fmt: skip
     """Measure every point of ``plan.todo`` on the Ray cluster this process is connected to."""
     if check_supported is None:
-        from scaleboard.runner.optimizations import check_supported
+        from scaleboard.runner.optimizations import check_supported as default_check
+
+        check_supported = default_check
     started = time.monotonic()
     sweep = RaySweep(plan, run_file, progress, device_type=device_type, options=options, nodes=nodes,
                      memory_limit=memory_limit, extra_env=extra_env, check_supported=check_supported,

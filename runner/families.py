@@ -88,9 +88,9 @@ def family_of_architectures(architectures: list[str] | None, where: str, model_t
     if not architectures and model_type:
         from transformers.models.auto import modeling_auto
 
-        for family, mapping in _AUTO_MAPPINGS:
+        for family_name, mapping in _AUTO_MAPPINGS:
             if model_type in getattr(modeling_auto, mapping):
-                return FAMILIES[family]
+                return FAMILIES[family_name]
     supported = "; ".join(f"{f.name} (*{', *'.join(f.suffixes)})" for f in FAMILIES.values())
     named = ", ".join(architectures) if architectures else "no architecture"
     raise ConfigError(f"{where}: ScaleBoard cannot drive {named}; supported families: {supported}")

@@ -239,6 +239,7 @@ def _measure_generate_point(spec: GroupSpec, state: dict[str, Any], batch_size: 
     inject(fault)
     ids = quality.tile_rows(state["quality_ids"], batch_size)
     timing = _timing(device_type)
+    assert spec.new_tokens is not None and spec.seq_len is not None  # suite.py: a generate group has both
     runner = generate.Generator(
         state["model"], ids, spec.new_tokens, spec.precision, sync=timing.get("sync"), optimization=spec.optimization
     )
@@ -273,6 +274,7 @@ def _measure_train_point(spec: GroupSpec, state: dict[str, Any], batch_size: int
     result = measure.measure(timed, budget=spec.budget, **_timing(device_type))
     memory = measure.peak_memory(device_type)
     reference = train.reference_loss(state["reference"], state["quality_ids"], batch_size, spec.family, state["labels"])
+    assert trainer.first_loss is not None  # measure() ran the step at least once
     checked = train.loss_quality(trainer.first_loss, reference, spec.precision)
     record = base_record(spec, batch_size, "ok", **_model_fields(spec, state))
     record.update(
@@ -308,7 +310,9 @@ def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, faul
     timed = _slowed(fn, ids, spec.budget.point_timeout_s) if fault == "slow" else call
     measure.reset_peak_memory(device_type)
     result = measure.measure(timed, budget=spec.budget, **_timing(device_type))
-    result.first_call_s += prepare_s  # the contract: first_call_s includes trace / compile cost
+    result.first_call_s = (
+        result.first_call_s or 0.0
+    ) + prepare_s  # the contract: first_call_s includes trace / compile cost
     memory = measure.peak_memory(device_type)
     logits = outputs[0] if outputs[0] is not None else fn(ids)
     checked = quality.compare(
@@ -325,7 +329,7 @@ def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, faul
         throughput=throughput,
         memory=memory,
         quality={"reference": quality.reference_label(spec.attention), **checked},
-        compute=compute_stats(state["config"], state["params"], spec, throughput["samples_per_s"]),
+        compute=compute_stats(state["config"], state["params"], spec, batch_size * 1000.0 / result.stats()["p50"]),
         isolation=environment.isolation(device_type),
     )
     return record

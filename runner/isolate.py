@@ -167,9 +167,11 @@ class Worker:
             if self.proc is None or self.proc.poll() is not None:
                 self._retire()
                 self._spawn()
+            stdin = self.proc.stdin if self.proc is not None else None
+            assert stdin is not None  # _spawn starts the worker with a pipe on its stdin
             try:
-                self.proc.stdin.write(line)
-                self.proc.stdin.flush()
+                stdin.write(line)
+                stdin.flush()
                 return
             except OSError:  # the worker died since its last request
                 self._retire()
@@ -209,7 +211,8 @@ class Worker:
     def _retire(self) -> None:
         if self.proc is not None:
             with contextlib.suppress(OSError):
-                self.proc.stdin.close()
+                if self.proc.stdin is not None:
+                    self.proc.stdin.close()
             _kill(self.proc)
             self.options.on_child(None)
         if self.read_fd is not None:
@@ -232,7 +235,7 @@ class _Group:
         self.recorded = 0
         self.failed = False  # a point ended oom / timeout / error: do not reuse the worker
         self.log_start = worker.log_size()
-        self.isolation = None
+        self.isolation: dict | None = None  # what else ran as the current point started
         self.info: dict = {}  # weights/params as the worker reported them
         self.proc = worker.proc
         self.wall_s: float | None = None
@@ -258,6 +261,7 @@ class _Group:
     def watch(self) -> str:
         """Read records until the group is over: ``done``, ``exited``, ``hung`` or ``stopped``."""
         worker, proc = self.worker, self.worker.proc
+        assert proc is not None and worker.read_fd is not None  # the worker was started to run this group
         last_progress = time.monotonic()
         self.isolation = _probe_isolation(self.spec.device["type"], proc.pid)
         while True:
@@ -320,7 +324,10 @@ class _Group:
             record["isolation"] = self.isolation
         elif self.spec.device["type"] == "cuda":
             # Inside the worker, this runner's own CUDA context would count as another process.
-            record["isolation"] = {**record["isolation"], "gpu_other_processes": self.isolation["gpu_other_processes"]}
+            record["isolation"] = {
+                **record["isolation"],
+                "gpu_other_processes": (self.isolation or {}).get("gpu_other_processes"),
+            }
         errors, _ = validate(record)
         if errors:  # a measurement that breaks the contract is an error of that point, kept visible
             record = self._record(batch_size, "error", "invalid record from the measurement: " + "; ".join(errors))

@@ -132,7 +132,10 @@ def _config_json(name: str) -> tuple[dict, str]:
     if path is None:
         from huggingface_hub import try_to_load_from_cache
 
-        path = Path(try_to_load_from_cache(name, "config.json")).parent
+        found = try_to_load_from_cache(name, "config.json")
+        if not isinstance(found, str):  # check_model found it a moment ago; gone since
+            raise ConfigError(f"model {name!r}: config.json is no longer in the local Hugging Face cache")
+        path = Path(found).parent
     return families.read_config(path), str(path / "config.json")
 
 
@@ -141,6 +144,7 @@ def load_model(name: str, attention: str | None, device: str, dtype: Any = None)
 
     ``attention`` None: the model has no attention layers (see :func:`attention_applies`)."""
     check_model(name)
+    key: dict | None
     if name in PRESETS:
         key = cache.preset_key(name, PRESETS[name], PRESET_SEED)
         model, weights = _cached_preset(name, attention, key), "random"

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,11 +149,13 @@ def list_choices() -> dict[str, tuple[str, ...]]:
 def check_supported(optimization: str, precision: str, attention: str | None, device_type: str) -> str | None:
     """Why ``device_type`` cannot run this combination, or None when it can (attention None: the
     model has no attention layers)."""
-    for axis, name, table in (
+    attentions: set[str | None] = {*ATTENTION, None}
+    axes: tuple[tuple[str, str | None, Container[Any]], ...] = (
         ("optimization", optimization, OPTIMIZATIONS),
         ("precision", precision, PRECISIONS),
-        ("attention", attention, {**ATTENTION, None: None}),
-    ):
+        ("attention", attention, attentions),
+    )
+    for axis, name, table in axes:
         if name not in table:
             return f"unknown {axis} {name!r}"
     if device_type not in PRECISIONS[precision].devices:

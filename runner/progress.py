@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -45,7 +46,7 @@ class Progress:
         self.total = 0
         self.done = 0
         self._bar: RichProgress | None = None
-        self._task = None
+        self._task = TaskID(0)  # set by start() when there is a bar
         self._started = time.monotonic()
         self.deadline: float | None = None
 
@@ -155,7 +156,7 @@ def summary_rows(records: list[dict]) -> list[dict]:
     rows = []
     for key, items in groups.items():
         ok = [r for r in items if r["status"] == "ok" and r.get("throughput")]
-        best = max((r for r in ok if rate(r)[0] is not None), key=lambda r: rate(r)[0], default=None)
+        best = max((r for r in ok if rate(r)[0] is not None), key=lambda r: rate(r)[0] or 0.0, default=None)
         at_one = next((r for r in ok if r["batch_size"] == 1), None)
         statuses = Counter(r["status"] for r in items)
         rows.append(
@@ -172,7 +173,7 @@ def summary_rows(records: list[dict]) -> list[dict]:
 
 def summary_table(records: list[dict]) -> Table:
     table = Table(title="Summary (best throughput per configuration)", title_justify="left")
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("model", "left"),
         ("optimization", "left"),
         ("precision", "left"),
@@ -182,7 +183,8 @@ def summary_table(records: list[dict]) -> Table:
         ("at batch", "right"),
         ("p50 @ bs 1 (ms)", "right"),
         ("points", "left"),
-    ):
+    )
+    for name, justify in columns:
         table.add_column(name, justify=justify)
     for row in summary_rows(records):
         statuses = " ".join(f"[{STATUS_STYLE.get(s, 'red')}]{s} {n}[/]" for s, n in sorted(row["statuses"].items()))

@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -93,6 +93,11 @@ class Problems:
 
     def add(self, line: int | None, message: str) -> None:
         self.messages.append(f"{self.source}:{line}: {message}" if line else f"{self.source}: {message}")
+
+    def fail(self) -> NoReturn:
+        """Raise the problems found so far (there is at least one)."""
+        self.raise_if_any()
+        raise AssertionError("fail() with no problem recorded")
 
     def raise_if_any(self) -> None:
         if len(self.messages) == 1:
@@ -223,6 +228,8 @@ def memory_limit_bytes(limit: str | int | None, available_bytes: int) -> int | N
     if limit is None or isinstance(limit, int):
         return limit
     match = _SIZE.match(limit)
+    if match is None:  # parse_memory_limit has checked it: a caller that skipped it
+        raise ValueError(f"not a memory limit: {limit!r}")
     number, unit = float(match.group(1)), (match.group(2) or "b").lower()
     if unit == "%":
         return int(available_bytes * number / 100)
@@ -263,7 +270,7 @@ def default_suite(device_type: str, native_bf16: bool | None = True) -> Suite:
     make the default run take twice as long to record only timeouts.
     """
     name = "cuda-default.yaml" if device_type == "cuda" else "cpu-default.yaml"
-    text = resources.files("scaleboard.runner").joinpath("suites", name).read_text(encoding="utf-8")
+    text = resources.files("scaleboard.runner").joinpath("suites").joinpath(name).read_text(encoding="utf-8")
     suite = parse_suite(text, f"runner/suites/{name}").replace(adaptive=True)
     if device_type == "cpu" and native_bf16 is False:
         suite = suite.replace(precisions=tuple(p for p in suite.precisions if p != "bf16"))
@@ -303,10 +310,10 @@ def _top_level(text: str, problems: Problems) -> dict[str, tuple[Any, int, yaml.
         node = loader.get_single_node()
         if node is None:
             problems.add(None, "the suite is empty")
-            problems.raise_if_any()
+            problems.fail()
         if not isinstance(node, yaml.MappingNode):
             problems.add(yaml_line(node), "a suite must be a mapping of keys to values")
-            problems.raise_if_any()
+            problems.fail()
         entries = {}
         for key_node, value_node in node.value:
             line = yaml_line(key_node)
