@@ -8,7 +8,7 @@ from pathlib import Path
 from scaleboard.generator.cli_options import add_project_option
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the authoring subcommands to the ``scaleboard`` parser."""
     serve = commands.add_parser(
         "serve",

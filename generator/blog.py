@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from markupsafe import Markup
 
@@ -62,6 +62,53 @@ class Entry:
     tags: tuple[tuple[str, str], ...]  # (tag, tags/<slug>/)
 
 
+class EntryContext(TypedDict):
+    """What ``page.html`` shows: a standalone page."""
+
+    entry: Entry
+
+
+class PostContext(TypedDict):
+    """What ``post.html`` shows: a post and its neighbours in date order."""
+
+    entry: Entry
+    newer: Entry | None
+    older: Entry | None
+
+
+class Pager(TypedDict):
+    number: int
+    count: int
+    newer: str | None  # the path of the page of newer posts
+    older: str | None
+
+
+class ListContext(TypedDict):
+    """What ``blog.html`` shows: one page of the post list."""
+
+    entries: list[Entry]
+    pager: Pager
+
+
+class TagContext(TypedDict):
+    """What ``tag.html`` shows."""
+
+    tag: str
+    entries: list[Entry]
+
+
+class TagsContext(TypedDict):
+    """What ``tags.html`` shows: (tag, path, its posts) by tag."""
+
+    tags: list[tuple[str, str, list[Entry]]]
+
+
+class NotFoundContext(TypedDict):
+    """What ``404.html`` shows: the newest posts."""
+
+    latest: list[Entry]
+
+
 def pages(site: Any) -> list[Page]:
     """Every page of the blog side (empty blog pages when ``content/`` is absent)."""
     options = blog_options(site.config.blog)
@@ -75,8 +122,8 @@ def pages(site: Any) -> list[Page]:
     found = _index_pages(posts, options["per_page"])
     found += [_post_page(posts, i) for i in range(len(posts))]
     found += _tag_pages(posts)
-    found += [Page(e.path, "page.html", {"entry": e}, title=e.doc.title) for e in standalone]
-    found.append(Page("404.html", "404.html", {"latest": posts[:5]}, title="Page not found"))
+    found += [Page(e.path, "page.html", EntryContext(entry=e), title=e.doc.title) for e in standalone]
+    found.append(Page("404.html", "404.html", NotFoundContext(latest=posts[:5]), title="Page not found"))
     found.append(Page("feed.xml", body=atom(site, posts, options)))
     found.append(Page("assets/pygments.css", body=pygments_css()))
     return found
@@ -98,7 +145,7 @@ def latest_posts(site: Any, limit: int = 5) -> list[PostLink]:
     return [PostLink(p.title, site.url(f"blog/{p.slug}/"), p.date.isoformat(), p.summary) for p in posts[:limit]]
 
 
-def blog_options(raw: dict) -> dict:
+def blog_options(raw: dict[str, Any]) -> dict[str, Any]:
     """The ``blog:`` options of scaleboard.yaml, checked."""
     unknown = [k for k in raw if k not in BLOG_OPTIONS]
     if unknown:
@@ -113,7 +160,7 @@ def blog_options(raw: dict) -> dict:
     return options
 
 
-def _entry(site: Any, doc: Document, path: str, options: dict, errors: list[str]) -> Entry:
+def _entry(site: Any, doc: Document, path: str, options: dict[str, Any], errors: list[str]) -> Entry:
     key = f"{doc.kind}-{doc.slug}"
     result = render(
         doc.body,
@@ -148,19 +195,19 @@ def _index_pages(posts: list[Entry], per_page: int) -> list[Page]:
     paths = ["blog/"] + [f"blog/page/{n}/" for n in range(2, len(chunks) + 1)]
     found = []
     for n, (chunk, path) in enumerate(zip(chunks, paths, strict=True), start=1):
-        pager = {
+        pager: Pager = {
             "number": n,
             "count": len(chunks),
             "newer": paths[n - 2] if n > 1 else None,
             "older": paths[n] if n < len(chunks) else None,
         }
         title = "Blog" if n == 1 else f"Blog, page {n}"
-        found.append(Page(path, "blog.html", {"entries": chunk, "pager": pager}, title=title))
+        found.append(Page(path, "blog.html", ListContext(entries=chunk, pager=pager), title=title))
     return found
 
 
 def _post_page(posts: list[Entry], i: int) -> Page:
-    context = {
+    context: PostContext = {
         "entry": posts[i],
         "newer": posts[i - 1] if i > 0 else None,
         "older": posts[i + 1] if i + 1 < len(posts) else None,
@@ -176,14 +223,14 @@ def _tag_pages(posts: list[Entry]) -> list[Page]:
             by_path.setdefault(path, (tag, []))[1].append(entry)
     tags = sorted(((name, path, entries) for path, (name, entries) in by_path.items()), key=lambda t: t[0].lower())
     found = [
-        Page(path, "tag.html", {"tag": name, "entries": entries}, title=f"Posts tagged {name}")
+        Page(path, "tag.html", TagContext(tag=name, entries=entries), title=f"Posts tagged {name}")
         for name, path, entries in tags
     ]
-    found.append(Page("tags/", "tags.html", {"tags": tags}, title="Tags"))
+    found.append(Page("tags/", "tags.html", TagsContext(tags=tags), title="Tags"))
     return found
 
 
-def atom(site: Any, posts: list[Entry], options: dict) -> bytes:
+def atom(site: Any, posts: list[Entry], options: dict[str, Any]) -> bytes:
     """``feed.xml``: every published post, newest first."""
     items = [
         feed.FeedItem(

@@ -144,7 +144,8 @@ class BuildCache:
         self._used_memo.add(key)
         if key in self.memo:
             self.hits += 1
-            return self.memo[key]
+            found: T = self.memo[key]
+            return found
         self.misses += 1
         value = self.memo[key] = compute()
         self._dirty = True

@@ -39,11 +39,12 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypedDict
 
 from scaleboard.columns import BY_NAME, Column
 from scaleboard.columns import COLUMNS as REGISTRY
 from scaleboard.errors import ScaleboardError
+from scaleboard.generator.frame import Row
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import PALETTE, Site, config_order
 from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS, TASKS
@@ -59,6 +60,9 @@ class Metric:
 
 
 GIB = 1024**3
+
+#: A Plotly figure: ``{"data": [trace, ...], "layout": {...}}``, the JSON plotly.js draws.
+Figure = dict[str, Any]
 
 
 def _metric(column: Column, **changes: Any) -> Metric:
@@ -143,7 +147,7 @@ class ChartSpec:
     title: str = ""
     log_x: bool | None = None
     log_y: bool | None = None  # None: log where a time metric spans more than WIDE_RANGE
-    filters: tuple[tuple[str, tuple], ...] = field(default=())
+    filters: tuple[tuple[str, tuple[Any, ...]], ...] = field(default=())
 
     @property
     def chart_type(self) -> str:
@@ -194,7 +198,7 @@ def _check_filter_values(spec: Mapping[str, Any], site: Site | None) -> list[str
     return errors
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
@@ -205,7 +209,7 @@ def parse_spec(spec: Mapping[str, Any], site: Site | None = None) -> ChartSpec:
         raise ChartSpecError(errors)
     metric = spec.get("metric", "latency_ms")
     series = tuple(s for s in _as_list(spec.get("series", "config")) if s not in ("none", None))
-    filters: dict[str, tuple] = {}
+    filters: dict[str, tuple[Any, ...]] = {}
     for key, column in FILTERS.items():
         if key in spec:
             filters[column] = (*filters.get(column, ()), *_as_list(spec[key]))
@@ -221,13 +225,15 @@ def parse_spec(spec: Mapping[str, Any], site: Site | None = None) -> ChartSpec:
     )
 
 
-def filter_rows(rows: Iterable[dict], filters: Iterable[tuple[str, tuple]]) -> list[dict]:
+def filter_rows(rows: Iterable[dict[str, Any]], filters: Iterable[tuple[str, tuple[Any, ...]]]) -> list[dict[str, Any]]:
     """Rows whose every filtered column holds one of the allowed values."""
     checks = [(column, set(values)) for column, values in filters]
     return [r for r in rows if all(r[c] in allowed for c, allowed in checks)]
 
 
-def chart_figure(rows: Iterable[dict], spec: ChartSpec, colors: Mapping[str, str], flagged: Iterable[str] = ()) -> dict:
+def chart_figure(
+    rows: Iterable[dict[str, Any]], spec: ChartSpec, colors: Mapping[str, str], flagged: Iterable[str] = ()
+) -> dict[str, Any]:
     """A Plotly figure dict for ``rows`` (flat rows, see ``scaleboard.generator.frame``) and ``spec``.
 
     ``colors`` maps configuration names to colours (``Site.colors``); ``flagged`` names
@@ -245,9 +251,13 @@ def chart_figure(rows: Iterable[dict], spec: ChartSpec, colors: Mapping[str, str
     return {"data": data, "layout": _layout(spec, metric, cells)}
 
 
-def _best_cells(rows: Iterable[dict], spec: ChartSpec, metric: Metric) -> dict[tuple, dict[Any, tuple]]:
+#: series key → x → (value, row): the best value of each cell of a chart.
+Cells = dict[tuple[Any, ...], dict[Any, tuple[float, Row]]]
+
+
+def _best_cells(rows: Iterable[Row], spec: ChartSpec, metric: Metric) -> Cells:
     """series key → x → (value, row): the best value of each cell."""
-    cells: dict[tuple, dict[Any, tuple]] = {}
+    cells: Cells = {}
     column, higher, x, series = metric.column, metric.higher_is_better, spec.x, spec.series
     single = series[0] if len(series) == 1 else None
     for r in rows:
@@ -265,7 +275,7 @@ def _best_cells(rows: Iterable[dict], spec: ChartSpec, metric: Metric) -> dict[t
     return cells
 
 
-def _order(dim: str, values: Iterable) -> list:
+def _order(dim: str, values: Iterable[Any]) -> list[Any]:
     values = list(values)
     if dim == "config":
         return sorted(values, key=config_order)
@@ -275,7 +285,7 @@ def _order(dim: str, values: Iterable) -> list:
     return sorted(values)
 
 
-def _series_order(spec: ChartSpec, keys: Iterable[tuple]) -> list[tuple]:
+def _series_order(spec: ChartSpec, keys: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     keys = list(keys)
     for position in reversed(range(len(spec.series))):
         rank = {v: i for i, v in enumerate(_order(spec.series[position], {k[position] for k in keys}))}
@@ -283,7 +293,7 @@ def _series_order(spec: ChartSpec, keys: Iterable[tuple]) -> list[tuple]:
     return keys
 
 
-def _rank_at(position: int, rank: dict[Any, int], key: tuple) -> int:
+def _rank_at(position: int, rank: dict[Any, int], key: tuple[Any, ...]) -> int:
     return rank[key[position]]
 
 
@@ -297,7 +307,9 @@ def _label(dim: str, value: Any, flagged: frozenset[str] = frozenset()) -> str:
     return str(value)
 
 
-def _traces(cells: dict, spec: ChartSpec, metric: Metric, colors: Mapping[str, str], flagged: frozenset) -> list[dict]:
+def _traces(
+    cells: Cells, spec: ChartSpec, metric: Metric, colors: Mapping[str, str], flagged: frozenset[Any]
+) -> list[dict[str, Any]]:
     keys = _series_order(spec, cells)
     styles = _styles(spec, keys, colors)
     unit = f" {metric.unit}" if metric.unit else ""
@@ -342,7 +354,7 @@ def _traces(cells: dict, spec: ChartSpec, metric: Metric, colors: Mapping[str, s
 INTERVAL_METRICS = {"latency_ms": False, "samples_per_s": True, "tokens_per_s": True}
 
 
-def _error_bars(line: dict, xs: list, metric: Metric) -> dict | None:
+def _error_bars(line: dict[str, Any], xs: list[Any], metric: Metric) -> dict[str, Any] | None:
     """``{array, arrayminus}`` of the median's 95% interval per point (null where a point has none:
     a mean, or under 6 samples), or None when no point of the line has one."""
     if metric.column not in INTERVAL_METRICS or metric.scale != 1:
@@ -365,7 +377,7 @@ def _error_bars(line: dict, xs: list, metric: Metric) -> dict | None:
     return {"array": plus, "arrayminus": minus} if any(v is not None for v in plus) else None
 
 
-def _origins(line: dict, xs: list, spec: ChartSpec) -> list[str] | str | None:
+def _origins(line: dict[str, Any], xs: list[Any], spec: ChartSpec) -> list[str] | str | None:
     """The configuration (and threads) behind each point, when the series does not say it:
     one text when every point shares it, else one per point."""
     named = set(spec.series) | {spec.x}
@@ -392,10 +404,13 @@ def sequential_colors(n: int) -> list[str]:
     from plotly.colors import sample_colorscale
 
     points = [SEQUENTIAL_SPAN * i / (n - 1) for i in range(n)] if n > 1 else [0.0]
-    return sample_colorscale(SEQUENTIAL_SCALE, points)
+    colors: list[str] = sample_colorscale(SEQUENTIAL_SCALE, points)
+    return colors
 
 
-def _styles(spec: ChartSpec, keys: list[tuple], colors: Mapping[str, str]) -> dict[tuple, tuple[str, str]]:
+def _styles(
+    spec: ChartSpec, keys: list[tuple[Any, ...]], colors: Mapping[str, str]
+) -> dict[tuple[Any, ...], tuple[str, str]]:
     """A colour and dash per series: configurations keep their site-wide colour, except beside
     an ordered dimension (threads 1..16) with several values, which takes a sequential colour
     scale while the configurations take the dashes."""
@@ -423,7 +438,7 @@ def _styles(spec: ChartSpec, keys: list[tuple], colors: Mapping[str, str]) -> di
     return styles
 
 
-def _heatmap_trace(cells: dict, spec: ChartSpec, metric: Metric, flagged: frozenset) -> dict:
+def _heatmap_trace(cells: Cells, spec: ChartSpec, metric: Metric, flagged: frozenset[Any]) -> dict[str, Any]:
     keys = _series_order(spec, cells)
     xs = _order(spec.x, {x for line in cells.values() for x in line})
     z = [[rnd(cells[k][x][0] * metric.scale) if x in cells[k] else None for x in xs] for k in keys]
@@ -441,7 +456,7 @@ def _heatmap_trace(cells: dict, spec: ChartSpec, metric: Metric, flagged: frozen
     return trace
 
 
-def _log2_colorbar(top: float) -> dict:
+def _log2_colorbar(top: float) -> dict[str, Any]:
     steps = list(range(-math.ceil(top), math.ceil(top) + 1))
     return {"tickvals": steps, "ticktext": [f"{2.0**s:g}×" for s in steps], "title": {"text": "speed-up"}}
 
@@ -454,7 +469,7 @@ STAT_LABELS = {
 }
 
 
-def metric_label(metric: Metric, cells: dict) -> str:
+def metric_label(metric: Metric, cells: Cells) -> str:
     """The metric's label; for the headline latency, it names the statistic drawn (median or mean)."""
     if metric.column != "latency_ms":
         return metric.label
@@ -468,12 +483,12 @@ WIDE_RANGE = 20.0
 TIME_UNITS = ("ms", "s")
 
 
-def _wide(metric: Metric, cells: dict) -> bool:
+def _wide(metric: Metric, cells: Cells) -> bool:
     values = [v for line in cells.values() for v, _ in line.values() if v and v > 0]
     return metric.unit in TIME_UNITS and bool(values) and max(values) / min(values) > WIDE_RANGE
 
 
-def _scale_buttons(log_y: bool) -> dict:
+def _scale_buttons(log_y: bool) -> dict[str, Any]:
     """Plotly buttons that switch the y axis between linear and log in the page."""
     return {
         "type": "buttons",
@@ -492,7 +507,7 @@ def _scale_buttons(log_y: bool) -> dict:
     }
 
 
-def _layout(spec: ChartSpec, metric: Metric, cells: dict) -> dict:
+def _layout(spec: ChartSpec, metric: Metric, cells: Cells) -> dict[str, Any]:
     unit = f" ({metric.unit})" if metric.unit else ""
     label = metric_label(metric, cells)
     title = spec.title or f"{label} by {LABELS[spec.x]}"
@@ -516,17 +531,38 @@ def _layout(spec: ChartSpec, metric: Metric, cells: dict) -> dict:
     return layout
 
 
-def log2_axis(xs: list[int]) -> dict:
+def log2_axis(xs: list[int]) -> dict[str, Any]:
     """A log axis ticked at powers of two: 1, 2, 4, ... (Plotly's log axes are base 10)."""
     top = max(1, math.ceil(math.log2(max(xs))))
     ticks = [2**i for i in range(top + 1)]
     return {"type": "log", "tickvals": ticks, "ticktext": [str(t) for t in ticks]}
 
 
-def chart_block(title: str, figures: Mapping[str, dict], selectors: list[dict] | None = None, **extra: Any) -> dict:
-    """What the ``chart`` macro renders: figures keyed by the selector values joined with ``|``.
+class Selector(TypedDict):
+    """A drop-down above a chart: its label and its options as (value, text)."""
 
-    ``selectors`` is a list of ``{"label", "options": [(value, text), ...]}``; with none,
-    ``figures`` holds one figure under the key ``""``.
-    """
-    return {"title": title, "figures": dict(figures), "selectors": selectors or [], **extra}
+    label: str
+    options: list[tuple[str, str]]
+
+
+class ChartBlock(TypedDict):
+    """What the ``chart`` macro (``_chart.html``) renders: one or more figures, one shown at a
+    time, keyed by the selectors' values joined with ``|`` (``""`` without selectors)."""
+
+    title: str
+    figures: dict[str, Figure]
+    selectors: list[Selector]
+    id: str | None  # the HTML id of the figure
+    caption: str | None
+
+
+def chart_block(
+    title: str,
+    figures: Mapping[str, Figure],
+    selectors: list[Selector] | None = None,
+    *,
+    id: str | None = None,  # the HTML attribute it becomes
+    caption: str | None = None,
+) -> ChartBlock:
+    """A :class:`ChartBlock`; with no ``selectors``, ``figures`` holds one figure under the key ``""``."""
+    return {"title": title, "figures": dict(figures), "selectors": selectors or [], "id": id, "caption": caption}

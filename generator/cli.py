@@ -9,7 +9,7 @@ from pathlib import Path
 from scaleboard.generator.cli_options import add_project_option
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the generator's subcommands to the ``scaleboard`` parser."""
     build = commands.add_parser(
         "build",
@@ -88,8 +88,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from scaleboard.generator.build import load_data, load_site_content
+    from scaleboard.generator.build import load_site_content
     from scaleboard.generator.config import load_config
+    from scaleboard.generator.data import load_data
 
     config = load_config(Path(args.project))
     data = load_data(config, strict=args.strict)

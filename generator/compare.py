@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from typing import Any, TypedDict
 
 from scaleboard import compare as cmp
 from scaleboard.generator import verdicts
-from scaleboard.generator.charts import ChartSpec, chart_block, chart_figure
+from scaleboard.generator.charts import ChartBlock, ChartSpec, Figure, chart_block, chart_figure
+from scaleboard.generator.frame import Row
 from scaleboard.generator.site import Site
 
 
-def _best(rows: list[dict]) -> dict[tuple, float]:
+def _best(rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], float]:
     """(machine, suite, config) → best tokens/s."""
-    best: dict[tuple, float] = {}
+    best: dict[tuple[Any, ...], float] = {}
     for r in rows:
         if r["status"] == "ok" and r["tokens_per_s"] is not None:
             key = (r["machine"], r["suite"], r["config"])
@@ -28,20 +30,20 @@ def _best(rows: list[dict]) -> dict[tuple, float]:
     return best
 
 
-def _suite_order(rows: list[dict]) -> list[str]:
+def _suite_order(rows: list[dict[str, Any]]) -> list[str]:
     first: dict[str, str] = {}
     for r in rows:
         first[r["suite"]] = min(first.get(r["suite"], r["created_at"]), r["created_at"])
     return sorted(first, key=lambda s: (first[s], s))
 
 
-def _fig(site: Site, rows: list[dict], flagged: set[str], **spec) -> dict:
+def _fig(site: Site, rows: list[Row], flagged: set[str], **spec: Any) -> Figure:
     return chart_figure(rows, ChartSpec(**spec), site.colors, flagged)
 
 
-def across_machines(site: Site, rows: list[dict], baseline: str, flagged: set[str]) -> dict:
+def across_machines(site: Site, rows: list[Row], baseline: str, flagged: set[str]) -> ChartBlock:
     best = _best(rows)
-    per_machine: dict[tuple, float] = {}
+    per_machine: dict[tuple[Any, ...], float] = {}
     for (machine, _, config), value in best.items():
         per_machine[(machine, config)] = max(per_machine.get((machine, config), 0.0), value)
     machines = sorted({m for m, _ in per_machine})
@@ -60,7 +62,7 @@ def across_machines(site: Site, rows: list[dict], baseline: str, flagged: set[st
     return chart_block("Across machines", figures, [{"label": "Normalise to", "options": options}])
 
 
-def across_suites(site: Site, rows: list[dict], baseline: str, flagged: set[str]) -> dict | None:
+def across_suites(site: Site, rows: list[Row], baseline: str, flagged: set[str]) -> ChartBlock | None:
     suites = _suite_order(rows)
     if len(suites) < 2:
         return None
@@ -88,22 +90,47 @@ def across_suites(site: Site, rows: list[dict], baseline: str, flagged: set[str]
     return chart_block("Across suites", figures, [{"label": "Machine", "options": options}])
 
 
-def context(site: Site) -> dict:
+class MachineRuns(TypedDict):
+    machine: str
+    runs: list[verdicts.RunComparison]
+
+
+class Section(TypedDict):
+    """One model on the compare page."""
+
+    name: str
+    slug: str
+    machines: ChartBlock  # its configurations' best tokens/s on each machine
+    suites: ChartBlock | None  # across suites, with two or more
+    pages: list[tuple[str, str]]  # (machine, suite) of its model pages
+    runs: list[MachineRuns]  # run against run, per machine
+    versus: verdicts.Versus | None  # machine against machine, with two or more
+
+
+class Context(TypedDict):
+    """What ``compare.html`` shows."""
+
+    models: list[Section]
+    baseline: str
+    threshold: float
+
+
+def context(site: Site) -> Context:
     baseline = site.config.baseline.name
-    by_model: dict[str, list[dict]] = defaultdict(list)
+    by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in site.rows:
         by_model[r["model"]].append(r)
-    history: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    history: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in site.history:
         history[(r["model"], r["machine"])].append(r)
-    latest: dict[str, list[dict]] = defaultdict(list)
+    latest: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for (model, _, _), records in site.raw.items():
         latest[model].extend(records)
 
     def judge(base: list[list[float]], new: list[list[float]], threshold: float) -> cmp.Judgement:
         return site.cache.remember("judge", (base, new, threshold), lambda: cmp.judge(base, new, threshold))
 
-    def section(model: str) -> dict:
+    def section(model: str) -> Section:
         rows = by_model[model]
         flagged = {r["config"] for r in rows if r["quality_ok"] is False}
         return {
@@ -121,7 +148,7 @@ def context(site: Site) -> dict:
             "versus": verdicts.machine_comparisons(rows, latest[model], judge),
         }
 
-    models = []
+    models: list[Section] = []
     for model in sorted(by_model):
         # A model's section comes from its own records (its data files: ``site.sources``), its
         # slug and the site's colours; the cache keeps it while those stay the same.

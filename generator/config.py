@@ -84,7 +84,7 @@ class SiteConfig:
 
     def path(self, name: str) -> Path:
         """A configured directory (``data_dir``...) resolved against the project root."""
-        return self.root / getattr(self, name)
+        return self.root / str(getattr(self, name))
 
 
 _STRINGS = ("title", "description", "url", "base_url", "data_dir", "content_dir", "templates_dir", "out_dir")

@@ -6,26 +6,26 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from scaleboard.diagnostics import Problem, display_path
 from scaleboard.errors import BuildError
 from scaleboard.generator.cache import BuildCache, key_of
 from scaleboard.generator.config import SiteConfig
-from scaleboard.generator.frame import flatten, latest_per_point, pool_repeats
-from scaleboard.record import data_files, iter_text, parse_json, upgrade
+from scaleboard.generator.frame import PageKey, Row, flatten, latest_per_point, pool_repeats
+from scaleboard.record import Record, data_files, iter_text, parse_json, upgrade
 
 MAX_ERRORS_SHOWN = 20
 
 
 @dataclass
 class Data:
-    rows: list[dict]
-    raw: dict[tuple, list[dict]]  # (model, machine, suite) → the newest original record of each point
+    rows: list[Row]
+    raw: dict[PageKey, list[Record]]  # (model, machine, suite) → the newest original record of each point
     warnings: list[str]
     files: int
-    raw_lines: dict[tuple, list[str]] = field(default_factory=dict)  # the same records as JSON text
-    history: list[dict] = field(default_factory=list)  # every valid record, older runs of a point too
+    raw_lines: dict[PageKey, list[str]] = field(default_factory=dict)  # the same records as JSON text
+    history: list[Record] = field(default_factory=list)  # every valid record, older runs of a point too
     # model → a hash of the data files holding its records (their names and contents), when the
     # build has a cache: what a cached result about one model (its compare section) depends on
     sources: dict[str, str] = field(default_factory=dict)
@@ -34,7 +34,7 @@ class Data:
 class Read(NamedTuple):
     """What :func:`read` found, in file and line order."""
 
-    records: list[dict]
+    records: list[dict[str, Any]]
     problems: list[Problem]
     lines: dict[int, str]  # id(record) → its JSON text
     sources: dict[str, str]  # model → hash of the files holding it (empty without a cache)
@@ -50,8 +50,8 @@ def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None
     if errors:
         _raise(errors, strict)
     latest = latest_per_point(records)
-    raw: dict[tuple, list[dict]] = {}
-    raw_lines: dict[tuple, list[str]] = {}
+    raw: dict[PageKey, list[Record]] = {}
+    raw_lines: dict[PageKey, list[str]] = {}
     for record in latest:
         key = (record["model"], record["machine"], record["suite"])
         raw.setdefault(key, []).append(record)
@@ -76,7 +76,7 @@ def read(files: list[Path], root: Path, cache: BuildCache | None = None) -> Read
     The same as ``scaleboard.record.load_records``, plus the text: the JSON downloads reuse
     it instead of encoding every record again.
     """
-    records: list[dict] = []
+    records: list[dict[str, Any]] = []
     problems: list[Problem] = []
     lines: dict[int, str] = {}
     names = []
@@ -90,7 +90,7 @@ def read(files: list[Path], root: Path, cache: BuildCache | None = None) -> Read
         text_lines = text.split("\n")
         entry = cache.file_entry(name, data, stat) if cache is not None else None
         if entry is not None:
-            found: list[tuple[int, dict | None, Problem | None]] = _trusted(text_lines, entry.bad_lines)
+            found: list[tuple[int, dict[str, Any] | None, Problem | None]] = _trusted(text_lines, entry.bad_lines)
             problems.extend(Problem(name, line, message, severity) for line, message, severity in entry.problems)
         else:
             found = list(iter_text(text, name))
@@ -115,7 +115,9 @@ def read(files: list[Path], root: Path, cache: BuildCache | None = None) -> Read
     return Read(records, problems, lines, {model: key_of(found) for model, found in held.items()})
 
 
-def _trusted(text_lines: list[str], bad_lines: frozenset[int]) -> list[tuple[int, dict | None, Problem | None]]:
+def _trusted(
+    text_lines: list[str], bad_lines: frozenset[int]
+) -> list[tuple[int, dict[str, Any] | None, Problem | None]]:
     """The records of a file validated before with this very content: parsed, not checked again."""
     return [(lineno, upgrade(parse_json(line)), None) for lineno, line in enumerate(text_lines, start=1)
             if line.strip() and lineno not in bad_lines]  # fmt: skip

@@ -32,7 +32,7 @@ PINNED = ("model", "machine", "suite")
 def make_handler(site: Any, page_key: str) -> BlockHandler:
     """A handler for the blocks of one page; ``page_key`` makes element ids unique on the site."""
 
-    def handle(kind: str, spec: dict, index: int) -> str:
+    def handle(kind: str, spec: dict[str, Any], index: int) -> str:
         if kind == "chart":
             return chart(site, spec, f"{page_key}-chart-{index}")
         return leaderboard(site, spec, f"{page_key}-table-{index}")
@@ -79,7 +79,7 @@ def leaderboard(site: Any, spec: Mapping[str, Any], element_id: str) -> str:
     )
 
 
-def _check_ambiguity(rows: list[dict], filters: dict[str, tuple], drawn: set[str]) -> None:
+def _check_ambiguity(rows: list[dict[str, Any]], filters: dict[str, tuple[Any, ...]], drawn: set[str]) -> None:
     """Refuse to mix machines (suites, models) in one line when the block names none."""
     matching = [r for r in rows if all(r[k] in v for k, v in filters.items())]
     for dim in PINNED:
@@ -91,12 +91,12 @@ def _check_ambiguity(rows: list[dict], filters: dict[str, tuple], drawn: set[str
             raise BlockError(f"several {dim}s match ({shown}); name one with '{dim}:' or draw it as x or series")
 
 
-def _describe(filters: dict[str, tuple]) -> str:
+def _describe(filters: dict[str, tuple[Any, ...]]) -> str:
     parts = [f"{k} {'/'.join(map(str, v))}" for k, v in sorted(filters.items())]
     return ", ".join(parts) or "these filters"
 
 
-def _source_link(site: Any, rows: list[dict]) -> Markup | None:
+def _source_link(site: Any, rows: list[dict[str, Any]]) -> Markup | None:
     """The caption "Data: <link to the model page>" when every drawn point comes from one page."""
     pages = {(r["model"], r["machine"], r["suite"]) for r in rows}
     if len(pages) != 1:

@@ -88,7 +88,8 @@ def atom_feed(
             entry.summary(item.summary)
         if item.content_html:
             entry.content(item.content_html, type="html")
-    return fg.atom_str(pretty=True)
+    body: bytes = fg.atom_str(pretty=True)
+    return body
 
 
 def sitemap(paths: Iterable[str], *, root: str, lastmod: dict[str, dt.date] | None = None) -> bytes:

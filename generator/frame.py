@@ -9,7 +9,7 @@ with the latest ``created_at``, the later file line winning ties.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scaleboard.columns import COLUMNS as REGISTRY
 from scaleboard.columns import NAMES
@@ -21,10 +21,15 @@ if TYPE_CHECKING:
 #: Every column of the frame, in CSV order: the registry's (:mod:`scaleboard.columns`).
 COLUMNS = NAMES
 
-_EMPTY: dict = {}
+#: A flat row: one measurement point, every column of :mod:`scaleboard.columns`.
+Row = dict[str, Any]
+#: The points of one model page: (model, machine, suite).
+PageKey = tuple[str, str, str]
+
+_EMPTY: dict[str, Any] = {}
 
 
-def _interval(record: dict, stat: str | None) -> tuple[float | None, float | None, bool | None]:
+def _interval(record: dict[str, Any], stat: str | None) -> tuple[float | None, float | None, bool | None]:
     """The median's 95% interval and the unstable flag: from the record's ``stability`` where the
     runner stored it, else from its raw samples (a mean has no such interval here)."""
     from scaleboard import stats
@@ -40,7 +45,7 @@ def _interval(record: dict, stat: str | None) -> tuple[float | None, float | Non
     return low, high, unstable
 
 
-def _copier() -> Callable[[dict], dict]:
+def _copier() -> Callable[[dict[str, Any]], dict[str, Any]]:
     """``copy(record)``: a row with every column, the registry's copied ones filled from the record
     and the computed ones null, written out as one dict literal from the registry (the way
     dataclasses writes ``__init__``). A literal is about 40% faster than copying column by column,
@@ -59,15 +64,16 @@ def _copier() -> Callable[[dict], dict]:
             value = f"{local[c.path[0]]}.get({c.path[1]!r})"
         items.append(f"        {c.name!r}: {value},")
     source = "\n".join([*lines, "    return {", *items, "    }"])
-    namespace: dict = {"EMPTY": _EMPTY}
+    namespace: dict[str, Any] = {"EMPTY": _EMPTY}
     exec(compile(source, "<scaleboard.columns copy>", "exec"), namespace)  # code made from the registry above
-    return namespace["copy"]
+    copy: Callable[[Row], Row] = namespace["copy"]
+    return copy
 
 
 _copy = _copier()
 
 
-def flatten(record: dict) -> dict:
+def flatten(record: dict[str, Any]) -> dict[str, Any]:
     """One validated record as one flat row (every column of :data:`COLUMNS`): the columns with a
     path in the registry copied, the others computed here."""
     row = _copy(record)
@@ -96,7 +102,7 @@ def flatten(record: dict) -> dict:
     return row
 
 
-def quality_of(rows: Iterable[dict]) -> tuple[str, float | None, float | None]:
+def quality_of(rows: Iterable[dict[str, Any]]) -> tuple[str, float | None, float | None]:
     """The correctness gate over a configuration's rows: ``pass`` / ``fail`` / ``unchecked``,
     the lowest next-token agreement and the largest absolute difference."""
     rows = list(rows)
@@ -107,36 +113,36 @@ def quality_of(rows: Iterable[dict]) -> tuple[str, float | None, float | None]:
     return state, min(agreements, default=None), max(diffs, default=None)
 
 
-def sample_unit(record: dict) -> str:
+def sample_unit(record: dict[str, Any]) -> str:
     """What ``samples_per_s`` counts: ``images`` for an image input, else ``samples``."""
     return "images" if (record.get("input") or {}).get("kind") == "pixels" else "samples"
 
 
-def workload(record: dict) -> str:
+def workload(record: dict[str, Any]) -> str:
     """What one call does: ``forward · 128 tokens``, ``generate · 128 tokens + 32 new`` or
     ``forward · 3×224×224 images``."""
     shape = (record.get("input") or {}).get("shape")
     if sample_unit(record) == "images" and shape:
         return f"{record['task']} · {'×'.join(str(s) for s in shape)} images"
     if record.get("seq_len") is None:
-        return record["task"]
+        return str(record["task"])
     text = f"{record['task']} · {record['seq_len']} tokens"
     return text + f" + {record['new_tokens']} new" if record.get("new_tokens") else text
 
 
-def _peak_memory(mem: dict, device_type: str) -> int | None:
+def _peak_memory(mem: dict[str, Any], device_type: str) -> int | None:
     """On an accelerator the model's footprint is what the allocator held; on a CPU it is the process RSS."""
     alloc, reserved, rss = mem.get("peak_allocated_bytes"), mem.get("peak_reserved_bytes"), mem.get("peak_rss_bytes")
     return (alloc or reserved or rss) if device_type != "cpu" else (rss or alloc)
 
 
-def latest_per_point(records: Iterable[dict]) -> list[dict]:
+def latest_per_point(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Keep the newest record of each point, in the order points first appear.
 
     Records arrive in a deterministic order (sorted files, then lines), so the result is too.
     A ``budget`` record (not measured for want of time) never hides a measurement of its point.
     """
-    newest: dict[tuple, dict] = {}
+    newest: dict[tuple[Any, ...], dict[str, Any]] = {}
     for record in records:
         key = tuple(map(record.get, POINT_FIELDS))
         old = newest.get(key)
@@ -149,7 +155,7 @@ def latest_per_point(records: Iterable[dict]) -> list[dict]:
     return list(newest.values())
 
 
-def pool_repeats(records: list[dict]) -> list[dict]:
+def pool_repeats(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One record per point for the passes of ``--repeats`` (records that differ only in ``repeat``).
 
     The pooled record's latency statistics come from every pass's raw samples together, its
@@ -160,7 +166,7 @@ def pool_repeats(records: list[dict]) -> list[dict]:
     """
     from scaleboard import stats
 
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for record in records:
         if record.get("repeat") is None:
             groups[(id(record),)] = [record]
@@ -198,12 +204,12 @@ def pool_repeats(records: list[dict]) -> list[dict]:
     return pooled
 
 
-def to_rows(records: Iterable[dict]) -> list[dict]:
+def to_rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Flat rows of the newest record per point (passes of ``--repeats`` pooled), sorted by point."""
     return [flatten(r) for r in pool_repeats(latest_per_point(records))]
 
 
-def to_frame(rows: list[dict]) -> pd.DataFrame:
+def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The rows as a DataFrame with every column of :data:`COLUMNS`, even when empty."""
     import pandas as pd  # imported here: building a site needs no DataFrame, and pandas takes ~0.4 s to import
 

@@ -36,11 +36,15 @@ from scaleboard.generator.charts import (
     _check_filter_values,
     filter_rows,
 )
-from scaleboard.generator.frame import quality_of
+from scaleboard.generator.frame import Row, quality_of
 from scaleboard.generator.site import Site, config_order
 from scaleboard.generator.speedups import significant
 
 GIB = 1024**3
+#: One leaderboard row: a configuration's best result (the keys of build_rows, CSV_FIELDS among
+#: them). A plain dict, not a TypedDict: the table is sorted and filtered by column names given
+#: at run time (a leaderboard block's ``sort:``).
+BoardRow = dict[str, Any]
 KEY = ("model", "machine", "workload", "optimization", "precision", "attention")
 
 
@@ -73,12 +77,12 @@ SORT_KEYS = tuple(c.key for c in COLUMNS)
 SPEC_KEYS = ("sort", "order", "limit", "title")
 
 
-def throughput_key(r: dict) -> tuple[float, float]:
+def throughput_key(r: dict[str, Any]) -> tuple[float, float]:
     """Higher is better: tokens/s, then samples/s, which is all records imported without a sequence length have."""
     return _or(r["tokens_per_s"]), _or(r["samples_per_s"])
 
 
-def _best(group: list[dict]) -> dict:
+def _best(group: list[dict[str, Any]]) -> dict[str, Any]:
     return max(group, key=lambda r: (*throughput_key(r), -r["batch_size"], -r["threads"]))
 
 
@@ -86,15 +90,18 @@ def _or(value: float | None) -> float:
     return -1.0 if value is None else value
 
 
-def _ratio(top: dict, base: dict | None) -> float | None:
+def _ratio(top: dict[str, Any], base: dict[str, Any] | None) -> float | None:
     """Throughput over the baseline's best, in tokens/s where both have it, else samples/s."""
     for key in ("tokens_per_s", "samples_per_s"):
         if base and top[key] is not None and base[key]:
-            return top[key] / base[key]
+            ratio: float = top[key] / base[key]
+            return ratio
     return None
 
 
-def _ratio_interval(ratio: float | None, top: dict, base: dict | None) -> tuple[float | None, float | None]:
+def _ratio_interval(
+    ratio: float | None, top: dict[str, Any], base: dict[str, Any] | None
+) -> tuple[float | None, float | None]:
     """The throughput ratio's interval from both points' median latency intervals (throughput ∝ 1 / latency)."""
     if ratio is None or base is None:
         return None, None
@@ -106,15 +113,15 @@ def _ratio_interval(ratio: float | None, top: dict, base: dict | None) -> tuple[
     return ratio * (t / t_hi) * (b_lo / b), ratio * (t / t_lo) * (b_hi / b)
 
 
-def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
+def build_rows(site: Site, rows: Iterable[Row] | None = None) -> list[BoardRow]:
     """Leaderboard rows, passing configurations first, then by best tokens/s."""
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in site.rows if rows is None else rows:
         if r["status"] == "ok" and (r["tokens_per_s"] is not None or r["samples_per_s"] is not None):
             groups.setdefault(tuple(r[k] for k in KEY), []).append(r)
     best = {k: _best(g) for k, g in groups.items()}
     b = site.config.baseline
-    out = []
+    out: list[BoardRow] = []
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], config_order(groups[k][0]["config"]))):
         group, top = groups[key], best[key]
         base = best.get((*key[:3], *b.key))
@@ -155,7 +162,7 @@ def build_rows(site: Site, rows: Iterable[dict] | None = None) -> list[dict]:
     return rank(out)
 
 
-def rank(rows: list[dict], sort: str = "tokens_per_s", descending: bool = True) -> list[dict]:
+def rank(rows: list[BoardRow], sort: str = "tokens_per_s", descending: bool = True) -> list[BoardRow]:
     """Sort (failing configurations always last) and number the passing rows."""
     present = [r for r in rows if r[sort] is not None]
     missing = [r for r in rows if r[sort] is None]
@@ -178,7 +185,7 @@ CSV_FIELDS = (
 )  # fmt: skip
 
 
-def to_csv(rows: list[dict]) -> str:
+def to_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
@@ -202,12 +209,12 @@ def validate_spec(spec: Mapping[str, Any], site: Site | None = None) -> list[str
     return errors + _check_filter_values(spec, site)
 
 
-def select(site: Site, spec: Mapping[str, Any]) -> list[dict]:
+def select(site: Site, spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The rows a spec asks for; raises :class:`ChartSpecError` listing every problem."""
     errors = validate_spec(spec, site)
     if errors:
         raise ChartSpecError(errors)
-    filters: dict[str, list] = {}
+    filters: dict[str, list[Any]] = {}
     for key, column in FILTERS.items():
         if key in spec:
             filters.setdefault(column, []).extend(_as_list(spec[key]))

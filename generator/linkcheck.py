@@ -93,7 +93,7 @@ def parse_html(text: str) -> _Collector:
     return collector
 
 
-def _text_links(text: str, pattern: re.Pattern, attribute: str) -> list[Link]:
+def _text_links(text: str, pattern: re.Pattern[str], attribute: str) -> list[Link]:
     links = []
     for match in pattern.finditer(text):
         url = next((g for g in reversed(match.groups()) if g and g not in "'\""), None)

@@ -51,7 +51,7 @@ class BlockError(Exception):
 
 #: ``handler(kind, spec, index) -> html``: renders block number ``index`` (1-based on the
 #: page) of kind ``chart`` or ``leaderboard`` from its parsed YAML, or raises BlockError.
-BlockHandler = Callable[[str, dict, int], str]
+BlockHandler = Callable[[str, dict[str, Any], int], str]
 
 
 @dataclass
@@ -111,7 +111,7 @@ def render(
     return result
 
 
-def _count_tokens(tokens: list[dict]) -> int:
+def _count_tokens(tokens: list[dict[str, Any]]) -> int:
     return sum(1 + _count_tokens(t.get("children", [])) for t in tokens)
 
 
@@ -132,7 +132,7 @@ class _PrefixLinks(Treeprocessor):
         super().__init__(md)
         self.base_url = base_url
 
-    def run(self, root) -> None:
+    def run(self, root: Any) -> None:  # an ElementTree element
         for element in root.iter():
             for attribute in ("href", "src"):
                 value = element.get(attribute)
@@ -191,7 +191,7 @@ class BlockPreprocessor(Preprocessor):
             handler = self.options["handler"]
             if handler is None:
                 raise BlockError(f"{kind} blocks cannot be rendered here")
-            return handler(kind, spec, index)
+            return str(handler(kind, spec, index))
         except BlockError as exc:
             problem = Problem(self.options["source"], file_line, f"{kind} block: {exc}", "warning")
             if self.options["strict"]:
@@ -206,7 +206,7 @@ def _closing_fence(lines: list[str], start: int, fence: str) -> int | None:
     return next((j for j in range(start, len(lines)) if closing.match(lines[j])), None)
 
 
-def parse_spec(body: str, kind: str) -> dict:
+def parse_spec(body: str, kind: str) -> dict[str, Any]:
     """The YAML mapping inside a block (an empty block is an empty mapping)."""
     try:
         spec = yaml.safe_load(body)

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from scaleboard.generator import pareto
-from scaleboard.generator.charts import ChartSpec, chart_block, chart_figure, log2_axis
-from scaleboard.generator.frame import quality_of
+from scaleboard.generator.charts import ChartBlock, ChartSpec, Figure, Selector, chart_block, chart_figure, log2_axis
+from scaleboard.generator.frame import PageKey, Row, quality_of
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import Site, config_order
-from scaleboard.record import OPTIMIZATIONS
+from scaleboard.record import OPTIMIZATIONS, Record
 
 GIB = 1024**3
 
@@ -38,14 +39,18 @@ class ConfigInfo:
     budget: str = ""  # "batch 64 and up not measured (budget)" or ""
 
 
-def _index(rows: list[dict], column: str) -> dict:
-    groups: dict = defaultdict(list)
+def _index(rows: list[Row], column: str) -> dict[Any, list[Row]]:
+    groups: dict[Any, list[Row]] = defaultdict(list)
     for r in rows:
         groups[r[column]].append(r)
     return groups
 
 
-def walls(rows: list[dict]) -> dict[tuple[str, int], tuple[int, str]]:
+#: (config, threads) → (batch size, status) of the first OOM / timeout.
+Walls = dict[tuple[str, int], tuple[int, str]]
+
+
+def walls(rows: list[Row]) -> Walls:
     """(config, threads) → (batch size, status) of the first OOM / timeout."""
     found: dict[tuple[str, int], tuple[int, str]] = {}
     for r in rows:
@@ -56,7 +61,7 @@ def walls(rows: list[dict]) -> dict[tuple[str, int], tuple[int, str]]:
     return found
 
 
-def _budget_note(rows: list[dict]) -> str:
+def _budget_note(rows: list[dict[str, Any]]) -> str:
     """Which batch sizes the time plan left out (at the largest thread count that left any out)."""
     left = [r for r in rows if r["status"] == "budget"]
     if not left:
@@ -67,7 +72,7 @@ def _budget_note(rows: list[dict]) -> str:
     return f"{what}: not measured (budget)"
 
 
-def config_infos(site: Site, rows: list[dict]) -> list[ConfigInfo]:
+def config_infos(site: Site, rows: list[dict[str, Any]]) -> list[ConfigInfo]:
     wall_of = walls(rows)
     infos = []
     for name, group in sorted(_index(rows, "config").items(), key=lambda kv: config_order(kv[0])):
@@ -82,7 +87,7 @@ def config_infos(site: Site, rows: list[dict]) -> list[ConfigInfo]:
 class PageCharts:
     """Builds the page's chart blocks from its rows, grouped once."""
 
-    def __init__(self, site: Site, rows: list[dict], flagged: set[str], walls: dict | None = None):
+    def __init__(self, site: Site, rows: list[dict[str, Any]], flagged: set[str], walls: Walls | None = None):
         self.site, self.rows, self.flagged, self.walls = site, rows, flagged, walls or {}
         self.threads = sorted({r["threads"] for r in rows})
         self.batches = sorted({r["batch_size"] for r in rows})
@@ -92,15 +97,15 @@ class PageCharts:
         self.by_threads = _index(rows, "threads")
         self.workloads = len({r["workload"] for r in rows})
 
-    def figure(self, rows: list[dict], **spec) -> dict:
+    def figure(self, rows: list[Row], **spec: Any) -> Figure:
         if self.workloads > 1:  # e.g. two sequence lengths in one suite: never mix them in a line
             spec["series"] = (*spec.get("series", ("config",)), "workload")
         return chart_figure(rows, ChartSpec(**spec), self.site.colors, self.flagged)
 
-    def _selected(self, label: str, values: list, text: Callable = str) -> dict:
+    def _selected(self, label: str, values: list[Any], text: Callable[..., Any] = str) -> Selector:
         return {"label": label, "options": [(str(v), text(v)) for v in values]}
 
-    def per_batch(self, metric: str, name: str) -> dict:
+    def per_batch(self, metric: str, name: str) -> dict[str, Figure]:
         several = len(self.threads) > 1
         figures = {}
         for b in self.batches:
@@ -113,7 +118,7 @@ class PageCharts:
                 figures[str(b)] = self.figure(self.by_batch[b], metric=metric, x="config", series=(), title=title)
         return figures
 
-    def per_optimization(self, metric: str, name: str) -> tuple[list, dict]:
+    def per_optimization(self, metric: str, name: str) -> tuple[list[str], dict[str, Figure]]:
         opts = sorted(self.by_opt, key=lambda o: OPTIMIZATIONS.index(o) if o in OPTIMIZATIONS else 99)
         series = ("config", "threads") if len(self.threads) > 1 else ("config",)
         figures = {
@@ -122,13 +127,13 @@ class PageCharts:
         }
         return opts, figures
 
-    def per_threads(self, metric: str, name: str) -> dict:
+    def per_threads(self, metric: str, name: str) -> dict[str, Figure]:
         return {
             str(t): self.figure(self.by_threads[t], metric=metric, x="batch_size", title=f"{name} at {_threads(t)}")
             for t in self.threads
         }
 
-    def latency(self) -> list[dict]:
+    def latency(self) -> list[ChartBlock]:
         opts, per_opt = self.per_optimization("latency_ms", "Latency")
         return [
             chart_block("Latency per batch size", self.per_batch("latency_ms", "Latency"),
@@ -139,18 +144,18 @@ class PageCharts:
                         [self._selected("Threads", self.threads)], id="latency-per-threads"),
         ]  # fmt: skip
 
-    def throughput(self) -> list[dict]:
+    def throughput(self) -> list[ChartBlock]:
         samples = ("samples_per_s", "Throughput (samples/s)")
         if any(r["sample_unit"] == "images" for r in self.rows):
             samples = ("images_per_s", "Throughput (images/s)")
         metrics = [("tokens_per_s", "Throughput (tokens/s)"), samples]
         if not any(r["tokens_per_s"] is not None for r in self.rows):  # e.g. imported without a sequence length
             metrics = metrics[1:]
-        metric_selector = {"label": "Metric", "options": [(m, t) for m, t in metrics]}
-        per_batch: dict[str, dict] = {}
-        per_opt: dict[str, dict] = {}
-        per_threads: dict[str, dict] = {}
-        opts: list[tuple[str, str]] = []
+        metric_selector: Selector = {"label": "Metric", "options": [(m, t) for m, t in metrics]}
+        per_batch: dict[str, Figure] = {}
+        per_opt: dict[str, Figure] = {}
+        per_threads: dict[str, Figure] = {}
+        opts: list[str] = []
         for metric, name in metrics:
             per_batch.update({f"{metric}|{k}": f for k, f in self.per_batch(metric, name).items()})
             opts, figures = self.per_optimization(metric, name)
@@ -165,11 +170,11 @@ class PageCharts:
                         [metric_selector, self._selected("Threads", self.threads)], id="throughput-per-threads"),
         ]  # fmt: skip
 
-    def top(self) -> list[dict]:
+    def top(self) -> list[Row]:
         """Rows at the largest thread count: the setting the single-view charts show."""
         return self.by_threads.get(self.top_threads, [])
 
-    def memory(self, device_memory_bytes: int | None) -> dict:
+    def memory(self, device_memory_bytes: int | None) -> ChartBlock:
         figure = self.figure(self.top(), metric="peak_memory_gib", x="batch_size",
                              title=f"Peak memory at {_threads(self.top_threads)}")  # fmt: skip
         top_walls = {k: v for k, v in self.walls.items() if k[1] == self.top_threads}
@@ -177,19 +182,19 @@ class PageCharts:
         return chart_block("Memory", {"": figure}, id="memory-chart",
                            caption="× marks the batch size where a configuration ran out of memory or time.")  # fmt: skip
 
-    def first_call(self) -> dict:
+    def first_call(self) -> ChartBlock:
         smallest = [r for r in self.top() if r["batch_size"] == min(self.batches)]
         figure = self.figure(smallest, metric="first_call_s", x="config", series=(),
                              title=f"First call (compile / trace) at batch {min(self.batches)}")  # fmt: skip
         return chart_block("First call", {"": figure}, id="first-call-chart")
 
-    def speedup(self) -> dict:
+    def speedup(self) -> ChartBlock:
         figure = self.figure(self.top(), metric="speedup", x="batch_size", series=("config",), type="heatmap",
                              title=f"Speed-up over the baseline at {_threads(self.top_threads)}")  # fmt: skip
         figure["layout"]["height"] = max(320, 28 * len({r["config"] for r in self.top()}) + 140)
         return chart_block("Speed-up", {"": figure}, id="speedup-chart")
 
-    def generation(self) -> dict:
+    def generation(self) -> ChartBlock:
         """Task generate: TTFT, per-token latency and decode throughput against the batch size."""
         figures = {
             m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {_threads(self.top_threads)}")
@@ -199,7 +204,7 @@ class PageCharts:
                 ("decode_tokens_per_s", "Decode throughput"),
             )
         }
-        selector = {
+        selector: Selector = {
             "label": "Measure",
             "options": [
                 ("ttft_ms", "TTFT"),
@@ -209,7 +214,7 @@ class PageCharts:
         }
         return chart_block("Generation", figures, [selector], id="generation-chart")
 
-    def training(self) -> dict | None:
+    def training(self) -> ChartBlock | None:
         """Task train: step time, samples/s and peak memory (weights, grads, optimizer state, activations)."""
         rows = [r for r in self.top() if r["task"] == "train"]
         if not rows:
@@ -222,10 +227,10 @@ class PageCharts:
         figures = {m: self.figure(rows, metric=m, x="batch_size", title=f"{t} at {at}") for m, t in measures}
         words = {"latency_ms": "step time", "samples_per_s": "samples/s", "images_per_s": "images/s",
                  "peak_memory_gib": "peak memory"}  # fmt: skip
-        selector = {"label": "Measure", "options": [(m, words[m]) for m, _ in measures]}
+        selector: Selector = {"label": "Measure", "options": [(m, words[m]) for m, _ in measures]}
         return chart_block("Training step", figures, [selector], id="training-chart")
 
-    def per_token_distribution(self) -> dict | None:
+    def per_token_distribution(self) -> ChartBlock | None:
         """Task generate: the spread of the decode steps' times (p50, p90, p99) per configuration."""
         rows = [r for r in self.top() if r["per_token_ms"] is not None]
         configs = sorted({r["config"] for r in rows}, key=config_order)
@@ -251,12 +256,15 @@ class PageCharts:
                            caption="Percentiles over every decode step of every timed generate call: "
                            "p50 solid, p90 dashed, p99 dotted.")  # fmt: skip
 
-    def jitter(self) -> dict:
+    def jitter(self) -> ChartBlock:
         figures = {
             m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {_threads(self.top_threads)}")
             for m, t in (("p99_over_p50", "Tail ratio p99 / p50"), ("latency_cv", "Coefficient of variation"))
         }
-        selector = {"label": "Measure", "options": [("p99_over_p50", "p99 / p50"), ("latency_cv", "CV (std / mean)")]}
+        selector: Selector = {
+            "label": "Measure",
+            "options": [("p99_over_p50", "p99 / p50"), ("latency_cv", "CV (std / mean)")],
+        }
         return chart_block("Jitter", figures, [selector], id="jitter-chart")
 
 
@@ -264,7 +272,7 @@ def _threads(count: int) -> str:
     return f"{count} thread" + ("" if count == 1 else "s")
 
 
-def _mark_walls(figure: dict, found: dict, device_memory_bytes: int | None) -> None:
+def _mark_walls(figure: dict[str, Any], found: Walls, device_memory_bytes: int | None) -> None:
     """Add the OOM / timeout wall: an × per configuration at the batch size that failed."""
     by_batch: dict[tuple[int, str], list[str]] = defaultdict(list)
     for (config, _), (batch, status) in sorted(found.items()):
@@ -297,7 +305,7 @@ def _mark_walls(figure: dict, found: dict, device_memory_bytes: int | None) -> N
         )  # fmt: skip
 
 
-def break_even(site: Site, rows: list[dict]) -> list[dict]:
+def break_even(site: Site, rows: list[Row]) -> list[BreakEven]:
     """Per configuration at the smallest batch and most threads: iterations until compile pays off.
 
     break-even iterations = first_call_s / (baseline latency − configuration latency),
@@ -310,7 +318,7 @@ def break_even(site: Site, rows: list[dict]) -> list[dict]:
     points = {r["config"]: r for r in rows if r["threads"] == threads and r["batch_size"] == batch}
     baseline = site.config.baseline.key
     base = next((r for r in points.values() if (r["optimization"], r["precision"], r["attention"]) == baseline), None)
-    out = []
+    out: list[BreakEven] = []
     for name in sorted(points, key=config_order):
         r = points[name]
         saving_ms = (
@@ -329,19 +337,22 @@ def break_even(site: Site, rows: list[dict]) -> list[dict]:
     return out
 
 
-def environments(rows: list[dict], raw: list[dict]) -> list[dict]:
+def environments(rows: list[Row], raw: list[Record]) -> list[Environment]:
     """Each distinct environment of the page: device and versions, with its fingerprint."""
-    seen: dict[str, dict] = {}
+    seen: dict[str, dict[str, Any]] = {}
     for record in raw:
         env = record["env"]
         if env["fingerprint"] not in seen:
             seen[env["fingerprint"]] = {"device": record["device"], "env": env, "runs": set(), "points": 0}
         seen[env["fingerprint"]]["runs"].add(record["run_id"])
         seen[env["fingerprint"]]["points"] += 1
-    return [{**v, "runs": sorted(v["runs"])} for _, v in sorted(seen.items())]
+    return [
+        {"device": v["device"], "env": v["env"], "runs": sorted(v["runs"]), "points": v["points"]}
+        for _, v in sorted(seen.items())
+    ]
 
 
-def present(rows: list[dict], site: Site) -> dict[str, bool]:
+def present(rows: list[dict[str, Any]], site: Site) -> dict[str, bool]:
     """Which sections the records can fill: an imported file may hold latency and nothing else.
 
     A section without data collapses to one line saying what is missing, and nothing is
@@ -362,13 +373,72 @@ def present(rows: list[dict], site: Site) -> dict[str, bool]:
     }
 
 
-def _missing_note(rows: list[dict]) -> str:
+def _missing_note(rows: list[dict[str, Any]]) -> str:
     """`` (imported from packrat, which does not report it)``, or nothing for ScaleBoard's own records."""
     sources = sorted({r["source"] for r in rows if r["source"] != "scaleboard"})
     return f" (imported from {', '.join(sources)}, which does not report it)" if sources else ""
 
 
-def context(site: Site, key: tuple[str, str, str], rows: list[dict], raw: list[dict]) -> dict:
+class BreakEven(TypedDict):
+    """How many calls repay a configuration's first-call cost against the baseline."""
+
+    config: str
+    color: str
+    first_call_s: float | None
+    latency_ms: float | None
+    saving_ms: float | None  # per call, against the baseline
+    iterations: float | None  # calls until the first-call cost is repaid
+    is_baseline: bool
+    batch_size: int
+    threads: int
+
+
+class Environment(TypedDict):
+    """One environment the page's records were measured in."""
+
+    device: dict[str, Any]
+    env: dict[str, Any]
+    runs: list[str]
+    points: int
+
+
+class Context(TypedDict):
+    """What ``model.html`` shows: one model on one machine in one suite."""
+
+    has: dict[str, bool]  # which sections the records can fill (see present())
+    missing_note: str
+    latency_stats: list[str]  # "median" and / or "mean"
+    model: str
+    machine: str
+    suite: str
+    rows: list[Row]
+    configs: list[ConfigInfo]
+    flagged: list[ConfigInfo]  # failing the correctness gate
+    flagged_names: set[str]
+    threads: list[int]
+    batches: list[int]
+    workloads: list[str]
+    tasks: list[str]
+    call_word: str  # "call", or "step" on a training page
+    baseline: str
+    latency_charts: list[ChartBlock]
+    throughput_charts: list[ChartBlock]
+    memory_chart: ChartBlock | None
+    first_call_chart: ChartBlock | None
+    speedup_chart: ChartBlock | None
+    jitter_chart: ChartBlock | None
+    generation_chart: ChartBlock | None
+    training_chart: ChartBlock | None
+    per_token_chart: ChartBlock | None
+    pareto_charts: list[ChartBlock]
+    break_even: list[BreakEven]
+    environments: list[Environment]
+    csv_url: str
+    json_url: str
+    failures: list[Row]  # points that errored, ran out of memory or time, or are unsupported
+
+
+def context(site: Site, key: PageKey, rows: list[Row], raw: list[Record]) -> Context:
     """Everything the ``model.html`` template shows."""
     infos = config_infos(site, rows)
     flagged = {i.name for i in infos if i.quality == "fail"}

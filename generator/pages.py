@@ -9,15 +9,20 @@ import io
 import json
 from collections import defaultdict
 from operator import itemgetter
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from scaleboard.generator import compare, leaderboard, model_page
 from scaleboard.generator.cache import key_of
-from scaleboard.generator.frame import COLUMNS
+from scaleboard.generator.frame import COLUMNS, PageKey, Row
 from scaleboard.generator.jsonout import dumps
+from scaleboard.generator.leaderboard import BoardRow
 from scaleboard.generator.site import Page, Site
 
+if TYPE_CHECKING:  # blog imports this module's neighbours: imported where it is used
+    from scaleboard.generator.blog import PostLink
 
-def csv_lines(rows: list[dict], columns: tuple[str, ...] = COLUMNS) -> list[str]:
+
+def csv_lines(rows: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> list[str]:
     """One CSV line per row (header excluded): empty cells for nulls, floats exact (``repr``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")  # writes None as an empty cell
@@ -26,12 +31,12 @@ def csv_lines(rows: list[dict], columns: tuple[str, ...] = COLUMNS) -> list[str]
     return out.getvalue().splitlines(keepends=True)
 
 
-def rows_csv(rows: list[dict], columns: tuple[str, ...] = COLUMNS) -> str:
+def rows_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> str:
     """Rows as CSV with a header line."""
     return ",".join(columns) + "\n" + "".join(csv_lines(rows, columns))
 
 
-def records_json(records: list[dict], lines: list[str] | None = None) -> str:
+def records_json(records: list[dict[str, Any]], lines: list[str] | None = None) -> str:
     """Records as a JSON array; ``<``, ``>``, ``&`` escaped so no browser can read it as HTML.
 
     ``lines``, the records' own JSON text from data/, saves encoding them again.
@@ -40,19 +45,59 @@ def records_json(records: list[dict], lines: list[str] | None = None) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def page_keys(site: Site) -> dict[tuple[str, str, str], list[dict]]:
+def page_keys(site: Site) -> dict[PageKey, list[Row]]:
     """(model, machine, suite) → its rows, in one pass over the records."""
-    groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in site.rows:
         groups[(r["model"], r["machine"], r["suite"])].append(r)
     return dict(sorted(groups.items()))
 
 
-def headline(site: Site, board: list[dict]) -> dict:
+class Headline(TypedDict):
+    """The index's cards."""
+
+    best_per_machine: list[BoardRow]  # best tokens/s per (machine, task)
+    several_tasks: bool
+    biggest_speedup: BoardRow | None  # significant and at least 5%, else None
+    speedups_compared: int
+    baseline: str
+    points: int
+    models: int
+    machines: int
+    configs: int
+
+
+class ResultTable(TypedDict):
+    """One task's results on the index: model × machine, a link per suite."""
+
+    task: str
+    title: str
+    cells: dict[tuple[str, str], list[tuple[str, str]]]  # (model, machine) → [(suite, url)]
+    models: list[str]
+    machines: list[str]
+
+
+class IndexContext(TypedDict):
+    """What ``index.html`` shows."""
+
+    headline: Headline
+    tables: list[ResultTable]
+    posts: list[PostLink]
+
+
+class LeaderboardContext(TypedDict):
+    """What ``leaderboard.html`` shows."""
+
+    rows: list[BoardRow]
+    columns: tuple[leaderboard.Column, ...]
+    csv_url: str
+
+
+def headline(site: Site, board: list[BoardRow]) -> Headline:
     """The index cards: best tokens/s per machine and task (a forward pass's tokens/s and a
     generated token are not the same thing) and the biggest speed-up, passing configurations only."""
     passing = [r for r in board if r["quality"] != "fail"]
-    per_machine: dict[tuple[str, str], dict] = {}
+    per_machine: dict[tuple[str, str], BoardRow] = {}
     for r in passing:  # tokens/s where records have it; samples/s for those imported without a sequence length
         old = per_machine.get((r["machine"], r["task"]))
         if old is None or leaderboard.throughput_key(r) > leaderboard.throughput_key(old):
@@ -80,7 +125,7 @@ def headline(site: Site, board: list[dict]) -> dict:
     }
 
 
-def latest_posts(site: Site, limit: int = 5) -> list:
+def latest_posts(site: Site, limit: int = 5) -> list[PostLink]:
     """The blog's newest posts, for the index."""
     from scaleboard.generator import blog
 
@@ -90,9 +135,9 @@ def latest_posts(site: Site, limit: int = 5) -> list:
 TASK_TITLES = {"forward": "Forward pass", "generate": "Generation", "train": "Training step"}
 
 
-def result_tables(site: Site, keys: dict) -> list[dict]:
+def result_tables(site: Site, keys: dict[PageKey, list[Row]]) -> list[ResultTable]:
     """The index's results: one table per task (model × machine, a link per suite), forward first."""
-    by_task: dict[str, dict] = {}
+    by_task: dict[str, dict[tuple[str, str], list[tuple[str, str]]]] = {}
     for (model, machine, suite), rows in keys.items():
         for task in sorted({r["task"] for r in rows}):
             cells = by_task.setdefault(task, defaultdict(list))
@@ -105,13 +150,16 @@ def result_tables(site: Site, keys: dict) -> list[dict]:
     ]  # fmt: skip
 
 
-def index_page(site: Site, keys: dict, board: list[dict]) -> Page:
-    context = {"headline": headline(site, board), "tables": result_tables(site, keys)}
-    context["posts"] = latest_posts(site)
+def index_page(site: Site, keys: dict[PageKey, list[Row]], board: list[BoardRow]) -> Page:
+    context: IndexContext = {
+        "headline": headline(site, board),
+        "tables": result_tables(site, keys),
+        "posts": latest_posts(site),
+    }
     return Page("", "index.html", context, title="")
 
 
-def page_csv_lines(site: Site, keys: dict[tuple[str, str, str], list[dict]]) -> dict[int, str]:
+def page_csv_lines(site: Site, keys: dict[PageKey, list[Row]]) -> dict[int, str]:
     """Each row's CSV line (by ``id(row)``), made once and shared by every download. A page's
     rows (speed-ups included) come from its records alone, so the cache keeps its lines."""
     lines: dict[int, str] = {}
@@ -122,7 +170,7 @@ def page_csv_lines(site: Site, keys: dict[tuple[str, str, str], list[dict]]) -> 
     return lines
 
 
-def model_pages(site: Site, keys: dict[tuple[str, str, str], list[dict]], lines: dict[int, str]) -> list[Page]:
+def model_pages(site: Site, keys: dict[PageKey, list[Row]], lines: dict[int, str]) -> list[Page]:
     """Each (model, machine, suite) page and its CSV / JSON downloads."""
     header = ",".join(COLUMNS) + "\n"
     pages = []
@@ -153,7 +201,11 @@ def pages(site: Site) -> list[Page]:
     found = [index_page(site, keys, board)]
     lines = page_csv_lines(site, keys)
     found.extend(model_pages(site, keys, lines))
-    lb_context = {"rows": board, "columns": leaderboard.COLUMNS, "csv_url": site.url("data/leaderboard.csv")}
+    lb_context: LeaderboardContext = {
+        "rows": board,
+        "columns": leaderboard.COLUMNS,
+        "csv_url": site.url("data/leaderboard.csv"),
+    }
     found.append(Page("leaderboard/", "leaderboard.html", lb_context, title="Leaderboard"))
     found.append(Page("compare/", "compare.html", compare.context(site), title="Compare"))
     found.append(Page("data/leaderboard.csv", body=leaderboard.to_csv(board)))

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from typing import Any
 
-from scaleboard.generator.charts import chart_block
+from scaleboard.generator.charts import ChartBlock, Selector, chart_block
+from scaleboard.generator.frame import Row
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import config_order
 
@@ -21,7 +23,7 @@ FRONTIER = {"type": "scatter", "mode": "lines", "line": {"color": "#5b6577", "da
             "hoverinfo": "skip"}  # fmt: skip
 
 
-def frontier(points: list, x: Callable, y: Callable, lower_x: bool) -> list:
+def frontier(points: list[Any], x: Callable[..., Any], y: Callable[..., Any], lower_x: bool) -> list[Any]:
     """The points no other point beats on both axes (x lower or higher as said, y always higher)."""
     ordered = sorted(points, key=lambda p: (x(p) if lower_x else -x(p), -y(p)))
     best, kept = float("-inf"), []
@@ -32,17 +34,19 @@ def frontier(points: list, x: Callable, y: Callable, lower_x: bool) -> list:
     return kept
 
 
-def _throughput(rows: list[dict]) -> tuple[str, str]:
+def _throughput(rows: list[dict[str, Any]]) -> tuple[str, str]:
     """(column, unit) the page's throughput is counted in: tokens/s where the records have it."""
     if any(r["tokens_per_s"] is not None for r in rows):
         return "tokens_per_s", "tokens/s"
     return "samples_per_s", "images/s" if any(r["sample_unit"] == "images" for r in rows) else "samples/s"
 
 
-def latency_throughput(rows: list[dict], colors: Mapping[str, str], flagged: set[str], threads: int) -> dict | None:
+def latency_throughput(
+    rows: list[dict[str, Any]], colors: Mapping[str, str], flagged: set[str], threads: int
+) -> ChartBlock | None:
     """One figure per workload: latency (x) against throughput (y), the frontier dotted."""
     column, unit = _throughput(rows)
-    by_workload: dict[str, list[dict]] = defaultdict(list)
+    by_workload: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         if r["latency_ms"] and r[column]:
             by_workload[r["workload"]].append(r)
@@ -71,7 +75,9 @@ def latency_throughput(rows: list[dict], colors: Mapping[str, str], flagged: set
         }}  # fmt: skip
     if not figures:
         return None
-    selectors = [{"label": "Workload", "options": [(w, w) for w in figures]}] if len(figures) > 1 else None
+    selectors: list[Selector] | None = (
+        [{"label": "Workload", "options": [(w, w) for w in figures]}] if len(figures) > 1 else None
+    )
     if not selectors:
         figures = {"": next(iter(figures.values()))}
     return chart_block("Latency against throughput", figures, selectors, id="pareto-latency-chart",
@@ -80,10 +86,10 @@ def latency_throughput(rows: list[dict], colors: Mapping[str, str], flagged: set
                        "configurations failing the correctness gate (⚠) are left off it.")  # fmt: skip
 
 
-def speed_quality(rows: list[dict], colors: Mapping[str, str], flagged: set[str]) -> dict | None:
+def speed_quality(rows: list[dict[str, Any]], colors: Mapping[str, str], flagged: set[str]) -> ChartBlock | None:
     """Each configuration's best throughput (x) against its top-1 agreement (y); None without two to compare."""
     column, unit = _throughput(rows)
-    best: dict[str, dict] = {}
+    best: dict[str, dict[str, Any]] = {}
     agreement: dict[str, float] = {}
     for r in rows:
         if r[column] and (r["config"] not in best or r[column] > best[r["config"]][column]):
@@ -120,7 +126,7 @@ def speed_quality(rows: list[dict], colors: Mapping[str, str], flagged: set[str]
                        "configurations, where nothing is both faster and more faithful.")  # fmt: skip
 
 
-def charts(rows: list[dict], colors: Mapping[str, str], flagged: set[str], threads: int) -> list[dict]:
+def charts(rows: list[Row], colors: Mapping[str, str], flagged: set[str], threads: int) -> list[ChartBlock]:
     """The page's trade-off blocks that its records can fill."""
     blocks = (latency_throughput(rows, colors, flagged, threads), speed_quality(rows, colors, flagged))
     return [b for b in blocks if b]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from scaleboard.diagnostics import slugify
 from scaleboard.errors import ScaleboardError
-from scaleboard.generator.content import slugify
 from scaleboard.record import data_files, load_records
 
 #: The example block names this model when data/ holds no record yet.

@@ -24,6 +24,7 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import watchfiles
 
@@ -70,7 +71,7 @@ class BuildState:
         self.error: str | None = None
         self.lock = threading.Lock()
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         with self.lock:
             return {"version": self.version, "error": self.error}
 
@@ -207,11 +208,11 @@ def _describe(exc: Exception) -> str:
 class LiveReloadHandler(SimpleHTTPRequestHandler):
     """Static files from the build, the reload script in every HTML page, the status endpoint."""
 
-    def __init__(self, *args, state: BuildState, **kwargs):
+    def __init__(self, *args: Any, state: BuildState, **kwargs: Any) -> None:
         self.state = state
         super().__init__(*args, **kwargs)
 
-    def log_message(self, format: str, *args) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # one line per request would drown the build messages
 
     def end_headers(self) -> None:

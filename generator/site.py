@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +24,9 @@ from scaleboard import diagnostics
 from scaleboard.generator import jsonout
 from scaleboard.generator.cache import BuildCache, key_of
 from scaleboard.generator.config import SiteConfig
+from scaleboard.generator.frame import PageKey, Row
 from scaleboard.generator.theme import template_dirs
-from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
+from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS, Record
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,10 @@ class Page:
 
     path: str
     template: str | None = None
-    context: dict[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)  # a page kind's TypedDict, made where that kind is built
     body: str | bytes | None = None
     title: str = ""
-    make_context: Callable[[], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
+    make_context: Callable[[], Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
     #: A hash of everything the page is made from: the build may reuse its bytes from the cache.
     cache_key: str | None = field(default=None, compare=False, repr=False)
 
@@ -100,7 +101,7 @@ def unique_slugs(names: Iterable[str]) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=4096)
-def config_order(name: str) -> tuple:
+def config_order(name: str) -> tuple[Any, ...]:
     """Sort configurations as the axes are listed: baseline first (eager · fp32 · sdpa)."""
     parts = name.split(" · ")
     axes = (OPTIMIZATIONS, PRECISIONS, ATTENTIONS)
@@ -113,26 +114,27 @@ def color_map(configs: Iterable[str]) -> dict[str, str]:
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(ordered)}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Site:
-    """Everything a page needs; built once by :func:`make_site`."""
+    """Everything a page needs; built once by :func:`make_site` and never reassigned (its
+    ``warnings`` list collects what pages report while they are made)."""
 
     config: SiteConfig
-    rows: list[dict]  # flat rows (scaleboard.generator.frame.COLUMNS), newest record per point
-    raw: dict[tuple, list[dict]]  # (model, machine, suite) → the original record of each of its rows
+    rows: list[Row]  # flat rows, newest record per point
+    raw: dict[PageKey, list[Record]]  # (model, machine, suite) → the original record of each of its rows
     colors: dict[str, str]
     slugs: dict[str, dict[str, str]]  # "model" / "machine" / "suite" → name → slug
     env: jinja2.Environment
     content: Any = None  # what scaleboard.generator.content.load_content returned, if there is content
     drafts: bool = False
     warnings: list[str] = field(default_factory=list)
-    raw_lines: dict[tuple, list[str]] = field(default_factory=dict)  # ``raw`` as JSON text, when read from files
+    raw_lines: dict[PageKey, list[str]] = field(default_factory=dict)  # ``raw`` as JSON text, when read from files
     strict: bool = False  # bad chart / leaderboard blocks in posts are errors, not warnings
-    history: list[dict] = field(default_factory=list)  # every record read, older runs of a point too (compare)
+    history: list[Record] = field(default_factory=list)  # every record read, older runs of a point too (compare)
     cache: BuildCache = field(default_factory=lambda: BuildCache(None))  # what the build may reuse (disabled)
     # Hashes of what cached results are made from (only with a cache): each page's records as
     # read (``raw_lines``), and model → its data files (``Data.sources``).
-    page_digests: dict[tuple, str] = field(default_factory=dict)
+    page_digests: dict[PageKey, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -199,13 +201,13 @@ def make_env(config: SiteConfig, cache: BuildCache | None = None) -> jinja2.Envi
 
 def make_site(
     config: SiteConfig,
-    rows: list[dict],
-    raw_by_page: dict,
+    rows: list[Row],
+    raw_by_page: dict[PageKey, list[Record]],
     content: Any = None,
     drafts: bool = False,
-    history: list[dict] | None = None,
+    history: list[Record] | None = None,
     *,
-    raw_lines: dict[tuple, list[str]] | None = None,
+    raw_lines: dict[PageKey, list[str]] | None = None,
     warnings: list[str] | None = None,
     strict: bool = False,
     cache: BuildCache | None = None,

@@ -8,8 +8,10 @@ from the two medians' 95% intervals, and ``speedup_significant`` says whether it
 
 from __future__ import annotations
 
+from typing import Any
 
-def add_speedups(rows: list[dict], baseline: tuple[str, str, str]) -> list[dict]:
+
+def add_speedups(rows: list[dict[str, Any]], baseline: tuple[str, str, str]) -> list[dict[str, Any]]:
     """``rows`` with ``speedup`` = baseline latency / latency at the same point (set in place).
 
     The baseline is the (optimization, precision, attention) of ``scaleboard.yaml``,
@@ -33,7 +35,7 @@ def add_speedups(rows: list[dict], baseline: tuple[str, str, str]) -> list[dict]
 MIN_EFFECT = 0.05
 
 
-def speedup_interval(base: dict, row: dict) -> tuple[float | None, float | None]:
+def speedup_interval(base: dict[str, Any], row: dict[str, Any]) -> tuple[float | None, float | None]:
     """Conservative interval of base latency / latency from the two medians' 95% intervals."""
     lows, highs = (base["latency_ci_low"], row["latency_ci_low"]), (base["latency_ci_high"], row["latency_ci_high"])
     if None in lows or None in highs or not highs[1] or not lows[1]:
@@ -48,7 +50,7 @@ def significant(ratio: float | None, low: float | None, high: float | None) -> b
     return (low > 1.0 or high < 1.0) and abs(ratio - 1.0) >= MIN_EFFECT
 
 
-def _cell(r: dict) -> tuple:
+def _cell(r: dict[str, Any]) -> tuple[Any, ...]:
     return (
         r["model"],
         r["machine"],

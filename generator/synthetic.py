@@ -38,7 +38,7 @@ BATCH_SIZES = (*range(1, 33), 64, 128, 256, 512, 1024)
 GIB = 1024**3
 
 
-def machine(name: str, kind: str = "cpu", memory_gib: float = 64.0, speed: float = 1.0) -> dict:
+def machine(name: str, kind: str = "cpu", memory_gib: float = 64.0, speed: float = 1.0) -> dict[str, Any]:
     """A machine description: its device and a relative speed."""
     return {"name": name, "type": kind, "memory_bytes": int(memory_gib * GIB), "speed": speed}
 
@@ -49,7 +49,7 @@ DEFAULT_MACHINES = (
 )
 
 
-def _env(m: dict) -> dict:
+def _env(m: dict[str, Any]) -> dict[str, Any]:
     env: dict[str, Any] = {
         "python": "3.11.9",
         "torch": "2.13.0",
@@ -62,7 +62,7 @@ def _env(m: dict) -> dict:
     return env
 
 
-def make_record(**overrides) -> dict:
+def make_record(**overrides: Any) -> dict[str, Any]:
     """One valid ``ok`` record; any field can be overridden."""
     m = DEFAULT_MACHINES[0]
     record = {
@@ -104,7 +104,7 @@ def make_record(**overrides) -> dict:
     return record
 
 
-def _quality(precision: str, optimization: str) -> dict | None:
+def _quality(precision: str, optimization: str) -> dict[str, Any] | None:
     if (optimization, precision) == ("eager", "fp32"):
         return None
     if precision == "int8-dynamic":
@@ -114,7 +114,7 @@ def _quality(precision: str, optimization: str) -> dict | None:
     return {"reference": "eager/fp32", "max_abs_diff": diff, "next_token_agreement": 1.0, "ok": True}
 
 
-def _point(base: dict, latency_ms: float, rng: random.Random, seq_len: int) -> dict:
+def _point(base: dict[str, Any], latency_ms: float, rng: random.Random, seq_len: int) -> dict[str, Any]:
     samples = sorted(latency_ms * rng.uniform(0.97, 1.12) for _ in range(8))
     p50 = samples[len(samples) // 2]
     mean = sum(samples) / len(samples)
@@ -135,14 +135,14 @@ def _point(base: dict, latency_ms: float, rng: random.Random, seq_len: int) -> d
 def group(
     model: str,
     params: int,
-    m: dict,
-    config: tuple,
+    m: dict[str, Any],
+    config: tuple[Any, ...],
     threads: int,
     suite: str = "default",
     batch_sizes: Iterable[int] = BATCH_SIZES,
     seq_len: int = 128,
     created_at: str = "2026-11-01T00:00:00Z",
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Records of one configuration over rising batch sizes, with an OOM wall when memory runs out."""
     optimization, precision, attention, speed, first_call_s = config
     rng = random.Random(f"{model}/{m['name']}/{optimization}/{precision}/{attention}/{threads}/{suite}")
@@ -176,12 +176,12 @@ def group(
 
 def dataset(
     models: Iterable[tuple[str, int]] = (("gpt2", 124_439_808), ("distilgpt2", 81_912_576)),
-    machines: Iterable[dict] = DEFAULT_MACHINES,
-    configs: Iterable[tuple] = CONFIGS,
+    machines: Iterable[dict[str, Any]] = DEFAULT_MACHINES,
+    configs: Iterable[tuple[Any, ...]] = CONFIGS,
     threads: Iterable[int] = (2,),
     suites: Iterable[str] = ("default",),
     batch_sizes: Iterable[int] = BATCH_SIZES,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Every combination of the arguments, in a deterministic order."""
     records = []
     batch_sizes = tuple(batch_sizes)
@@ -195,7 +195,7 @@ def dataset(
     return records
 
 
-def write_jsonl(records: Iterable[dict], path: str | Path) -> Path:
+def write_jsonl(records: Iterable[dict[str, Any]], path: str | Path) -> Path:
     """Write records as JSONL (one compact line each)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

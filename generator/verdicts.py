@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from scaleboard import compare as cmp
-from scaleboard.generator.charts import chart_block
+from scaleboard.generator.charts import ChartBlock, chart_block
+from scaleboard.generator.frame import Row
 from scaleboard.generator.jsonout import rnd
+from scaleboard.record import Record
 
 THRESHOLD = 0.05  # the command's default --threshold
 MAX_RUNS = 3  # the newest runs per machine compared with what came before
@@ -47,6 +50,32 @@ class Point:
     note: str = ""
 
 
+class RunComparison(TypedDict):
+    """One run against the previous measurement of its points."""
+
+    id: str
+    label: str
+    points: list[Point]
+    counts: dict[str, int]  # verdict → points
+    figure: ChartBlock
+
+
+class MachineComparison(TypedDict):
+    """One machine's configurations against the reference machine's."""
+
+    machine: str
+    points: list[Point]
+    counts: dict[str, int]
+    figure: ChartBlock
+
+
+class Versus(TypedDict):
+    """Machine against machine for one model."""
+
+    reference: str
+    machines: list[MachineComparison]
+
+
 def _counts(points: list[Point]) -> dict[str, int]:
     return {v: sum(1 for p in points if p.verdict == v) for v in cmp.VERDICT_ORDER}
 
@@ -54,21 +83,21 @@ def _counts(points: list[Point]) -> dict[str, int]:
 # ---------------------------------------------------------------- run vs run
 
 
-def _runs(records: list[dict]) -> list[tuple[str, list[dict]]]:
+def _runs(records: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     """(run id, its records) oldest first."""
-    by_run: dict[str, list[dict]] = defaultdict(list)
+    by_run: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
         by_run[r["run_id"]].append(r)
     return sorted(by_run.items(), key=lambda kv: (min(r["created_at"] for r in kv[1]), kv[0]))
 
 
-def run_comparisons(records: list[dict], judge: cmp.JudgeFn = cmp.judge) -> list[dict]:
+def run_comparisons(records: list[Record], judge: cmp.JudgeFn = cmp.judge) -> list[RunComparison]:
     """For one model on one machine: its newest runs, each against the previous measurement of its points."""
     runs = _runs(records)
-    found = []
+    found: list[RunComparison] = []
     for position in range(len(runs) - 1, 0, -1):
         run_id, new = runs[position]
-        earlier: dict[tuple, tuple[str, list[dict]]] = {}
+        earlier: dict[tuple[Any, ...], tuple[str, list[dict[str, Any]]]] = {}
         for old_id, old in runs[:position]:  # the newest earlier run holding each point wins
             for key, group in _by_key(old).items():
                 if cmp._ok(group):
@@ -96,8 +125,8 @@ def run_comparisons(records: list[dict], judge: cmp.JudgeFn = cmp.judge) -> list
     return found
 
 
-def _by_key(records: list[dict]) -> dict[tuple, list[dict]]:
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+def _by_key(records: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in records:
         groups[cmp.match_key(r)].append(r)
     return groups
@@ -110,14 +139,16 @@ def _ms(value: float | None) -> str:
 # ---------------------------------------------------------------- machine vs machine
 
 
-def _best_points(rows: list[dict], raw: list[dict]) -> dict[tuple[str, str, str], tuple[dict, list[dict]]]:
+def _best_points(
+    rows: list[dict[str, Any]], raw: list[dict[str, Any]]
+) -> dict[tuple[str, str, str], tuple[dict[str, Any], list[dict[str, Any]]]]:
     """(machine, workload, config) → (the row of its best samples/s, that point's records)."""
-    records: dict[tuple, list[dict]] = defaultdict(list)
+    records: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in raw:
         if r["status"] == "ok":
             key = (r["machine"], r["suite"], *cmp.match_key(r))  # not inside [...]: Python 3.10 has no star there
             records[key].append(r)
-    best: dict[tuple[str, str, str], tuple[dict, list[dict]]] = {}
+    best: dict[tuple[str, str, str], tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for row in rows:
         if row["status"] != "ok" or not row["samples_per_s"]:
             continue
@@ -130,7 +161,7 @@ def _best_points(rows: list[dict], raw: list[dict]) -> dict[tuple[str, str, str]
     return best
 
 
-def machine_comparisons(rows: list[dict], raw: list[dict], judge: cmp.JudgeFn = cmp.judge) -> dict | None:
+def machine_comparisons(rows: list[Row], raw: list[Record], judge: cmp.JudgeFn = cmp.judge) -> Versus | None:
     """One model's configurations on every machine against a reference machine (None with one machine)."""
     machines = sorted({r["machine"] for r in rows if r["status"] == "ok"})
     if len(machines) < 2:
@@ -138,7 +169,7 @@ def machine_comparisons(rows: list[dict], raw: list[dict], judge: cmp.JudgeFn = 
     counts = {m: sum(1 for r in rows if r["machine"] == m and r["status"] == "ok") for m in machines}
     reference = max(machines, key=lambda m: (counts[m], [-ord(c) for c in m]))
     best = _best_points(rows, raw)
-    found = []
+    found: list[MachineComparison] = []
     for machine in (m for m in machines if m != reference):
         points = []
         for (m, work, config), (row, records) in sorted(best.items()):
@@ -161,12 +192,12 @@ def machine_comparisons(rows: list[dict], raw: list[dict], judge: cmp.JudgeFn = 
     return {"reference": reference, "machines": found} if found else None
 
 
-def _per_sample(records: list[dict]) -> list[list[float]]:
+def _per_sample(records: list[dict[str, Any]]) -> list[list[float]]:
     """Each process's times per sample: a call's time ÷ its batch size."""
     return [[s / r["batch_size"] for s in r["samples_ms"]] for r in records if r["samples_ms"]]
 
 
-def _throughput(row: dict) -> str:
+def _throughput(row: dict[str, Any]) -> str:
     unit = "images" if row["sample_unit"] == "images" else "samples"
     return f"{row['samples_per_s']:,.3g} {unit}/s at batch {row['batch_size']}"
 
@@ -186,7 +217,7 @@ def _bar(point: Point) -> tuple[float | int | None, float | int | None]:
     return rnd(point.high - _ratio(point)), rnd(_ratio(point) - point.low)
 
 
-def figure(points: list[Point], title: str, axis: str, higher: bool = False) -> dict:
+def figure(points: list[Point], title: str, axis: str, higher: bool = False) -> ChartBlock:
     """Ratios with their 95% intervals, one row per point, coloured and named by verdict."""
     drawn = [p for p in points if p.ratio is not None]
     changed = [p for p in drawn if p.verdict in ("regressed", "improved")]

@@ -47,7 +47,7 @@ def cache_root() -> Path | None:
     return Path(base) / "scaleboard"
 
 
-def digest(key: dict) -> str:
+def digest(key: dict[str, Any]) -> str:
     """A short stable name for a key (sha256 of its canonical JSON)."""
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -59,12 +59,12 @@ def versions() -> dict[str, str]:
     return {"torch": torch.__version__, "transformers": transformers.__version__}
 
 
-def preset_key(name: str, config: dict, seed: int) -> dict:
+def preset_key(name: str, config: dict[str, Any], seed: int) -> dict[str, Any]:
     """What a preset's random weights depend on."""
     return {"kind": "preset-weights", "model": name, "config": config, "seed": seed, **versions()}
 
 
-def local_model_key(path: Path) -> dict:
+def local_model_key(path: Path) -> dict[str, Any]:
     """A local model directory: its resolved path and the size and mtime of every file in it."""
     files = sorted(p for p in path.rglob("*") if p.is_file())
     stamp = [[str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
@@ -74,7 +74,7 @@ def local_model_key(path: Path) -> dict:
 # ---------------------------------------------------------------- preset weights
 
 
-def preset_dir(key: dict) -> Path | None:
+def preset_dir(key: dict[str, Any]) -> Path | None:
     """The folder holding a preset's saved weights for ``key``, if a valid one exists."""
     root = cache_root()
     if root is None:
@@ -87,7 +87,7 @@ def preset_dir(key: dict) -> Path | None:
     return folder if stored == key else None
 
 
-def save_preset(model: Any, key: dict) -> Path | None:
+def save_preset(model: Any, key: dict[str, Any]) -> Path | None:
     """Save a freshly built preset under ``key``; returns the folder, or None when caching is off or fails."""
     root = cache_root()
     if root is None:
@@ -112,14 +112,14 @@ def save_preset(model: Any, key: dict) -> Path | None:
 
 
 def reference_key(
-    weights_key: dict | None,
+    weights_key: dict[str, Any] | None,
     attention: str | None,
     seq_len: int | None,
     rows: int,
     input_seed: int,
     device: str,
     new_tokens: int | None = None,
-):
+) -> dict[str, Any] | None:
     """What the fp32 eager reference outputs depend on; None when the weights are not identifiable.
     With ``new_tokens`` the reference is greedy decoding's generated ids (task generate), not logits."""
     if weights_key is None:
@@ -136,12 +136,12 @@ def reference_key(
     }
 
 
-def _reference_path(key: dict) -> Path | None:
+def _reference_path(key: dict[str, Any]) -> Path | None:
     root = cache_root()
     return None if root is None else root / "references" / f"{digest(key)}.pt"
 
 
-def load_reference(key: dict | None) -> Any:
+def load_reference(key: dict[str, Any] | None) -> Any:
     """The stored reference tensor for ``key``, or None (absent, unreadable or another key)."""
     import torch
 
@@ -157,7 +157,7 @@ def load_reference(key: dict | None) -> Any:
     return stored.get("logits")
 
 
-def save_reference(key: dict | None, logits: Any) -> bool:
+def save_reference(key: dict[str, Any] | None, logits: Any) -> bool:
     import torch
 
     path = _reference_path(key) if key else None

@@ -26,6 +26,7 @@ import resource
 import signal
 import sys
 import time
+from typing import Any
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 HEARTBEAT = "heartbeat"  # a line with this key is a sign of life, not a record
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     channel = os.fdopen(args.record_fd, "w", encoding="utf-8")
 
-    def emit(record: dict) -> None:
+    def emit(record: dict[str, Any]) -> None:
         channel.write(json.dumps(record, ensure_ascii=False) + "\n")
         channel.flush()
 

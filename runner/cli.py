@@ -14,7 +14,17 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the modules themselves are imported when a command runs
+    from scaleboard.runner.cluster import RayOptions
+    from scaleboard.runner.isolate import Worker
+    from scaleboard.runner.planner import Allocation, Replanner
+    from scaleboard.runner.progress import Progress
+    from scaleboard.runner.spec import GroupSpec
+    from scaleboard.runner.store import Index
+    from scaleboard.runner.suite import Suite
+    from scaleboard.runner.sweep import Plan
 
 #: (flag, suite field, metavar, help). Each flag overrides the suite field of the same meaning.
 OVERRIDES = (
@@ -92,7 +102,7 @@ OVERRIDES = (
 )
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "run",
         help="benchmark models into data/*.jsonl records",
@@ -179,7 +189,10 @@ def run_command(args: argparse.Namespace) -> int:
     )
 
 
-def _budgeted(args, suite, plan, path: Path, device_type: str, progress, rebuild) -> int:
+def _budgeted(
+    args: argparse.Namespace, suite: Suite, plan: Plan, path: Path, device_type: str, progress: Progress,
+    rebuild: Callable[[int], Plan],
+) -> int:  # fmt: skip
     """Probe, plan to fit ``suite.time_budget_s``, print the plan, then (unless --dry-run) measure it."""
     import psutil
 
@@ -189,6 +202,7 @@ def _budgeted(args, suite, plan, path: Path, device_type: str, progress, rebuild
     from scaleboard.runner.suite import memory_limit_bytes
     from scaleboard.runner.sweep import Plan, probe_costs
 
+    assert suite.time_budget_s is not None  # run() plans with a budget only when the suite has one
     if not plan.todo:
         progress.message(f"suite {suite.label}: every point is already recorded under {suite.out}/")
         return 0
@@ -204,7 +218,7 @@ def _budgeted(args, suite, plan, path: Path, device_type: str, progress, rebuild
         budget_s = suite.time_budget_s - (time.monotonic() - started)
         plans = {plan.todo[0].seq_len: plan}
 
-        def todo_at(seq_len: int):
+        def todo_at(seq_len: int) -> list[GroupSpec]:
             plans.setdefault(seq_len, rebuild(seq_len))
             return plans[seq_len].todo
 
@@ -275,7 +289,7 @@ def ray_run(args: argparse.Namespace) -> int:
     return _measure(args, suite, plan, path, device_type, progress, cluster=(options, nodes, queue))
 
 
-def print_budget_plan(plan, allocation, suite, budget_s: float, progress) -> None:
+def print_budget_plan(plan: Plan, allocation: Allocation, suite: Suite, budget_s: float, progress: Progress) -> None:
     from scaleboard.runner.progress import format_duration
 
     console = progress.console
@@ -299,7 +313,7 @@ def print_budget_plan(plan, allocation, suite, budget_s: float, progress) -> Non
     )
 
 
-def resolve_suite(args: argparse.Namespace):
+def resolve_suite(args: argparse.Namespace) -> Suite:
     """The suite file (or the embedded default for the device) with the flags applied."""
     from scaleboard.runner import environment
     from scaleboard.runner.suite import default_suite, load_suite
@@ -318,7 +332,7 @@ def resolve_suite(args: argparse.Namespace):
     return apply_overrides(suite, args)
 
 
-def apply_overrides(suite, args: argparse.Namespace):
+def apply_overrides(suite: Suite, args: argparse.Namespace) -> Suite:
     """Flags win over the suite. Every bad flag is reported, then one ConfigError."""
     from scaleboard.errors import ConfigError
     from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS, TASKS
@@ -394,7 +408,7 @@ def resume_command(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
-def _report_problems(index, progress) -> None:
+def _report_problems(index: Index, progress: Progress) -> None:
     shown = index.problems[:5]
     for problem in shown:
         progress.message(f"warning: {problem}")
@@ -402,7 +416,7 @@ def _report_problems(index, progress) -> None:
         progress.message(f"warning: … and {len(index.problems) - len(shown)} more problems in existing records")
 
 
-def print_plan(plan, suite, device_type: str, machine: str, index, progress) -> None:
+def print_plan(plan: Plan, suite: Suite, device_type: str, machine: str, index: Index, progress: Progress) -> None:
     from scaleboard.runner.progress import format_duration
     from scaleboard.runner.sweep import estimate_s
 
@@ -434,9 +448,10 @@ def compact_sizes(sizes: tuple[int, ...]) -> str:
 
 
 def _measure(
-    args, suite, plan, path: Path, device_type: str, progress, *,
-    time_budget_s: float | None = None, allocation=None, worker=None, started: float | None = None, replanner=None,
-    cluster=None,
+    args: argparse.Namespace, suite: Suite, plan: Plan, path: Path, device_type: str, progress: Progress, *,
+    time_budget_s: float | None = None, allocation: Allocation | None = None, worker: Worker | None = None,
+    started: float | None = None, replanner: Replanner | None = None,
+    cluster: tuple[RayOptions, list[dict[str, Any]], Any] | None = None,
 ) -> int:  # fmt: skip
     import psutil
 

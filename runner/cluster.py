@@ -31,10 +31,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from scaleboard.errors import ConfigError
 from scaleboard.runner.spec import GroupSpec, base_record
 from scaleboard.runner.sweep import Interrupts, Plan, SweepResult, spec_point_key
+
+if TYPE_CHECKING:
+    from scaleboard.runner.progress import Progress
+    from scaleboard.runner.store import Index, RunFile
 
 EXECUTORS = ("local", "ray")
 ATTEMPTS = 2  # a lost task is tried once more
@@ -71,24 +76,31 @@ def parse_resources(text: str | None) -> dict[str, float]:
 # ---------------------------------------------------------------- what runs on the nodes
 
 
-def _describe_here(device_type: str, machine: str | None, describe: str | None) -> tuple[dict, dict, str]:
+def _describe_here(
+    device_type: str, machine: str | None, describe: str | None
+) -> tuple[dict[str, Any], dict[str, Any], str]:
     """(device, env, machine label) of the node this runs on."""
     if describe:
         import importlib
 
         module, _, name = describe.partition(":")
-        return getattr(importlib.import_module(module), name)(device_type, machine)
+        described: tuple[dict[str, Any], dict[str, Any], str] = getattr(importlib.import_module(module), name)(
+            device_type, machine
+        )
+        return described
     from scaleboard.runner import environment
 
     return environment.collect(device_type, machine)
 
 
 @functools.lru_cache(maxsize=4)
-def _node_description(device_type: str, machine: str | None, describe: str | None) -> tuple[dict, dict, str]:
+def _node_description(
+    device_type: str, machine: str | None, describe: str | None
+) -> tuple[dict[str, Any], dict[str, Any], str]:
     return _describe_here(device_type, machine, describe)
 
 
-def describe_node(device_type: str, machine: str | None, describe: str | None) -> dict:
+def describe_node(device_type: str, machine: str | None, describe: str | None) -> dict[str, Any]:
     """Run on a node: what its records will say about it."""
     import ray
 
@@ -96,10 +108,10 @@ def describe_node(device_type: str, machine: str | None, describe: str | None) -
     return {"node": ray.get_runtime_context().get_node_id(), "device": device, "env": env, "machine": label}
 
 
-_WORKER: dict = {}  # one measuring process per Ray worker process, reused group after group as locally
+_WORKER: dict[str, Any] = {}  # one measuring process per Ray worker process, reused group after group as locally
 
 
-def measure_group(tag: int, spec_data: dict, settings: dict, queue) -> dict:
+def measure_group(tag: int, spec_data: dict[str, Any], settings: dict[str, Any], queue: Any) -> dict[str, Any]:
     """Run on a node: measure one group in an isolated worker, each record into ``queue`` as ``(tag, record)``."""
     import psutil
     import ray
@@ -142,7 +154,7 @@ def measure_group(tag: int, spec_data: dict, settings: dict, queue) -> dict:
 class GroupRunner:
     """A Ray actor owning a node (CPU) or a GPU: one measuring process, reused group after group as locally."""
 
-    def run(self, tag: int, spec_data: dict, settings: dict, queue) -> dict:
+    def run(self, tag: int, spec_data: dict[str, Any], settings: dict[str, Any], queue: Any) -> dict[str, Any]:
         return measure_group(tag, spec_data, settings, queue)
 
 
@@ -161,7 +173,7 @@ def connect(address: str | None) -> bool:
     return True
 
 
-def open_queue():
+def open_queue() -> Any:
     """The queue records stream back through (an actor: open it early, its process starts in the background)."""
     from ray.util.queue import Queue
 
@@ -179,7 +191,7 @@ def resolve_device(requested: str) -> str:
     return "cuda" if ray.cluster_resources().get("GPU", 0) > 0 else "cpu"
 
 
-def alive_nodes(resources: dict[str, float]) -> list[dict]:
+def alive_nodes(resources: dict[str, float]) -> list[dict[str, Any]]:
     """The alive nodes holding every custom resource asked for."""
     import ray
 
@@ -190,7 +202,7 @@ def alive_nodes(resources: dict[str, float]) -> list[dict]:
     ]
 
 
-def describe_nodes(device_type: str, options: RayOptions) -> list[dict]:
+def describe_nodes(device_type: str, options: RayOptions) -> list[dict[str, Any]]:
     """Each usable node's description, asked of the node itself."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -221,11 +233,11 @@ def describe_nodes(device_type: str, options: RayOptions) -> list[dict]:
     return described
 
 
-def cluster_plan(groups: list[GroupSpec], index, nodes: list[dict], force: bool = False) -> Plan:
+def cluster_plan(groups: list[GroupSpec], index: Index, nodes: list[dict[str, Any]], force: bool = False) -> Plan:
     """Like :func:`scaleboard.runner.sweep.make_plan`, a point being recorded if it is under any node's environment."""
     variants = {(n["machine"], n["env"]["fingerprint"]): n for n in nodes}.values()
-    todo: list = []
-    existing: list = []
+    todo: list[Any] = []
+    existing: list[Any] = []
     for spec in groups:
         done = {}
         for node in variants:
@@ -253,9 +265,9 @@ class _Task:
 class RaySweep:
     """The driver's loop: hand out groups, store records as they stream back, retry lost tasks once."""
 
-    def __init__(self, plan: Plan, run_file, progress, *, device_type: str, options: RayOptions, nodes: list[dict],
-                 memory_limit, extra_env: dict | None, check_supported: Callable, group_function: str | None,
-                 queue=None):  # fmt: skip
+    def __init__(self, plan: Plan, run_file: RunFile, progress: Progress, *, device_type: str, options: RayOptions,
+                 nodes: list[dict[str, Any]], memory_limit: str | int | None, extra_env: dict[str, Any] | None,
+                 check_supported: Callable[..., Any], group_function: str | None, queue: Any = None):  # fmt: skip
         import ray
 
         self.ray, self.plan, self.run_file, self.progress = ray, plan, run_file, progress
@@ -268,11 +280,11 @@ class RaySweep:
         self.remote = ray.remote(max_retries=0)(measure_group)  # --allow-colocate: plain tasks Ray packs
         self.runner = ray.remote(max_restarts=0, max_task_retries=0)(GroupRunner)
         self.result = SweepResult()
-        self.running: dict = {}  # ObjectRef → (_Task, slot key or None)
+        self.running: dict[Any, tuple[_Task, Any]] = {}  # ObjectRef → (_Task, slot key or None)
         self.tasks: dict[int, _Task] = {}
         self.alive: set[str] = set(self.nodes)
         self._refreshed = time.monotonic()
-        self.slots: dict[str, dict] = {}  # slot → {"actor", "node", "busy"}: a node on CPU, a GPU on CUDA
+        self.slots: dict[str, dict[str, Any]] = {}  # slot → {"actor", "node", "busy"}: a node on CPU, a GPU on CUDA
         if device_type == "cuda":
             gpus = int(sum(n.get("Resources", {}).get("GPU", 0) for n in alive_nodes(options.resources)))
             self.slots = {f"gpu-{i}": {"actor": None, "node": None, "busy": False} for i in range(max(1, gpus))}
@@ -281,7 +293,7 @@ class RaySweep:
 
     # what to run, and where
 
-    def _actor_options(self, slot: dict) -> dict:
+    def _actor_options(self, slot: dict[str, Any]) -> dict[str, Any]:
         resources = dict(self.options.resources)
         if self.device_type == "cuda":
             return {"num_gpus": 1, "num_cpus": 1, "resources": resources}
@@ -311,7 +323,7 @@ class RaySweep:
 
     # records
 
-    def store(self, record: dict) -> None:
+    def store(self, record: dict[str, Any]) -> None:
         self.run_file.append(record)
         self.result.records.append(record)
         self.progress.point(record)
@@ -376,7 +388,7 @@ class RaySweep:
             self._refresh_nodes()
         self.drain()
 
-    def finished(self, ref) -> _Task | None:
+    def finished(self, ref: Any) -> _Task | None:
         """A task ended: its records are in; a lost one comes back as its retry (or is recorded ``error``)."""
         task, key = self.running.pop(ref)
         if key is not None:
@@ -413,7 +425,7 @@ class RaySweep:
                 task.delivered.add(b)
                 self.store(self._failed(task, b, "error", f"Ray task {why}"))
 
-    def _failed(self, task: _Task, batch_size: int, status: str, reason: str) -> dict:
+    def _failed(self, task: _Task, batch_size: int, status: str, reason: str) -> dict[str, Any]:
         """A record for a point no node measured: the environment of the node it ran on when known."""
         from scaleboard.runner.models import PRESETS
 
@@ -452,9 +464,10 @@ class RaySweep:
         self.queue.shutdown()
 
 
-def run_sweep_ray(plan: Plan, run_file, progress, *, device_type: str, options: RayOptions, nodes: list[dict],
-                  memory_limit=None, extra_env: dict | None = None, check_supported: Callable | None = None,
-                  group_function: str | None = None, queue=None) -> SweepResult:  # fmt: skip
+def run_sweep_ray(plan: Plan, run_file: RunFile, progress: Progress, *, device_type: str, options: RayOptions,
+                  nodes: list[dict[str, Any]], memory_limit: str | int | None = None, extra_env: dict[str, Any] | None = None,
+                  check_supported: Callable[..., Any] | None = None, group_function: str | None = None,
+                  queue: Any = None) -> SweepResult:  # fmt: skip
     """Measure every point of ``plan.todo`` on the Ray cluster this process is connected to."""
     if check_supported is None:
         from scaleboard.runner.optimizations import check_supported as default_check

@@ -20,6 +20,7 @@ import subprocess
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from scaleboard.errors import ConfigError
 
@@ -43,7 +44,7 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def collect(device: str, machine: str | None = None) -> tuple[dict, dict, str]:
+def collect(device: str, machine: str | None = None) -> tuple[dict[str, Any], dict[str, Any], str]:
     """Return ``(device_info, env, machine_label)`` for a resolved device (``cpu``, ``cuda``, ``mps``)."""
     device_info = device_details(device)
     env = software_details()
@@ -52,22 +53,22 @@ def collect(device: str, machine: str | None = None) -> tuple[dict, dict, str]:
     return device_info, env, label
 
 
-def fingerprint(env: dict, device_info: dict) -> str:
+def fingerprint(env: dict[str, Any], device_info: dict[str, Any]) -> str:
     """A short stable hash of ``env`` (minus its own fingerprint) and ``device_info``."""
     content = {"env": {k: v for k, v in env.items() if k != "fingerprint"}, "device": device_info}
     blob = json.dumps(content, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:FINGERPRINT_CHARS]
 
 
-def default_machine_label(device_info: dict, env: dict) -> str:
+def default_machine_label(device_info: dict[str, Any], env: dict[str, Any]) -> str:
     """The GPU name on CUDA (``NVIDIA H100 80GB HBM3``); on CPU the model and core count."""
     if device_info["type"] != "cpu":
-        return device_info["name"]
+        return str(device_info["name"])
     cores = env.get("cores")
     return f"{env.get('cpu') or 'CPU'} ({cores} cores)" if cores else env.get("cpu") or "CPU"
 
 
-def device_details(device: str) -> dict:
+def device_details(device: str) -> dict[str, Any]:
     import torch
 
     if device == "cuda":
@@ -88,7 +89,7 @@ def device_details(device: str) -> dict:
     return {"type": "cpu", "name": cpu_model() or platform.machine() or "CPU", "count": 1, "memory_bytes": _ram_bytes()}
 
 
-def software_details() -> dict:
+def software_details() -> dict[str, Any]:
     """Versions and host facts; every value is a string or int or null (see scaleboard.record)."""
     import torch
 
@@ -185,7 +186,7 @@ def git_sha(root: Path = _PROJECT_ROOT) -> str | None:
     return sha if result.returncode == 0 and sha else None
 
 
-def isolation(device_type: str, exclude_pids: Iterable[int] = ()) -> dict:
+def isolation(device_type: str, exclude_pids: Iterable[int] = ()) -> dict[str, Any]:
     """What else ran during a point: other GPU processes (NVML) and the 1-minute load average.
 
     This process and ``exclude_pids`` (the measuring child) do not count as others.

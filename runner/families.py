@@ -96,11 +96,12 @@ def family_of_architectures(architectures: list[str] | None, where: str, model_t
     raise ConfigError(f"{where}: ScaleBoard cannot drive {named}; supported families: {supported}")
 
 
-def read_config(folder: Path) -> dict:
+def read_config(folder: Path) -> dict[str, Any]:
     """A model directory's config.json as a dict (no transformers import)."""
     path = folder / "config.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        config: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return config
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: not a readable model config ({exc})") from None
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,7 +144,7 @@ class Generator:
         self.ids, self.precision, self.sync = ids, precision, sync
         self.mask = torch.ones_like(ids)
         self.kwargs = generate_kwargs(new_tokens, model.config.eos_token_id, static_cache=static)
-        self.autocast = lambda: autocast_context(precision, ids.device.type)
+        self.autocast: Callable[[], AbstractContextManager[Any]] = lambda: autocast_context(precision, ids.device.type)
         self.processors = LogitsProcessorList
         self.timelines: list[Timeline] = []
         self.last_output: Any = None
@@ -165,9 +166,9 @@ class Generator:
         return self.last_output[:, self.ids.shape[1] :]
 
 
-def generation_stats(timelines: list[Timeline], batch_size: int, seq_len: int, new_tokens: int) -> dict:
+def generation_stats(timelines: list[Timeline], batch_size: int, seq_len: int, new_tokens: int) -> dict[str, Any]:
     """The record's ``generation`` object from the timed calls' timelines."""
-    from scaleboard.runner.measure import summarize
+    from scaleboard.stats import summarize
 
     ttft = [t.ttft_ms for t in timelines if t.steps]
     per_token = [ms for t in timelines for ms in t.per_token_ms]
@@ -181,7 +182,7 @@ def generation_stats(timelines: list[Timeline], batch_size: int, seq_len: int, n
     }
 
 
-def token_agreement(tokens: Any, reference: Any, precision: str) -> dict:
+def token_agreement(tokens: Any, reference: Any, precision: str) -> dict[str, Any]:
     """The gate for generate: share of generated ids equal to fp32 eager greedy ids, row by row."""
     from scaleboard.runner.quality import TOLERANCES
 

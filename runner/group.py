@@ -74,7 +74,7 @@ PEAK_TFLOPS: tuple[tuple[str, dict[str, float]], ...] = (
 _MATMUL_DTYPE = {"fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "amp-fp16": "fp16", "bf16": "bf16", "amp-bf16": "bf16"}
 
 
-def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
+def run_group(spec: GroupSpec, emit: Callable[[dict[str, Any]], None]) -> None:
     """Measure every batch size of ``spec`` and ``emit`` one validated record per point."""
     import torch
 
@@ -95,7 +95,7 @@ def run_group(spec: GroupSpec, emit: Callable[[dict], None]) -> None:
         _run_points(spec, batch_sizes, faults, emit)
 
 
-def probe(spec: GroupSpec) -> dict:
+def probe(spec: GroupSpec) -> dict[str, Any]:
     """The planner's measure of a (model, precision): one eager call at the smallest batch size.
 
     Builds (or loads from the cache) the model and its reference outputs as a group would, so
@@ -130,7 +130,7 @@ def _run_points(
     spec: GroupSpec,
     batch_sizes: list[int],
     faults: dict[int, str],
-    emit: Callable,
+    emit: Callable[..., Any],
     clock: Callable[[], float] = time.perf_counter,
 ) -> None:
     state: dict[str, Any] = {}
@@ -185,7 +185,7 @@ def over_budget(
 #: entry, so a measuring process never holds a model the current group does not use (its
 #: peak memory stays that of one model). Groups that differ only in optimization or threads
 #: reuse it; the planner runs them one after another.
-_KEPT: dict[tuple, dict[str, Any]] = {}
+_KEPT: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 def prepared(spec: GroupSpec) -> dict[str, Any]:
@@ -233,7 +233,9 @@ def _setup(spec: GroupSpec) -> dict[str, Any]:
     }
 
 
-def _measure_generate_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict:
+def _measure_generate_point(
+    spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None
+) -> dict[str, Any]:
     """One point of task generate (see :mod:`scaleboard.runner.generate`)."""
     device_type = spec.device["type"]
     inject(fault)
@@ -262,7 +264,7 @@ def _measure_generate_point(spec: GroupSpec, state: dict[str, Any], batch_size: 
     return record
 
 
-def _measure_train_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict:
+def _measure_train_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict[str, Any]:
     """One point of task train (see :mod:`scaleboard.runner.train`)."""
     device_type = spec.device["type"]
     inject(fault)
@@ -287,7 +289,7 @@ def _measure_train_point(spec: GroupSpec, state: dict[str, Any], batch_size: int
     return record
 
 
-def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict:
+def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, fault: str | None) -> dict[str, Any]:
     if spec.task == "generate":
         return _measure_generate_point(spec, state, batch_size, fault)
     if spec.task == "train":
@@ -301,7 +303,7 @@ def _measure_point(spec: GroupSpec, state: dict[str, Any], batch_size: int, faul
     prepare_start = time.perf_counter()
     fn = optimizations.build(state["model"], spec.optimization, spec.precision, ids)
     prepare_s = time.perf_counter() - prepare_start  # a TorchScript trace and freeze happen here
-    outputs: list = [None]
+    outputs: list[Any] = [None]
 
     def call() -> Any:
         outputs[0] = fn(ids)
@@ -386,11 +388,11 @@ def _model_fields(spec: GroupSpec, state: dict[str, Any]) -> dict[str, Any]:
     return {"weights": state["weights"], "params": state["params"]}
 
 
-def _failed(spec: GroupSpec, state: dict[str, Any], batch_size: int, status: str, reason: str) -> dict:
+def _failed(spec: GroupSpec, state: dict[str, Any], batch_size: int, status: str, reason: str) -> dict[str, Any]:
     return base_record(spec, batch_size, status, reason, **_model_fields(spec, state))
 
 
-def _checked(record: dict) -> dict:
+def _checked(record: dict[str, Any]) -> dict[str, Any]:
     errors, _ = validate(record)
     if errors:  # a bug in this module, never the user's input: fail loudly
         raise RecordError("runner built an invalid record: " + "; ".join(errors))
@@ -468,7 +470,7 @@ def inject(fault: str | None) -> None:
         os._exit(3)
 
 
-def _slowed(fn: Callable, ids: Any, point_timeout_s: float) -> Callable[[], Any]:
+def _slowed(fn: Callable[..., Any], ids: Any, point_timeout_s: float) -> Callable[[], Any]:
     def call() -> Any:
         time.sleep(point_timeout_s + 0.1)
         return fn(ids)

@@ -45,6 +45,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from scaleboard.record import validate
 from scaleboard.runner.child import GROUP_DONE, HEARTBEAT, PROBE_RESULT
@@ -69,9 +70,9 @@ class GroupResult:
 @dataclass
 class ChildOptions:
     memory_limit_bytes: int | None = None  # RLIMIT_AS for the child; None: no cap
-    extra_env: dict | None = None  # e.g. SCALEBOARD_FAULT for fault injection
+    extra_env: dict[str, Any] | None = None  # e.g. SCALEBOARD_FAULT for fault injection
     should_stop: Callable[[], bool] = lambda: False
-    on_child: Callable[[subprocess.Popen | None], None] = lambda proc: None  # for a hard exit's kill
+    on_child: Callable[[subprocess.Popen[bytes] | None], None] = lambda proc: None  # for a hard exit's kill
     group_function: str | None = None  # module:function run in the worker; None: scaleboard.runner.group:run_group
 
 
@@ -97,7 +98,9 @@ def stderr_tail(path: Path, start: int = 0) -> str:
     return "\n".join(lines[-STDERR_TAIL_LINES:])[-STDERR_TAIL_CHARS:]
 
 
-def run_isolated(spec: GroupSpec, emit: Callable[[dict], None], options: ChildOptions | None = None) -> GroupResult:
+def run_isolated(
+    spec: GroupSpec, emit: Callable[[dict[str, Any]], None], options: ChildOptions | None = None
+) -> GroupResult:
     """Measure ``spec`` in a fresh worker; ``emit`` receives one complete record per batch size, in order."""
     with Worker(options) as worker:
         return worker.run(spec, emit)
@@ -114,7 +117,7 @@ class Worker:
         self.options = options or ChildOptions()
         self._tmp = tempfile.TemporaryDirectory(prefix="scaleboard-worker-")
         self.tmp = Path(self._tmp.name)
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.read_fd: int | None = None
         self.buffer = b""
         self.ready = False  # the worker has said it finished its imports
@@ -138,7 +141,7 @@ class Worker:
         """End the current measuring process (if any): the next group starts a fresh one."""
         self._retire()
 
-    def run(self, spec: GroupSpec, emit: Callable[[dict], None]) -> GroupResult:
+    def run(self, spec: GroupSpec, emit: Callable[[dict[str, Any]], None]) -> GroupResult:
         """Measure ``spec``; a fresh process is started first if the last one is gone."""
         self._send({"spec": spec.to_dict()})
         group = _Group(self, spec, emit)
@@ -150,7 +153,7 @@ class Worker:
             self._retire()
         return result
 
-    def probe(self, spec: GroupSpec) -> dict | None:
+    def probe(self, spec: GroupSpec) -> dict[str, Any] | None:
         """The planner's cost probe for ``spec`` (see ``scaleboard.runner.group.probe``); None if the worker failed."""
         self._send({"probe": spec.to_dict()})
         group = _Group(self, replace(spec, batch_sizes=()), lambda record: None)
@@ -160,7 +163,7 @@ class Worker:
             return None
         return group.probe_result
 
-    def _send(self, message: dict) -> None:
+    def _send(self, message: dict[str, Any]) -> None:
         """Send a request, starting a fresh worker first if the last one is gone (and once more on a broken pipe)."""
         line = (json.dumps(message) + "\n").encode()
         for attempt in (1, 2):
@@ -229,17 +232,17 @@ class Worker:
 class _Group:
     """One group on a worker: read its records, watch the clock, account for every point."""
 
-    def __init__(self, worker: Worker, spec: GroupSpec, emit: Callable[[dict], None]):
+    def __init__(self, worker: Worker, spec: GroupSpec, emit: Callable[[dict[str, Any]], None]):
         self.worker, self.spec, self.emit, self.options = worker, spec, emit, worker.options
         self.pending = list(spec.batch_sizes)
         self.recorded = 0
         self.failed = False  # a point ended oom / timeout / error: do not reuse the worker
         self.log_start = worker.log_size()
-        self.isolation: dict | None = None  # what else ran as the current point started
-        self.info: dict = {}  # weights/params as the worker reported them
+        self.isolation: dict[str, Any] | None = None  # what else ran as the current point started
+        self.info: dict[str, Any] = {}  # weights/params as the worker reported them
         self.proc = worker.proc
         self.wall_s: float | None = None
-        self.probe_result: dict | None = None
+        self.probe_result: dict[str, Any] | None = None
 
     def finish(self, outcome: str) -> GroupResult:
         proc = self.proc
@@ -289,7 +292,7 @@ class _Group:
         limit = self.spec.budget.hard_timeout_s
         return limit if self.worker.ready else max(limit, STARTUP_TIMEOUT_S)
 
-    def _wait_exit(self, proc: subprocess.Popen) -> str:
+    def _wait_exit(self, proc: subprocess.Popen[bytes]) -> str:
         try:
             proc.wait(timeout=EXIT_GRACE_S)
         except subprocess.TimeoutExpired:
@@ -350,7 +353,7 @@ class _Group:
         tail = stderr_tail(self.worker.log_path, self.log_start)
         return f"{what}; last output:\n{tail}" if tail else what
 
-    def _record(self, batch_size: int, status: str, reason: str) -> dict:
+    def _record(self, batch_size: int, status: str, reason: str) -> dict[str, Any]:
         from scaleboard.runner.models import PRESETS
 
         weights = self.info.get("weights") or ("random" if self.spec.model in PRESETS else "pretrained")
@@ -358,14 +361,14 @@ class _Group:
         record["isolation"] = self.isolation
         return record
 
-    def _emit(self, record: dict) -> None:
+    def _emit(self, record: dict[str, Any]) -> None:
         self.recorded += 1
         if record["status"] in RETIRE_AFTER:
             self.failed = True
         self.emit(record)
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     """Kill the child and everything it started (its own session / process group)."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
@@ -373,14 +376,14 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def kill_child_now(proc: subprocess.Popen | None) -> None:
+def kill_child_now(proc: subprocess.Popen[bytes] | None) -> None:
     """For a hard exit (second Ctrl-C): no waiting, just the signal."""
     if proc is not None and proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _probe_isolation(device_type: str, child_pid: int) -> dict:
+def _probe_isolation(device_type: str, child_pid: int) -> dict[str, Any]:
     """What else is running as a point starts: the 1-minute load average; on CUDA, GPU
     processes other than this runner and its child's process tree."""
     import psutil

@@ -86,7 +86,7 @@ class LoadedModel:
     model: Any  # a transformers PreTrainedModel in eval mode
     weights: str  # "random" (preset) or "pretrained"
     params: int
-    key: dict | None = None  # what identifies these weights, for the caches (None: not identifiable)
+    key: dict[str, Any] | None = None  # what identifies these weights, for the caches (None: not identifiable)
 
 
 def check_model(name: str) -> None:
@@ -104,7 +104,7 @@ def family_of(name: str) -> Family:
     return _described(name)[0]
 
 
-def _described(name: str) -> tuple[Family, dict]:
+def _described(name: str) -> tuple[Family, dict[str, Any]]:
     """The model's family and its config as a dict, without transformers (the sweep's parent stays light)."""
     if name in PRESETS:
         config = {**PRESETS[name], "model_type": PRESET_ARCHITECTURES[name].split("For")[0].lower()}
@@ -126,7 +126,7 @@ def input_of(name: str) -> dict[str, Any]:
     }
 
 
-def _config_json(name: str) -> tuple[dict, str]:
+def _config_json(name: str) -> tuple[dict[str, Any], str]:
     check_model(name)
     path = _local_dir(name)
     if path is None:
@@ -144,7 +144,7 @@ def load_model(name: str, attention: str | None, device: str, dtype: Any = None)
 
     ``attention`` None: the model has no attention layers (see :func:`attention_applies`)."""
     check_model(name)
-    key: dict | None
+    key: dict[str, Any] | None
     if name in PRESETS:
         key = cache.preset_key(name, PRESETS[name], PRESET_SEED)
         model, weights = _cached_preset(name, attention, key), "random"
@@ -175,7 +175,7 @@ def _attn(attention: str | None) -> dict[str, str]:
     return {} if attention is None else {"attn_implementation": attention}
 
 
-def _cached_preset(name: str, attention: str | None, key: dict) -> Any:
+def _cached_preset(name: str, attention: str | None, key: dict[str, Any]) -> Any:
     """The preset's random weights from the cache (see :mod:`scaleboard.runner.cache`), built and saved on a miss."""
     from transformers.utils import logging as hf_logging
 

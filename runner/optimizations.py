@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,7 +86,8 @@ def _logits_module(model: Any) -> Any:
 
         def forward(self, inputs: torch.Tensor) -> torch.Tensor:
             # transformers 5: return_dict=False per call (not in the config, which breaks eager calls)
-            return self.inner(inputs, return_dict=False, **extra)[0]
+            logits: torch.Tensor = self.inner(inputs, return_dict=False, **extra)[0]
+            return logits
 
     return _LogitsOnly(model).eval()
 
@@ -99,21 +100,23 @@ def no_kv_cache(model: Any) -> dict[str, bool]:
     return {"use_cache": False} if "use_cache" in inspect.signature(model.forward).parameters else {}
 
 
-def prepare_eager(model: Any, example_input_ids: Any) -> Callable:
-    return _logits_module(model)
+def prepare_eager(model: Any, example_input_ids: Any) -> Callable[..., Any]:
+    module: Callable[..., Any] = _logits_module(model)
+    return module
 
 
-def prepare_torchscript(model: Any, example_input_ids: Any) -> Callable:
+def prepare_torchscript(model: Any, example_input_ids: Any) -> Callable[..., Any]:
     """``torch.jit.trace`` + ``freeze`` of the logits wrapper; bit-identical to eager (FINDINGS)."""
     import torch
 
     with _quiet_deprecations():
         traced = torch.jit.trace(_logits_module(model), (example_input_ids,), check_trace=False)
-        return torch.jit.freeze(traced)
+        frozen: Callable[..., Any] = torch.jit.freeze(traced)
+        return frozen
 
 
-def _prepare_compile(mode: str | None) -> Callable:
-    def prepare(model: Any, example_input_ids: Any) -> Callable:
+def _prepare_compile(mode: str | None) -> Callable[..., Any]:
+    def prepare(model: Any, example_input_ids: Any) -> Callable[..., Any]:
         import torch
         import torch._inductor.config as inductor_config
 
@@ -128,7 +131,7 @@ def _prepare_compile(mode: str | None) -> Callable:
     return prepare
 
 
-OPTIMIZATIONS: dict[str, Callable[[Any, Any], Callable]] = {
+OPTIMIZATIONS: dict[str, Callable[[Any, Any], Callable[..., Any]]] = {
     "eager": prepare_eager,
     "torchscript": prepare_torchscript,
     "compile": _prepare_compile(None),
@@ -189,7 +192,7 @@ def apply_precision(model: Any, precision: str) -> Any:
     return model
 
 
-def autocast_context(precision: str, device_type: str) -> contextlib.AbstractContextManager:
+def autocast_context(precision: str, device_type: str) -> contextlib.AbstractContextManager[Any]:
     """``torch.autocast`` for amp-* precisions, a no-op otherwise."""
     import torch
 
@@ -199,7 +202,7 @@ def autocast_context(precision: str, device_type: str) -> contextlib.AbstractCon
     return torch.autocast(device_type=device_type, dtype=getattr(torch, dtype))
 
 
-def build(model: Any, optimization: str, precision: str, example_input_ids: Any) -> Callable:
+def build(model: Any, optimization: str, precision: str, example_input_ids: Any) -> Callable[..., Any]:
     """``prepare`` under the precision's autocast, returning a callable that runs under it too."""
     device_type = example_input_ids.device.type
     with autocast_context(precision, device_type):
@@ -249,7 +252,7 @@ def _conv1d_to_linear(module: Any) -> None:
 
 
 @contextlib.contextmanager
-def _quiet_deprecations():
+def _quiet_deprecations() -> Iterator[None]:
     """Hide the known notices of tracing and quantizing (documented above), nothing else.
 
     torch 2.13 deprecates torch.jit and torch.ao.quantization; tracing a HF model warns about
@@ -258,7 +261,7 @@ def _quiet_deprecations():
     import torch
 
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)  # type: ignore[attr-defined]  # not in torch.jit's __all__
         warnings.filterwarnings("ignore", message=r".*torch\.ao\.quantization is deprecated")
         warnings.filterwarnings("ignore", message=r".*quantize_per_tensor.*deprecated")
         warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.*deprecated")

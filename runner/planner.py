@@ -114,7 +114,7 @@ def call_estimate_s(probe: Probe, spec: GroupSpec, batch: int, seq_len: int | No
         cost *= TRAIN_STEP_CALLS
     if device_type == "cpu":
         cost *= (probe.threads / spec.threads) ** THREAD_EXPONENT
-    return cost
+    return float(cost)
 
 
 def group_cost_s(spec: GroupSpec, probe: Probe, sizes: Iterable[int]) -> float:
@@ -136,7 +136,7 @@ class Allocation:
     seq_len_note: str | None = None
 
 
-def allocate(groups: list[GroupSpec], probes: dict[tuple, Probe], budget_s: float) -> Allocation:
+def allocate(groups: list[GroupSpec], probes: dict[tuple[Any, ...], Probe], budget_s: float) -> Allocation:
     """Choose a prefix of batch sizes per group so that the whole fits in ``budget_s`` (see the module doc).
 
     ``budget_s`` is what is left once the probes ran: their measuring process runs on.
@@ -165,7 +165,11 @@ def allocate(groups: list[GroupSpec], probes: dict[tuple, Probe], budget_s: floa
         counts[i], cost[i] = counts[i] + 1, new
         return True
 
-    phases = [(lambda g: g.threads == top, MIN_CURVE), (lambda g: True, MIN_CURVE), (lambda g: True, None)]
+    phases: list[tuple[Callable[[GroupSpec], bool], int | None]] = [
+        (lambda g: g.threads == top, MIN_CURVE),
+        (lambda g: True, MIN_CURVE),
+        (lambda g: True, None),
+    ]
     for wanted, cap in phases:
         progress = True
         while progress:
@@ -188,11 +192,11 @@ def allocate(groups: list[GroupSpec], probes: dict[tuple, Probe], budget_s: floa
     return Allocation(planned, left_out, sum(cost), costs)
 
 
-def probe_for(probes: dict[tuple, Probe], spec: GroupSpec) -> Probe:
+def probe_for(probes: dict[tuple[Any, ...], Probe], spec: GroupSpec) -> Probe:
     return probes[probe_key(spec)]
 
 
-def probe_key(spec: GroupSpec) -> tuple:
+def probe_key(spec: GroupSpec) -> tuple[Any, ...]:
     return (spec.model, spec.precision, spec.attention)
 
 
@@ -223,7 +227,7 @@ def with_timing(groups: list[GroupSpec], scale: float) -> list[GroupSpec]:
 
 def plan_budget(
     groups: list[GroupSpec],
-    probes: dict[tuple, Probe],
+    probes: dict[tuple[Any, ...], Probe],
     budget_s: float,
     *,
     adaptive: bool,
@@ -280,7 +284,7 @@ class Replanner:
     later configurations more batch sizes, one behind gives them fewer.
     """
 
-    def __init__(self, groups: list[GroupSpec], probes: dict[tuple, Probe]):
+    def __init__(self, groups: list[GroupSpec], probes: dict[tuple[Any, ...], Probe]):
         self.groups, self.probes = groups, probes
         self.planned_total = 0.0
         self.actual_total = 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from typing import Any
 
 from rich.console import Console, JustifyMethod
 from rich.progress import (
@@ -80,7 +81,7 @@ class Progress:
             text = f"── {label}: batch sizes {span} ({len(sizes)} points){self._plain_eta()}"
             self.console.print(text, markup=False, soft_wrap=True)
 
-    def point(self, record: dict) -> None:
+    def point(self, record: dict[str, Any]) -> None:
         self.done += 1
         if self._bar is not None:
             self._bar.update(self._task, advance=1, budget=self._budget_left())
@@ -109,7 +110,7 @@ class Progress:
         left_s = (time.monotonic() - self._started) / self.done * (self.total - self.done)
         return f", about {format_duration(left_s)} left"
 
-    def summary(self, records: list[dict]) -> None:
+    def summary(self, records: list[dict[str, Any]]) -> None:
         """The per-configuration table: best throughput and its batch, latency at batch 1, statuses."""
         if records:
             self.console.print(summary_table(records))
@@ -124,7 +125,7 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
-def point_line(record: dict, count: tuple[int, int] | None = None) -> str:
+def point_line(record: dict[str, Any], count: tuple[int, int] | None = None) -> str:
     """``gpt2 compile/bf16/sdpa t2  bs    8  p50   212.41 ms     4,822 tok/s  ok``."""
     prefix = f"[{count[0]}/{count[1]}] " if count else ""
     config = f"{record['model']} {record['optimization']}/{record['precision']}/{record['attention'] or '—'} t{record['threads']}"
@@ -138,7 +139,7 @@ def point_line(record: dict, count: tuple[int, int] | None = None) -> str:
     return f"{prefix}{config:38} bs {record['batch_size']:5}  p50 {p50} {tokens}  {status}{note}"
 
 
-def rate(record: dict) -> tuple[float | None, str]:
+def rate(record: dict[str, Any]) -> tuple[float | None, str]:
     """A record's headline throughput and its unit: tokens/s, else images/s for an image input, else samples/s."""
     throughput = record.get("throughput") or {}
     if throughput.get("tokens_per_s") is not None:
@@ -147,9 +148,9 @@ def rate(record: dict) -> tuple[float | None, str]:
     return throughput.get("samples_per_s"), "img/s" if images else "samples/s"
 
 
-def summary_rows(records: list[dict]) -> list[dict]:
+def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per configuration (model, optimization, precision, attention, threads)."""
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         key = tuple(record[f] for f in ("model", "optimization", "precision", "attention", "threads"))
         groups[key].append(record)
@@ -171,7 +172,7 @@ def summary_rows(records: list[dict]) -> list[dict]:
     return rows
 
 
-def summary_table(records: list[dict]) -> Table:
+def summary_table(records: list[dict[str, Any]]) -> Table:
     table = Table(title="Summary (best throughput per configuration)", title_justify="left")
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("model", "left"),

@@ -88,7 +88,9 @@ def tile_rows(rows: Any, batch_size: int) -> Any:
     return rows.repeat(repeats, *([1] * (rows.dim() - 1)))[:batch_size]
 
 
-def compare(logits: Any, reference: Any, precision: str, *, input_ids: Any = None, pretrained: bool = False) -> dict:
+def compare(
+    logits: Any, reference: Any, precision: str, *, input_ids: Any = None, pretrained: bool = False
+) -> dict[str, Any]:
     """Quality of ``logits`` (rows aligned with ``reference``) for a record's ``quality`` field.
 
     Only the first ``min(len(logits), len(reference))`` rows are compared (a batch of 1

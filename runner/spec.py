@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from scaleboard.record import SCALEBOARD_TOOL, SCHEMA, no_measurement
 
@@ -42,8 +43,8 @@ class GroupSpec:
     threads: int
     batch_sizes: tuple[int, ...]
     seq_len: int
-    device: dict  # {type, name, count, memory_bytes}, collected once by the parent
-    env: dict  # versions and fingerprint, collected once by the parent
+    device: dict[str, Any]  # {type, name, count, memory_bytes}, collected once by the parent
+    env: dict[str, Any]  # versions and fingerprint, collected once by the parent
     task: str = "forward"
     new_tokens: int | None = None
     budget: Budget = field(default_factory=Budget)
@@ -62,11 +63,11 @@ class GroupSpec:
         label = f"{self.model} {self.optimization}/{self.precision}/{self.attention or '—'} t{self.threads}"
         return label if self.repeat is None else f"{label} r{self.repeat}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> GroupSpec:
+    def from_dict(cls, data: dict[str, Any]) -> GroupSpec:
         data = dict(data)
         data["budget"] = Budget(**data.get("budget", {}))
         data["batch_sizes"] = tuple(data["batch_sizes"])
@@ -80,7 +81,7 @@ class GroupSpec:
         return None if self.image_shape else self.seq_len
 
     @property
-    def input(self) -> dict:
+    def input(self) -> dict[str, Any]:
         """The record's ``input``: what one sample of the batch is."""
         if self.image_shape:
             return {"kind": "pixels", "shape": list(self.image_shape)}
@@ -99,7 +100,7 @@ def base_record(
     *,
     weights: str = "random",
     params: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A complete record for one point with no measurement yet (all results null)."""
     return {
         "schema": SCHEMA,

@@ -25,6 +25,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from scaleboard.diagnostics import Problem, slugify
 from scaleboard.record import NOT_MEASURED, data_files, dumps, iter_file, point_key
@@ -48,11 +49,11 @@ def run_path(out_dir: str | Path, suite: str, machine: str, run_id: str) -> Path
 class Index:
     """Every record found under an output folder, by point key."""
 
-    records: dict[tuple, dict] = field(default_factory=dict)
+    records: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
 
-    def has(self, key: tuple) -> bool:
+    def has(self, key: tuple[Any, ...]) -> bool:
         return key in self.records
 
 
@@ -80,7 +81,7 @@ class RunFile:
         self.count = 0
         self._fd: int | None = None
 
-    def append(self, record: dict) -> None:
+    def append(self, record: dict[str, Any]) -> None:
         """Validate, write one whole line, flush and fsync."""
         line = (dumps(record) + "\n").encode("utf-8")
         fd = self._open()
@@ -137,7 +138,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_run_summary(run_path: str | Path, summary: dict) -> Path:
+def write_run_summary(run_path: str | Path, summary: dict[str, Any]) -> Path:
     """``<run_id>.run.json`` beside the run's records: how the run spent its time (not a record)."""
     import json
 

@@ -37,6 +37,7 @@ import dataclasses
 import difflib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -329,11 +330,13 @@ def _top_level(text: str, problems: Problems) -> dict[str, tuple[Any, int, yaml.
         loader.dispose()
 
 
-def _per_item(parse, value: Any, node: yaml.Node, problems: Problems) -> tuple:
+def _per_item(
+    parse: Callable[[Any], tuple[Any, ...]], value: Any, node: yaml.Node, problems: Problems
+) -> tuple[Any, ...]:
     """Parse a list item by item so that each bad item is reported on its own line."""
     if not isinstance(node, yaml.SequenceNode):
         return parse(value)
-    out: list = []
+    out: list[Any] = []
     for item, item_node in zip(value, node.value, strict=False):
         try:
             out.extend(parse([item]))
@@ -380,11 +383,15 @@ def _budget(value: Any, node: yaml.Node, problems: Problems) -> Budget:
     return Budget(**checked)
 
 
-def _scalar(parse):
+#: A suite key's parser: (value, its YAML node, problems) → the checked value.
+KeyParser = Callable[[Any, yaml.Node, "Problems"], Any]
+
+
+def _scalar(parse: Callable[[Any], Any]) -> KeyParser:
     return lambda value, node, problems: parse(value)
 
 
-def _str(what: str):
+def _str(what: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"{what} must be a non-empty string, got {value!r}")
@@ -393,16 +400,16 @@ def _str(what: str):
     return check
 
 
-def _choice(choices: tuple[str, ...], what: str):
+def _choice(choices: tuple[str, ...], what: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if value not in choices:
             raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(choices)}")
-        return value
+        return str(value)
 
     return check
 
 
-def _optional(parse):
+def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else parse(value)
 
 

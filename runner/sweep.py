@@ -22,8 +22,9 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from scaleboard.record import point_key
 from scaleboard.runner.isolate import ChildOptions, Worker, kill_child_now
@@ -48,7 +49,7 @@ class Plan:
 
     groups: list[GroupSpec]  # every group with every batch size
     todo: list[GroupSpec]  # groups with only the batch sizes not yet recorded
-    existing: list[dict]  # records already under the output folder for points of this plan
+    existing: list[dict[str, Any]]  # records already under the output folder for points of this plan
 
     @property
     def total_points(self) -> int:
@@ -61,7 +62,7 @@ class Plan:
 
 @dataclass
 class SweepResult:
-    records: list[dict] = field(default_factory=list)  # written by this run
+    records: list[dict[str, Any]] = field(default_factory=list)  # written by this run
     stopped_by: str | None = None  # "SIGINT", "SIGTERM", "time budget" or None when complete
     not_measured: int = 0  # points left for a later run (unrecorded, or recorded 'budget')
     wall_s: float = 0.0  # the sweep's wall time
@@ -79,7 +80,7 @@ class SweepResult:
         return sum(measuring_time_s(r) for r in self.records)
 
 
-def measuring_time_s(record: dict) -> float:
+def measuring_time_s(record: dict[str, Any]) -> float:
     """first_call_s + warmup_s + iterations × mean latency of an ``ok`` record, else 0."""
     if record.get("status") != "ok":
         return 0.0
@@ -92,7 +93,9 @@ def measuring_time_s(record: dict) -> float:
     )
 
 
-def build_groups(suite: Suite, *, run_id: str, machine: str, device: dict, env: dict) -> list[GroupSpec]:
+def build_groups(
+    suite: Suite, *, run_id: str, machine: str, device: dict[str, Any], env: dict[str, Any]
+) -> list[GroupSpec]:
     """One group per (model, optimization, precision, attention, threads); a model without attention
     layers has one group where the suite lists several attention implementations (``attention`` None)."""
     from scaleboard.runner import models
@@ -130,14 +133,14 @@ def build_groups(suite: Suite, *, run_id: str, machine: str, device: dict, env: 
     return [replace(g, repeat=r) for r in range(1, suite.repeats + 1) for g in groups]
 
 
-def spec_point_key(spec: GroupSpec, batch_size: int) -> tuple:
+def spec_point_key(spec: GroupSpec, batch_size: int) -> tuple[Any, ...]:
     """The :func:`scaleboard.record.point_key` a record of this point will have."""
     return point_key({**spec.to_dict(), "seq_len": spec.record_seq_len, "batch_size": batch_size, "env": spec.env})
 
 
 def make_plan(groups: list[GroupSpec], index: Index, force: bool = False) -> Plan:
-    todo: list = []
-    existing: list = []
+    todo: list[Any] = []
+    existing: list[Any] = []
     for spec in groups:
         keys = {b: spec_point_key(spec, b) for b in spec.batch_sizes}
         done = {b for b, key in keys.items() if index.has(key)}
@@ -165,12 +168,12 @@ def estimate_s(plan: Plan, device_type: str, history: Index | None = None) -> fl
     return total
 
 
-def _config_key(data: dict, batch_size: int) -> tuple:
+def _config_key(data: dict[str, Any], batch_size: int) -> tuple[Any, ...]:
     fields = ("model", "optimization", "precision", "attention", "threads", "seq_len", "task", "machine")
     return (*(data.get(f) for f in fields), batch_size)
 
 
-def _past_durations(index: Index) -> dict[tuple, float]:
+def _past_durations(index: Index) -> dict[tuple[Any, ...], float]:
     return {
         _config_key(r, r["batch_size"]): r["duration_s"]
         for r in index.records.values()
@@ -178,14 +181,14 @@ def _past_durations(index: Index) -> dict[tuple, float]:
     }
 
 
-def probe_costs(worker: Worker, groups: list[GroupSpec], progress: Progress) -> dict[tuple, Probe]:
+def probe_costs(worker: Worker, groups: list[GroupSpec], progress: Progress) -> dict[tuple[Any, ...], Probe]:
     """One probe per (model, precision, attention) on the most threads (see ``scaleboard.runner.group.probe``).
 
     A probe that fails (its worker crashed, or the combination cannot run here) counts as
     free: the plan keeps those groups whole, and their own records say what went wrong.
     """
     top = max((g.threads for g in groups), default=1)
-    chosen: dict[tuple, GroupSpec] = {}
+    chosen: dict[tuple[Any, ...], GroupSpec] = {}
     for spec in sorted(groups, key=lambda g: -g.threads):
         chosen.setdefault(probe_key(spec), replace(spec, threads=top))
     probes = {}
@@ -209,7 +212,7 @@ class Interrupts:
         self.progress = progress
         self.signal_name: str | None = None
         self.child = None  # the running child, killed on a hard exit
-        self._previous: dict = {}
+        self._previous: dict[signal.Signals, Any] = {}
 
     def __enter__(self) -> Interrupts:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -240,8 +243,8 @@ def run_sweep(
     time_budget_s: float | None = None,
     planned_s: dict[str, float] | None = None,
     left_out: dict[str, tuple[int, ...]] | None = None,
-    extra_env: dict | None = None,
-    check_supported: Callable[[str, str, str, str], str | None] | None = None,
+    extra_env: dict[str, Any] | None = None,
+    check_supported: Callable[[str, str, str | None, str], str | None] | None = None,
     group_function: str | None = None,
     worker: Worker | None = None,
     replanner: Replanner | None = None,
@@ -256,7 +259,9 @@ def run_sweep(
     size a group may get).
     """
     if check_supported is None:
-        from scaleboard.runner.optimizations import check_supported
+        from scaleboard.runner.optimizations import check_supported as default_check
+
+        check_supported = default_check
     sweep = _Sweep(plan, run_file, progress, device_type, time_budget_s, planned_s, left_out, check_supported,
                    replanner, clock)  # fmt: skip
     with Interrupts(progress) as interrupts:
@@ -285,8 +290,10 @@ PLAN_LEFT_OUT = "not measured (budget): the time plan left no room for this batc
 class _Sweep:
     """One pass over a plan's groups: what each group may measure, and a record for every point."""
 
-    def __init__(self, plan, run_file, progress, device_type, time_budget_s, planned_s, left_out, check_supported,
-                 replanner, clock):  # fmt: skip
+    def __init__(self, plan: Plan, run_file: RunFile, progress: Progress, device_type: str, time_budget_s: float | None,
+                 planned_s: dict[str, float] | None, left_out: dict[str, tuple[int, ...]] | None,
+                 check_supported: Callable[[str, str, str | None, str], str | None], replanner: Replanner | None,
+                 clock: Callable[[], float]):  # fmt: skip
         self.plan, self.run_file, self.progress, self.device_type = plan, run_file, progress, device_type
         self.time_budget_s, self.planned_s, self.left_out = time_budget_s, planned_s or {}, dict(left_out or {})
         self.check_supported, self.replanner, self.clock = check_supported, replanner, clock
@@ -297,12 +304,12 @@ class _Sweep:
     def out_of_time(self) -> bool:
         return self.time_budget_s is not None and self.clock() - self.started > self.time_budget_s
 
-    def store(self, record: dict) -> None:
+    def store(self, record: dict[str, Any]) -> None:
         self.run_file.append(record)
         self.result.records.append(record)
         self.progress.point(record)
 
-    def not_measured(self, spec: GroupSpec, sizes, reason: str) -> None:
+    def not_measured(self, spec: GroupSpec, sizes: Iterable[int], reason: str) -> None:
         for batch_size in sizes:
             self.store(_not_measured(spec, batch_size, reason))
 
@@ -366,7 +373,7 @@ class _Sweep:
         return result
 
 
-def _not_measured(spec: GroupSpec, batch_size: int, reason: str) -> dict:
+def _not_measured(spec: GroupSpec, batch_size: int, reason: str) -> dict[str, Any]:
     from scaleboard.runner.models import PRESETS
 
     record = base_record(
@@ -376,7 +383,7 @@ def _not_measured(spec: GroupSpec, batch_size: int, reason: str) -> dict:
     return record
 
 
-def _unsupported(spec: GroupSpec, batch_size: int, reason: str) -> dict:
+def _unsupported(spec: GroupSpec, batch_size: int, reason: str) -> dict[str, Any]:
     from scaleboard.runner.models import PRESETS
 
     weights = "random" if spec.model in PRESETS else "pretrained"

@@ -26,6 +26,8 @@ trainable parameters) and dynamic int8 (quantized weights have no gradients) are
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 UNSUPPORTED = {
@@ -72,7 +74,7 @@ class Trainer:
         for p in self.model.parameters():
             p.requires_grad_(True)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=LEARNING_RATE)
-        self.autocast = lambda: autocast_context(precision, ids.device.type)
+        self.autocast: Callable[[], AbstractContextManager[Any]] = lambda: autocast_context(precision, ids.device.type)
         amp_fp16 = PRECISIONS[precision].autocast_dtype == "float16"
         self.scaler = torch.amp.GradScaler(ids.device.type) if amp_fp16 else None
         self.forward = self._loss
@@ -106,7 +108,7 @@ class Trainer:
                 loss.backward()
                 self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
-        value = loss.detach().float().item()
+        value = float(loss.detach().float().item())
         if self.first_loss is None:
             self.first_loss = value
         return value
@@ -129,7 +131,7 @@ def reference_loss(
     return sum(rows) / len(rows)
 
 
-def loss_quality(first_loss: float, reference: float, precision: str) -> dict:
+def loss_quality(first_loss: float, reference: float, precision: str) -> dict[str, Any]:
     diff = abs(first_loss - reference)
     rel = diff / abs(reference) if reference else diff
     finite = first_loss == first_loss and abs(first_loss) != float("inf")

@@ -34,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from scaleboard.errors import ScaleboardError
 from scaleboard.record import data_files, headline_latency, load_records
@@ -67,7 +68,7 @@ class Row:
     note: str = ""
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "compare",
         help="compare two runs point by point (a regression gate)",
@@ -114,7 +115,7 @@ def parse_threshold(text: str) -> float:
 # ---------------------------------------------------------------- selection
 
 
-def select(spec: str, data_dir: str) -> list[dict]:
+def select(spec: str, data_dir: str) -> list[dict[str, Any]]:
     """Records of a file, a folder, or a selector over ``data_dir``."""
     path = Path(spec)
     if path.is_file() or path.is_dir():
@@ -136,7 +137,7 @@ def select(spec: str, data_dir: str) -> list[dict]:
     return chosen
 
 
-def _matches(record: dict, wanted: dict[str, str]) -> bool:
+def _matches(record: dict[str, Any], wanted: dict[str, str]) -> bool:
     for key, value in wanted.items():
         if key == "sha":
             if not str(record["env"].get("git_sha") or "").startswith(value):
@@ -146,7 +147,7 @@ def _matches(record: dict, wanted: dict[str, str]) -> bool:
     return True
 
 
-def _load(files: list[Path], what: str) -> list[dict]:
+def _load(files: list[Path], what: str) -> list[dict[str, Any]]:
     loaded = load_records(files)
     if loaded.errors:
         first = loaded.errors[0]
@@ -159,11 +160,11 @@ def _load(files: list[Path], what: str) -> list[dict]:
 # ---------------------------------------------------------------- comparison
 
 
-def match_key(record: dict) -> tuple:
+def match_key(record: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(record.get(f) for f in MATCH_FIELDS)
 
 
-def describe(key: tuple) -> str:
+def describe(key: tuple[Any, ...]) -> str:
     point = dict(zip(MATCH_FIELDS, key, strict=True))
     task = "" if point["task"] == "forward" else f" {point['task']}"
     return (
@@ -172,7 +173,9 @@ def describe(key: tuple) -> str:
     )
 
 
-def compare(base: list[dict], new: list[dict], threshold: float, judge_with: JudgeFn | None = None) -> list[Row]:
+def compare(
+    base: list[dict[str, Any]], new: list[dict[str, Any]], threshold: float, judge_with: JudgeFn | None = None
+) -> list[Row]:
     """One row per point measured on at least one side (a point neither side measured says nothing).
 
     ``judge_with`` replaces :func:`judge` by a function that gives the same answers (the site's
@@ -185,18 +188,20 @@ def compare(base: list[dict], new: list[dict], threshold: float, judge_with: Jud
     return sorted(rows, key=lambda r: VERDICT_ORDER.index(r.verdict))
 
 
-def _sort_key(key: tuple) -> tuple:
+def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((0, v) if isinstance(v, (int, float)) else (1, str(v)) for v in key)
 
 
-def _group(records: list[dict]) -> dict[tuple, list[dict]]:
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+def _group(records: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         groups[match_key(record)].append(record)
     return groups
 
 
-def _compare_point(key: tuple, base: list[dict], new: list[dict], threshold: float, judge_with: JudgeFn) -> Row:
+def _compare_point(
+    key: tuple[Any, ...], base: list[dict[str, Any]], new: list[dict[str, Any]], threshold: float, judge_with: JudgeFn
+) -> Row:
     config = describe(key)
     if not base or not new:
         return Row(config, _median(base), _median(new), None, None, None, None, "not comparable",
@@ -261,25 +266,25 @@ def judge(base: list[list[float]], new: list[list[float]], threshold: float) -> 
     return Judgement(ratio, low, high, p, verdict, note)
 
 
-def _ok(records: list[dict]) -> bool:
+def _ok(records: list[dict[str, Any]]) -> bool:
     return any(r["status"] == "ok" for r in records)
 
 
-def _statuses(records: list[dict]) -> str:
+def _statuses(records: list[dict[str, Any]]) -> str:
     return ", ".join(sorted({r["status"] for r in records}))
 
 
-def _samples(records: list[dict]) -> list[float]:
+def _samples(records: list[dict[str, Any]]) -> list[float]:
     """Every ok record's raw samples, pooled (repeated runs of one point)."""
     return [s for r in records if r["status"] == "ok" for s in r["samples_ms"]]
 
 
-def _per_record(records: list[dict]) -> list[list[float]]:
+def _per_record(records: list[dict[str, Any]]) -> list[list[float]]:
     """Each ok record's raw samples: one list per measuring process."""
     return [r["samples_ms"] for r in records if r["status"] == "ok" and r["samples_ms"]]
 
 
-def _median(records: list[dict]) -> float | None:
+def _median(records: list[dict[str, Any]]) -> float | None:
     samples = _samples(records)
     if samples:
         return statistics.median(samples)
@@ -289,7 +294,7 @@ def _median(records: list[dict]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def _environment_note(base: list[dict], new: list[dict]) -> str:
+def _environment_note(base: list[dict[str, Any]], new: list[dict[str, Any]]) -> str:
     machines = [sorted({r["machine"] for r in rs}) for rs in (base, new)]
     if machines[0] != machines[1]:
         return f"machines differ: {', '.join(machines[0])} vs {', '.join(machines[1])}"

@@ -49,7 +49,7 @@ def display_path(path: str | Path, root: str | Path | None) -> str:
 def yaml_line(node: Any, first_line: int = 1) -> int:
     """The file line of a YAML node; ``first_line`` is the file line the YAML text starts on
     (front matter starts on line 2, after its ``---``)."""
-    return node.start_mark.line + first_line
+    return int(node.start_mark.line) + first_line
 
 
 def yaml_error_line(exc: BaseException, first_line: int = 1) -> int | None:

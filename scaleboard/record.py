@@ -151,6 +151,9 @@ POINT_FIELDS = (
     "batch_size",
 )
 
+#: A parsed record: one line of a data file, the fields above.
+Record = dict[str, Any]
+
 _NUM = (int, float)
 _ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
 
@@ -353,7 +356,7 @@ def validate(record: Any) -> tuple[list[str], list[str]]:
 _MISSING = object()
 
 
-def _check_keys(name: str, value: dict, keys: tuple) -> list[str]:
+def _check_keys(name: str, value: dict[str, Any], keys: tuple[Any, ...]) -> list[str]:
     out = []
     for key, (types, nullable) in keys:
         sub = value.get(key, _MISSING)
@@ -368,7 +371,7 @@ def _check_keys(name: str, value: dict, keys: tuple) -> list[str]:
     return out
 
 
-def _check_semantics(record: dict) -> list[str]:
+def _check_semantics(record: dict[str, Any]) -> list[str]:
     errors = []
     if record["schema"] != SCHEMA:
         readable = " or ".join(repr(v) for v in READABLE_SCHEMAS)
@@ -410,7 +413,7 @@ _OWN_ENV = ("python", "scaleboard", "os")
 _OWN_LATENCY = ("p50", "p90", "p95", "p99", "mean", "std", "min", "max")
 
 
-def _check_own(record: dict) -> list[str]:
+def _check_own(record: dict[str, Any]) -> list[str]:
     """A record measured by ScaleBoard keeps version 1's rules: every configuration field, every
     statistic and raw samples. The nulls version 2 allows are for imported records alone; those
     version 3 allows follow from the input (no ``seq_len`` or tokens/s for an image)."""
@@ -441,7 +444,7 @@ def _check_own(record: dict) -> list[str]:
     return errors
 
 
-def no_measurement(iterations: int | None = 0) -> dict:
+def no_measurement(iterations: int | None = 0) -> dict[str, Any]:
     """Every measurement field of a record, empty: a point not measured yet (the runner fills it
     or records why not), or an imported row before the importer sets what its source reported."""
     return {
@@ -457,7 +460,7 @@ def no_measurement(iterations: int | None = 0) -> dict:
     }
 
 
-def upgrade(record: dict) -> dict:
+def upgrade(record: dict[str, Any]) -> dict[str, Any]:
     """A record of an older schema as the current one (a new dict); current records pass as they are.
 
     ``/1`` → ``/2``: every ``/1`` record was measured by ScaleBoard, so its ``source`` is
@@ -482,7 +485,7 @@ def upgrade(record: dict) -> dict:
     return record
 
 
-def headline_latency(latency: dict | None) -> tuple[float | None, str | None]:
+def headline_latency(latency: dict[str, Any] | None) -> tuple[float | None, str | None]:
     """The latency a chart shows and the statistic it is: the median where the record has one, else the mean.
 
     An imported mean stays a mean (``("mean")``); it is never passed off as a median.
@@ -496,7 +499,7 @@ def headline_latency(latency: dict | None) -> tuple[float | None, str | None]:
     return None, None
 
 
-def dumps(record: dict) -> str:
+def dumps(record: dict[str, Any]) -> str:
     """One record as one line of JSON (no trailing newline). Validates first."""
     errors, _ = validate(record)
     if errors:
@@ -504,7 +507,7 @@ def dumps(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def loads(line: str, path: str | Path | None = None, lineno: int | None = None) -> tuple[dict, list[str]]:
+def loads(line: str, path: str | Path | None = None, lineno: int | None = None) -> tuple[dict[str, Any], list[str]]:
     """Parse and validate one line. Raises :class:`RecordError` naming ``path:lineno``."""
     try:
         record = parse_json(line)
@@ -538,7 +541,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency; kept for odd p
 class Loaded:
     """Records read from files, with every problem found on the way."""
 
-    records: list[dict]
+    records: list[dict[str, Any]]
     problems: list[Problem]
 
     @property
@@ -550,7 +553,9 @@ class Loaded:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-def iter_file(path: str | Path, display: str | None = None) -> Iterator[tuple[int, dict | None, Problem | None]]:
+def iter_file(
+    path: str | Path, display: str | None = None
+) -> Iterator[tuple[int, dict[str, Any] | None, Problem | None]]:
     """Yield ``(lineno, record, problem)`` for each non-blank line of a JSONL file.
 
     A last line without its newline that does not parse is a *truncated write*
@@ -561,7 +566,7 @@ def iter_file(path: str | Path, display: str | None = None) -> Iterator[tuple[in
     yield from iter_text(text, display or str(path))
 
 
-def iter_text(text: str, name: str) -> Iterator[tuple[int, dict | None, Problem | None]]:
+def iter_text(text: str, name: str) -> Iterator[tuple[int, dict[str, Any] | None, Problem | None]]:
     """:func:`iter_file` on a file's text already read (``name`` is what problems call the file)."""
     lines = text.split("\n")
     for lineno, line in enumerate(lines, start=1):
@@ -599,12 +604,12 @@ def data_files(data_dir: str | Path) -> list[Path]:
     return sorted(Path(data_dir).rglob("*.jsonl"))
 
 
-def point_key(record: dict) -> tuple:
+def point_key(record: dict[str, Any]) -> tuple[Any, ...]:
     """The identity of a measurement point, environment fingerprint included."""
     return (*tuple(record.get(f) for f in POINT_FIELDS), record.get("env", {}).get("fingerprint"))
 
 
-def config_name(record: dict) -> str:
+def config_name(record: dict[str, Any]) -> str:
     """A short label for a configuration: ``compile · bf16 · sdpa`` (parts a source did not state are left out)."""
     parts = (record["optimization"], record.get("precision"), record.get("attention"))
     return " · ".join(p for p in parts if p)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import Any
 
 CONFIDENCE = 0.95
 UNSTABLE_IQR = 0.10  # IQR / median above this: the point is flagged unstable
@@ -70,7 +71,7 @@ def ratio_ci(
     return grouped_ratio_ci([base], [new], confidence, resamples)
 
 
-def _percentile_interval(values, confidence: float) -> tuple[float, float]:
+def _percentile_interval(values: Any, confidence: float) -> tuple[float, float]:
     """The central ``confidence`` share of bootstrap ``values`` (the percentile method)."""
     import numpy as np
 
@@ -79,7 +80,9 @@ def _percentile_interval(values, confidence: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _grouped_medians(groups: Sequence[Sequence[float]], rng, resamples: int):
+def _grouped_medians(
+    groups: Sequence[Sequence[float]], rng: Any, resamples: int
+) -> Any:  # numpy: a Generator in, an array out
     """Medians of ``resamples`` two-stage resamples: groups with replacement, then samples within each."""
     import numpy as np
 

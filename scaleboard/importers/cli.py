@@ -14,7 +14,7 @@ FORMATS = {
 }
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "import",
         help="turn other benchmark tools' results into records in data/",

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from scaleboard.errors import ScaleboardError
 from scaleboard.record import FIELDS, MAX_SAMPLES, SCHEMA, dumps, no_measurement, point_key
@@ -29,7 +30,7 @@ class Converted:
     """The records made from one file, and the problems found on the way."""
 
     path: Path
-    records: list[dict] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -45,13 +46,13 @@ def content_id(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def fingerprint(tool: str, env: dict) -> str:
+def fingerprint(tool: str, env: dict[str, Any]) -> str:
     """The environment fingerprint of imported records: the tool plus what the file says of its environment."""
     text = json.dumps({"tool": tool, **env}, sort_keys=True)
     return f"{tool}:" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def skeleton(**fields) -> dict:
+def skeleton(**fields: Any) -> dict[str, Any]:
     """A record with every field present: the given ones set, every measurement null."""
     record = {
         "schema": SCHEMA,
@@ -75,9 +76,9 @@ def bounded_samples(values_ms: list[float]) -> list[float]:
     return [round(v, 6) for v in values_ms[:MAX_SAMPLES]]
 
 
-def check_unique(converted: Converted, lines: dict[int, dict]) -> None:
+def check_unique(converted: Converted, lines: dict[int, dict[str, Any]]) -> None:
     """Two rows of one file that describe the same point are a problem, not a silent overwrite."""
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[Any, ...], int] = {}
     for line, record in lines.items():
         key = point_key(record)
         if key in seen:
@@ -90,12 +91,14 @@ def check_unique(converted: Converted, lines: dict[int, dict]) -> None:
             seen[key] = line
 
 
-def _in_field_order(record: dict) -> dict:
+def _in_field_order(record: dict[str, Any]) -> dict[str, Any]:
     """The record's keys in the order the contract lists them, as the runner writes them."""
     return {**{k: record[k] for k in FIELDS if k in record}, **record}
 
 
-def write_all(converted: Iterable[Converted], out_path) -> list[tuple[Path, int, str]]:
+def write_all(
+    converted: Iterable[Converted], out_path: Callable[[dict[str, Any]], Path]
+) -> list[tuple[Path, int, str]]:
     """Validate everything, then write the records; all or nothing.
 
     ``out_path(record)`` names the JSONL file a record goes to (one per suite × machine of

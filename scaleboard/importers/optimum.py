@@ -67,7 +67,7 @@ def convert(path: Path, machine: str | None = None, suite: str | None = None) ->
     return out
 
 
-def _get(data: Any, dotted: str, kind: type | tuple = object, required: bool = True) -> Any:
+def _get(data: Any, dotted: str, kind: type | tuple[Any, ...] = object, required: bool = True) -> Any:
     node = data
     for key in dotted.split("."):
         if not isinstance(node, dict) or key not in node:
@@ -80,7 +80,7 @@ def _get(data: Any, dotted: str, kind: type | tuple = object, required: bool = T
     return node
 
 
-def _record(path: Path, data: dict, machine: str | None, suite: str | None) -> dict:
+def _record(path: Path, data: dict[str, Any], machine: str | None, suite: str | None) -> dict[str, Any]:
     backend, scenario, env = (_get(data, f"config.{k}", dict) for k in ("backend", "scenario", "environment"))
     report = _get(data, "report", dict)
     if backend.get("name") != "pytorch":
@@ -138,14 +138,14 @@ def _record(path: Path, data: dict, machine: str | None, suite: str | None) -> d
     return record
 
 
-def _target(report: dict, name: str) -> dict:
+def _target(report: dict[str, Any], name: str) -> dict[str, Any]:
     target = report.get(name)
     if not isinstance(target, dict) or not isinstance(target.get("latency"), dict):
         raise Problem(f"report.{name}.latency: missing")
     return target
 
 
-def _latency(target: dict | None, where: str) -> dict | None:
+def _latency(target: dict[str, Any] | None, where: str) -> dict[str, Any] | None:
     """optimum-benchmark's latency (seconds) as ScaleBoard's stats in ms; what it lacks stays null."""
     lat = (target or {}).get("latency")
     if not isinstance(lat, dict):
@@ -169,7 +169,7 @@ def _latency(target: dict | None, where: str) -> dict | None:
     return stats
 
 
-def _generate_throughput(latency: dict | None, batch: int, new_tokens: int | None) -> dict | None:
+def _generate_throughput(latency: dict[str, Any] | None, batch: int, new_tokens: int | None) -> dict[str, Any] | None:
     """samples/s = batch / mean generate latency (optimum-benchmark's own definition, ``atomic_generate_volume``);
     tokens/s = samples/s × new tokens.
 
@@ -184,7 +184,7 @@ def _generate_throughput(latency: dict | None, batch: int, new_tokens: int | Non
     return {"samples_per_s": samples, "tokens_per_s": samples * new_tokens if new_tokens else None}
 
 
-def _throughput(target: dict, tokens_per_sample: Any) -> dict | None:
+def _throughput(target: dict[str, Any], tokens_per_sample: Any) -> dict[str, Any] | None:
     """As reported; tokens/s = samples/s × the input tokens of one sample."""
     thr = target.get("throughput")
     if not isinstance(thr, dict) or not isinstance(thr.get("value"), (int, float)):
@@ -197,7 +197,7 @@ def _throughput(target: dict, tokens_per_sample: Any) -> dict | None:
     raise Problem(f"report throughput unit {thr.get('unit')!r}: expected samples/s or tokens/s")
 
 
-def _generation(report: dict) -> dict:
+def _generation(report: dict[str, Any]) -> dict[str, Any]:
     def value(name: str) -> float | None:
         thr = (report.get(name) or {}).get("throughput") or {}
         return thr.get("value") if thr.get("unit") == "tokens/s" else None
@@ -210,7 +210,7 @@ def _generation(report: dict) -> dict:
     }
 
 
-def _memory(report: dict) -> dict | None:
+def _memory(report: dict[str, Any]) -> dict[str, Any] | None:
     peaks: dict[str, int] = {}
     for name, target in report.items():
         mem = (target or {}).get("memory") if isinstance(target, dict) else None
@@ -224,14 +224,14 @@ def _memory(report: dict) -> dict | None:
     return peaks or None
 
 
-def _warmup(report: dict, task: str) -> dict | None:
+def _warmup(report: dict[str, Any], task: str) -> dict[str, Any] | None:
     first = _latency(report.get(f"first_{task}"), f"report.first_{task}.latency")
     if not first or first.get("mean") is None:
         return None
     return {"first_call_s": first["mean"] / 1000}
 
 
-def _new_tokens(scenario: dict) -> int | None:
+def _new_tokens(scenario: dict[str, Any]) -> int | None:
     kwargs = scenario.get("generate_kwargs") or {}
     low, high = kwargs.get("min_new_tokens"), kwargs.get("max_new_tokens")
     if isinstance(high, int) and low == high:
@@ -240,7 +240,7 @@ def _new_tokens(scenario: dict) -> int | None:
     return new if isinstance(new, int) else None
 
 
-def _optimization(backend: dict) -> str:
+def _optimization(backend: dict[str, Any]) -> str:
     if not backend.get("torch_compile"):
         return "eager"
     mode = (backend.get("torch_compile_config") or {}).get("mode")
@@ -249,7 +249,7 @@ def _optimization(backend: dict) -> str:
     return COMPILE_MODES[mode]
 
 
-def _precision(backend: dict, device_type: str) -> str:
+def _precision(backend: dict[str, Any], device_type: str) -> str:
     dtype = backend.get("torch_dtype")
     if backend.get("autocast_enabled"):
         if dtype not in (None, "float32") or backend.get("autocast_dtype") not in AUTOCAST:
@@ -262,7 +262,7 @@ def _precision(backend: dict, device_type: str) -> str:
     return DTYPES[dtype]
 
 
-def _device(env: dict, device_type: str) -> dict:
+def _device(env: dict[str, Any], device_type: str) -> dict[str, Any]:
     if device_type == "cuda" and env.get("gpu"):
         gpus = env["gpu"] if isinstance(env["gpu"], list) else [env["gpu"]]
         vram = env.get("gpu_vram_mb")
@@ -280,7 +280,7 @@ def _device(env: dict, device_type: str) -> dict:
     return {"type": device_type, "name": label, "count": 1, "memory_bytes": int(ram * MB) if ram else None}
 
 
-def _env(env: dict, backend: dict) -> dict:
+def _env(env: dict[str, Any], backend: dict[str, Any]) -> dict[str, Any]:
     ours = {
         "python": env.get("python_version"),
         "torch": backend.get("version"),

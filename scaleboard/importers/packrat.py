@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from typing import Any
 
 from scaleboard.importers.common import Converted, check_unique, content_id, file_time, fingerprint, skeleton
 
@@ -79,7 +80,9 @@ def convert(path: Path, machine: str | None = None, suite: str | None = None) ->
     return out
 
 
-def _record(out: Converted, line: int, row: dict, base_suite: str, varying: list[str], **common) -> dict | None:
+def _record(
+    out: Converted, line: int, row: dict[str, Any], base_suite: str, varying: list[str], **common: Any
+) -> dict[str, Any] | None:
     where = f"{common['path']}:{line}"
     numbers: dict[str, float] = {}
     columns = ("intraop_threads", "batch_size", "latency(min)", "latency(avg)", "latency(max)")
