@@ -5,7 +5,7 @@ This registry is the one list of them (after pyperf's ``_metadata.py``). Each co
 chart can plot it. Everything else derives from it: the rows the generator flattens
 (``scaleboard.generator.frame``), the CSV downloads and ``scaleboard.load_records``' DataFrame,
 the chart metrics (``scaleboard.generator.charts.METRICS``) and ``docs/columns.md``
-(``python -m scaleboard.columns`` writes it; a test checks it is current).
+(``python -m scaleboard.docs`` writes it; a test checks it is current).
 
 A column with a ``path`` is copied from the record (``("latency_ms", "p90")`` is
 ``record["latency_ms"]["p90"]``, null where the record has no such section); a column without
@@ -160,7 +160,7 @@ def markdown() -> str:
         "One row per measurement point: the site's CSV downloads (`data/records.csv` and one per model",
         'page) and `scaleboard.load_records()`. Units are in the names; an empty cell is null, "not',
         'known", never zero. *From* says where a record holds the value; a computed column says how in',
-        "its meaning. Generated from `scaleboard/columns.py` by `python -m scaleboard.columns`.",
+        "its meaning. Generated from `scaleboard/columns.py` by `python -m scaleboard.docs`.",
         "",
         "| column | type | unit | meaning | from | chart metric |",
         "|---|---|---|---|---|---|",
@@ -170,13 +170,3 @@ def markdown() -> str:
         chart = ("higher is better" if c.higher_is_better else "lower is better") if c.metric else ""
         lines.append(f"| `{c.name}` | {c.type} | {c.unit} | {c.doc} | {source} | {chart} |")
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":  # pragma: no cover - exercised by the docs test through markdown()
-    import sys
-    from pathlib import Path
-
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/columns.md")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(markdown(), encoding="utf-8")
-    print(f"wrote {target}")

@@ -16,81 +16,10 @@ model or of a model without attention layers has ``seq_len``, ``tokens_per_s`` o
 ``attention`` null. ``scaleboard.record/1`` and ``/2`` lines are still read: :func:`upgrade`
 turns them into version 3 (asv's ``update_to_N`` way), so old ``data/`` folders keep loading.
 
-Fields (``?`` marks a value that may be null; null means "not known", never zero):
-
-===============  ==========================================================================
-field            meaning
-===============  ==========================================================================
-schema           ``"scaleboard.record/3"`` (``/1`` and ``/2`` are read and upgraded)
-run_id           one id per ``scaleboard run`` invocation
-created_at       ISO-8601 UTC time the point finished, e.g. ``2026-11-23T01:02:03Z``
-suite            campaign label (the original scalebench "revision")
-machine          machine label (defaults to the device name)
-model            model name: a preset (``gpt2``) or a Hugging Face id / local directory
-weights?         ``random`` (preset built from config) or ``pretrained``
-family?          ``causal-lm``, ``masked-lm`` or ``image-classification`` (null: imported
-                 without saying)
-input?           ``{kind, shape}``: one sample of the timed batch: ``kind`` ``tokens``
-                 (``shape`` ``[seq_len]``) or ``pixels`` (``[channels, height, width]``);
-                 throughput's ``samples_per_s`` counts images for ``pixels``
-params?          parameter count of the model
-task             ``forward`` (one forward pass), ``generate`` (greedy decoding) or ``train``
-                 (one optimizer step: forward with labels, backward, AdamW step)
-seq_len?         input length in tokens (null for an image input)
-new_tokens?      tokens generated per sample when ``task == "generate"``, else null
-repeat?          the pass (1..N) of ``scaleboard run --repeats N`` that measured the point, each
-                 pass in its own processes; null when the point is measured once. Records of one
-                 point that differ only in ``repeat`` (or run) are pooled by the site and compare
-optimization     ``eager``, ``torchscript``, ``compile``, ``compile-reduce-overhead``,
-                 ``compile-max-autotune``
-precision?       ``fp32``, ``tf32``, ``fp16``, ``bf16``, ``amp-fp16``, ``amp-bf16``,
-                 ``int8-dynamic``
-attention?       ``sdpa`` or ``eager`` (null for a model without attention layers, ResNet)
-threads          CPU intra-op threads (``torch.set_num_threads``)
-batch_size       samples per call
-device           ``{type, name, count, memory_bytes?}``: ``type`` is cpu / cuda / mps
-env              ``{python?, torch?, transformers?, cuda?, driver?, scaleboard?, git_sha?,
-                 cpu?, cores?, os?, fingerprint}``; ``fingerprint`` is a hash of all of it
-status           ``ok``, ``oom``, ``timeout``, ``error``, ``unsupported``, ``skipped``,
-                 ``budget``. ``skipped``: a smaller batch of the configuration failed
-                 ("oom at 256"); ``budget``: not measured because the run's time plan
-                 left no room for it, no property of the configuration (a later run with
-                 more time measures it)
-reason?          why the status is not ``ok`` (an error message, "oom at 256", ...)
-latency_ms?      ``{p50?, p90?, p95?, p99?, mean?, std?, min?, max?}``: one call (a whole
-                 batch). A record measured by ScaleBoard must have them all; an imported one
-                 has what its source reported (an ``ok`` record needs ``p50`` or ``mean``)
-samples_ms       raw per-iteration latencies in ms, at most ``MAX_SAMPLES`` of them (empty
-                 when the source kept none)
-iterations?      number of timed iterations (may exceed ``len(samples_ms)``)
-throughput?      ``{samples_per_s?, tokens_per_s?}`` from the median latency (imported: as the
-                 source reported it). ``tokens_per_s`` counts input tokens for ``forward``
-                 (batch × seq_len) and generated tokens for ``generate`` (batch × new_tokens)
-memory?          ``{peak_allocated_bytes?, peak_reserved_bytes?, peak_rss_bytes?}``
-warmup?          ``{first_call_s?, warmup_s?, warmup_iterations?}``: ``first_call_s`` is
-                 preparing a fresh callable and its first call: a TorchScript trace and
-                 freeze, a ``torch.compile`` (which happens in the first call) included
-quality?         ``{reference, max_abs_diff?, rel_error?, next_token_agreement?,
-                 perplexity?, ok?}``: outputs compared with fp32 eager on the same input;
-                 ``next_token_agreement`` is the share of top-1 predictions that agree: per
-                 token for language models, per image (the class) for image classifiers
-energy?          ``{joules_per_sample?, mean_power_w?}``
-compute?         ``{flops_per_sample?, achieved_tflops?, mfu?}``
-isolation?       ``{gpu_other_processes?, load_avg_1m?}``: what else ran on the device
-duration_s?      wall time spent on the point, set-up included
-generation?      ``{ttft_ms?, per_token_ms?, decode_tokens_per_s?, prefill_tokens_per_s?}`` for
-                 ``task == "generate"``: time to first token (prefill) and inter-token latency,
-                 each a stats object like ``latency_ms``; decode and prefill throughput
-stability?       ``{p50_ci95_low?, p50_ci95_high?, cv?, iqr_over_median?, unstable?}``: how
-                 sure the median is, from the raw samples: its distribution-free 95%
-                 confidence interval (order statistics; null under 6 samples), the
-                 coefficient of variation, IQR / median, and ``unstable`` when that is
-                 over 10% (``scaleboard.stats``)
-source           ``{tool, version?, file?, settings?}``: who measured it. ``tool`` is
-                 ``scaleboard`` or an importer's source (``packrat``, ``optimum-benchmark``);
-                 ``file`` the imported file; ``settings`` the source's own knobs that have no
-                 field here (packrat's NUMA topology, say)
-===============  ==========================================================================
+Every field is listed once, in :data:`FIELDS` (its JSON type, whether it may be null or left
+out, its allowed values and an object's sub-fields) and :data:`DOCS` (what it means);
+``docs/records.md`` is made from the two (``python -m scaleboard.docs``). Null means "not known",
+never zero.
 
 Any field beyond these is kept but reported as a warning (``--strict`` fails on it).
 
@@ -274,6 +203,98 @@ FIELDS: dict[str, Field] = {
             "file": ((str,), True),
             "settings": ((dict,), True),
         },
+    ),
+}
+
+#: What each field means (``docs/records.md`` is made from this and :data:`FIELDS`).
+DOCS: dict[str, str] = {
+    "schema": '`"scaleboard.record/3"` (`/1` and `/2` are read and upgraded)',
+    "run_id": "one id per `scaleboard run` invocation",
+    "created_at": "ISO-8601 UTC time the point finished, e.g. `2026-11-23T01:02:03Z`",
+    "suite": 'campaign label (the original scalebench "revision")',
+    "machine": "machine label (defaults to the device name)",
+    "model": "model name: a preset (`gpt2`) or a Hugging Face id / local directory",
+    "weights": "`random` (preset built from config) or `pretrained`",
+    "family": "`causal-lm`, `masked-lm` or `image-classification` (null: imported without saying)",
+    "input": (
+        "`{kind, shape}`: one sample of the timed batch: `kind` `tokens` (`shape` `[seq_len]`) or "
+        "`pixels` (`[channels, height, width]`); throughput's `samples_per_s` counts images for "
+        "`pixels`"
+    ),
+    "params": "parameter count of the model",
+    "task": (
+        "`forward` (one forward pass), `generate` (greedy decoding) or `train` (one optimizer step: "
+        "forward with labels, backward, AdamW step)"
+    ),
+    "seq_len": "input length in tokens (null for an image input)",
+    "new_tokens": 'tokens generated per sample when `task == "generate"`, else null',
+    "repeat": (
+        "the pass (1..N) of `scaleboard run --repeats N` that measured the point, each pass in its "
+        "own processes; null when the point is measured once. Records of one point that differ only "
+        "in `repeat` (or run) are pooled by the site and compare"
+    ),
+    "optimization": "`eager`, `torchscript`, `compile`, `compile-reduce-overhead`, `compile-max-autotune`",
+    "precision": "`fp32`, `tf32`, `fp16`, `bf16`, `amp-fp16`, `amp-bf16`, `int8-dynamic`",
+    "attention": "`sdpa` or `eager` (null for a model without attention layers, ResNet)",
+    "threads": "CPU intra-op threads (`torch.set_num_threads`)",
+    "batch_size": "samples per call",
+    "device": "`{type, name, count, memory_bytes?}`: `type` is cpu / cuda / mps",
+    "env": (
+        "`{python?, torch?, transformers?, cuda?, driver?, scaleboard?, git_sha?, cpu?, cores?, os?, "
+        "fingerprint}`; `fingerprint` is a hash of all of it"
+    ),
+    "status": (
+        "`ok`, `oom`, `timeout`, `error`, `unsupported`, `skipped`, `budget`. `skipped`: a smaller "
+        'batch of the configuration failed ("oom at 256"); `budget`: not measured because the run\'s '
+        "time plan left no room for it, no property of the configuration (a later run with more time "
+        "measures it)"
+    ),
+    "reason": 'why the status is not `ok` (an error message, "oom at 256", ...)',
+    "latency_ms": (
+        "`{p50?, p90?, p95?, p99?, mean?, std?, min?, max?}`: one call (a whole batch). A record "
+        "measured by ScaleBoard must have them all; an imported one has what its source reported (an "
+        "`ok` record needs `p50` or `mean`)"
+    ),
+    "samples_ms": (
+        "raw per-iteration latencies in ms, at most `MAX_SAMPLES` of them (empty when the source kept none)"
+    ),
+    "iterations": "number of timed iterations (may exceed `len(samples_ms)`)",
+    "throughput": (
+        "`{samples_per_s?, tokens_per_s?}` from the median latency (imported: as the source reported "
+        "it). `tokens_per_s` counts input tokens for `forward` (batch × seq_len) and generated tokens "
+        "for `generate` (batch × new_tokens)"
+    ),
+    "memory": "`{peak_allocated_bytes?, peak_reserved_bytes?, peak_rss_bytes?}`",
+    "warmup": (
+        "`{first_call_s?, warmup_s?, warmup_iterations?}`: `first_call_s` is preparing a fresh "
+        "callable and its first call: a TorchScript trace and freeze, a `torch.compile` (which "
+        "happens in the first call) included"
+    ),
+    "quality": (
+        "`{reference, max_abs_diff?, rel_error?, next_token_agreement?, perplexity?, ok?}`: outputs "
+        "compared with fp32 eager on the same input; `next_token_agreement` is the share of top-1 "
+        "predictions that agree: per token for language models, per image (the class) for image "
+        "classifiers"
+    ),
+    "energy": "`{joules_per_sample?, mean_power_w?}`",
+    "compute": "`{flops_per_sample?, achieved_tflops?, mfu?}`",
+    "isolation": "`{gpu_other_processes?, load_avg_1m?}`: what else ran on the device",
+    "duration_s": "wall time spent on the point, set-up included",
+    "generation": (
+        "`{ttft_ms?, per_token_ms?, decode_tokens_per_s?, prefill_tokens_per_s?}` for `task == "
+        '"generate"`: time to first token (prefill) and inter-token latency, each a stats object like '
+        "`latency_ms`; decode and prefill throughput"
+    ),
+    "stability": (
+        "`{p50_ci95_low?, p50_ci95_high?, cv?, iqr_over_median?, unstable?}`: how sure the median is, "
+        "from the raw samples: its distribution-free 95% confidence interval (order statistics; null "
+        "under 6 samples), the coefficient of variation, IQR / median, and `unstable` when that is "
+        "over 10% (`scaleboard.stats`)"
+    ),
+    "source": (
+        "`{tool, version?, file?, settings?}`: who measured it. `tool` is `scaleboard` or an "
+        "importer's source (`packrat`, `optimum-benchmark`); `file` the imported file; `settings` the "
+        "source's own knobs that have no field here (packrat's NUMA topology, say)"
     ),
 }
 

@@ -51,6 +51,18 @@ def test_names_are_unique_and_types_known():
     assert all(c.doc for c in columns.COLUMNS)
 
 
-def test_docs_columns_md_is_current():
-    # python -m scaleboard.columns rewrites it
-    assert (ROOT / "docs" / "columns.md").read_text(encoding="utf-8") == columns.markdown()
+def test_the_docs_are_current(tmp_path):
+    # python -m scaleboard.docs rewrites them
+    from scaleboard import docs
+
+    for name, make in docs.PAGES.items():
+        assert (ROOT / "docs" / name).read_text(encoding="utf-8") == make(), f"docs/{name} is out of date"
+    assert docs.main([str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(docs.PAGES)
+
+
+def test_every_record_field_is_documented():
+    from scaleboard.record import DOCS
+
+    assert set(DOCS) == set(FIELDS)
+    assert all(DOCS.values())
