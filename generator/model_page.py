@@ -61,15 +61,17 @@ def walls(rows: list[Row]) -> Walls:
     return found
 
 
-def _budget_note(rows: list[dict[str, Any]]) -> str:
-    """Which batch sizes the time plan left out (at the largest thread count that left any out)."""
+def _budget_note(rows: list[Row]) -> str:
+    """Which batch sizes the time plan left out, at the largest thread count that left any out
+    (named when the configuration ran at several: the others may have measured more or less)."""
     left = [r for r in rows if r["status"] == "budget"]
     if not left:
         return ""
     threads = max(r["threads"] for r in left)
     sizes = sorted(r["batch_size"] for r in left if r["threads"] == threads)
     what = f"batch {sizes[0]}" if len(sizes) == 1 else f"batch {sizes[0]}–{sizes[-1]}"
-    return f"{what}: not measured (budget)"
+    at = f" at {_threads(threads)}" if len({r["threads"] for r in rows}) > 1 else ""
+    return f"{what}{at}: not measured (budget)"
 
 
 def config_infos(site: Site, rows: list[dict[str, Any]]) -> list[ConfigInfo]:
