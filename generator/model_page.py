@@ -34,7 +34,7 @@ class ConfigInfo:
     quality: str  # "pass", "fail" or "unchecked"
     next_token_agreement: float | None
     max_abs_diff: float | None
-    wall: str  # "oom at 256", "timeout at 1024" or ""
+    wall: str  # "oom at batch 256", "timeout at batch 1024 (2 threads)" or ""
     points: int
     budget: str = ""  # "batch 64 and up not measured (budget)" or ""
 
@@ -80,7 +80,11 @@ def config_infos(site: Site, rows: list[dict[str, Any]]) -> list[ConfigInfo]:
     for name, group in sorted(_index(rows, "config").items(), key=lambda kv: config_order(kv[0])):
         state, agreement, diff = quality_of(group)
         hits = sorted((b, s, t) for (c, t), (b, s) in wall_of.items() if c == name)
-        wall = f"{hits[0][1]} at batch {hits[0][0]}" if hits else ""
+        wall = ""
+        if hits:  # the smallest batch that hit a wall; with several thread counts, at which one
+            batch, status, threads = hits[0]
+            several = len({r["threads"] for r in group}) > 1
+            wall = f"{status} at batch {batch}" + (f" ({_threads(threads)})" if several else "")
         points = sum(1 for r in group if r["status"] == "ok")
         infos.append(ConfigInfo(name, site.color(name), state, agreement, diff, wall, points, _budget_note(group)))
     return infos

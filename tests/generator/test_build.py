@@ -382,7 +382,7 @@ def test_budget_points_say_not_measured_never_a_wall_and_never_hide_a_measuremen
     assert "Failures" not in text and "timeout" not in text.lower()
 
 
-def test_a_budget_note_names_its_thread_count_when_a_configuration_ran_at_several(tmp_path):
+def test_budget_notes_and_walls_name_their_thread_count_when_a_configuration_ran_at_several(tmp_path):
     from scaleboard.generator.synthetic import make_record, write_jsonl
     from scaleboard.record import no_measurement
 
@@ -392,14 +392,23 @@ def test_a_budget_note_names_its_thread_count_when_a_configuration_ran_at_severa
             record.update(status=status, reason="not measured (budget): the time plan left no room", **no_measurement())
         return record
 
-    # 2 threads measured batch 1-2 and left 4-8 out; 1 thread measured up to 4 and left 8 out
+    # 2 threads measured batch 1-2 and left 4-8 out; 1 thread measured up to 4 and left 8 out;
+    # eager · int8 ran out of memory at batch 4 with 2 threads and at batch 8 with 1
     records = [point(1, 2), point(2, 2), point(4, 2, "budget"), point(8, 2, "budget"),
                point(1, 1), point(2, 1), point(4, 1), point(8, 1, "budget")]  # fmt: skip
+    oom = [
+        make_record(batch_size=b, threads=t, model="distilgpt2", precision="int8-dynamic") for b, t in ((1, 2), (1, 1))
+    ]
+    for b, t in ((4, 2), (8, 1)):
+        oom.append(make_record(batch_size=b, threads=t, model="distilgpt2", precision="int8-dynamic"))
+        oom[-1].update(status="oom", reason="CUDA out of memory", **no_measurement())
+    records += oom
     write_jsonl(records, tmp_path / "data" / "run.jsonl")
     assert main(["build", "-C", str(tmp_path), "--strict"]) == 0
     (page,) = (tmp_path / "site" / "models" / "distilgpt2").rglob("index.html")
     text = " ".join(lxml_html.fromstring(page.read_text()).text_content().split())
     assert "batch 4–8 at 2 threads: not measured (budget)" in text
+    assert "oom at batch 4 (2 threads)" in text
 
 
 def test_generate_records_get_a_generation_section(tmp_path):
