@@ -297,9 +297,14 @@ def _rank_at(position: int, rank: dict[Any, int], key: tuple[Any, ...]) -> int:
     return rank[key[position]]
 
 
+def threads_label(count: int) -> str:
+    """``1 thread``, ``2 threads``."""
+    return f"{count} thread" + ("s" if count != 1 else "")
+
+
 def _label(dim: str, value: Any, flagged: frozenset[str] = frozenset()) -> str:
     if dim == "threads":
-        return f"{value} thread" + ("s" if value != 1 else "")
+        return threads_label(value)
     if dim == "batch_size":
         return f"batch {value}"
     if dim == "config" and value in flagged:

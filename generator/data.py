@@ -112,7 +112,7 @@ def read(files: list[Path], root: Path, cache: BuildCache | None = None) -> Read
                 held[model].append((name, stored.digest))
     if cache is not None:
         cache.forget_files_except(names)
-    return Read(records, problems, lines, {model: key_of(found) for model, found in held.items()})
+    return Read(records, problems, lines, {model: key_of(files_of) for model, files_of in held.items()})
 
 
 def _trusted(

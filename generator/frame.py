@@ -83,7 +83,7 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
     headline, stat = headline_latency(lat)
     gen = record.get("generation") or _EMPTY
     per_token = gen.get("per_token_ms") or _EMPTY
-    peak, tokens = _peak_memory(record.get("memory") or _EMPTY, record["device"]["type"]), row["tokens_per_s"]
+    peak, tokens = _peak_memory(row), row["tokens_per_s"]
     row["sample_unit"] = sample_unit(record)
     row["workload"] = workload(record)
     row["config"] = config_name(record)
@@ -130,10 +130,12 @@ def workload(record: dict[str, Any]) -> str:
     return text + f" + {record['new_tokens']} new" if record.get("new_tokens") else text
 
 
-def _peak_memory(mem: dict[str, Any], device_type: str) -> int | None:
-    """On an accelerator the model's footprint is what the allocator held; on a CPU it is the process RSS."""
-    alloc, reserved, rss = mem.get("peak_allocated_bytes"), mem.get("peak_reserved_bytes"), mem.get("peak_rss_bytes")
-    return (alloc or reserved or rss) if device_type != "cpu" else (rss or alloc)
+def _peak_memory(row: Row) -> int | None:
+    """On an accelerator the model's footprint is what the allocator held; on a CPU it is the
+    process RSS (from the row's copied memory and device columns)."""
+    alloc, reserved, rss = row["peak_allocated_bytes"], row["peak_reserved_bytes"], row["peak_rss_bytes"]
+    peak: int | None = (alloc or reserved or rss) if row["device_type"] != "cpu" else (rss or alloc)
+    return peak
 
 
 def latest_per_point(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

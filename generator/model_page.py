@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from scaleboard.generator import pareto
-from scaleboard.generator.charts import ChartBlock, ChartSpec, Figure, Selector, chart_block, chart_figure, log2_axis
+from scaleboard.generator.charts import (
+    ChartBlock,
+    ChartSpec,
+    Figure,
+    Selector,
+    chart_block,
+    chart_figure,
+    log2_axis,
+    threads_label,
+)
 from scaleboard.generator.frame import PageKey, Row, quality_of
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import Site, config_order
@@ -61,16 +70,17 @@ def walls(rows: list[Row]) -> Walls:
     return found
 
 
-def _budget_note(rows: list[Row]) -> str:
+def _budget_note(rows: list[Row], name_threads: bool) -> str:
     """Which batch sizes the time plan left out, at the largest thread count that left any out
-    (named when the configuration ran at several: the others may have measured more or less)."""
+    (named with ``name_threads``, when the configuration ran at several: the others may have
+    measured more or less)."""
     left = [r for r in rows if r["status"] == "budget"]
     if not left:
         return ""
     threads = max(r["threads"] for r in left)
     sizes = sorted(r["batch_size"] for r in left if r["threads"] == threads)
     what = f"batch {sizes[0]}" if len(sizes) == 1 else f"batch {sizes[0]}–{sizes[-1]}"
-    at = f" at {_threads(threads)}" if len({r["threads"] for r in rows}) > 1 else ""
+    at = f" at {threads_label(threads)}" if name_threads else ""
     return f"{what}{at}: not measured (budget)"
 
 
@@ -79,14 +89,15 @@ def config_infos(site: Site, rows: list[dict[str, Any]]) -> list[ConfigInfo]:
     infos = []
     for name, group in sorted(_index(rows, "config").items(), key=lambda kv: config_order(kv[0])):
         state, agreement, diff = quality_of(group)
+        several = len({r["threads"] for r in group}) > 1  # then the notes say which thread count
         hits = sorted((b, s, t) for (c, t), (b, s) in wall_of.items() if c == name)
         wall = ""
-        if hits:  # the smallest batch that hit a wall; with several thread counts, at which one
+        if hits:  # the smallest batch that hit a wall
             batch, status, threads = hits[0]
-            several = len({r["threads"] for r in group}) > 1
-            wall = f"{status} at batch {batch}" + (f" ({_threads(threads)})" if several else "")
+            wall = f"{status} at batch {batch}" + (f" ({threads_label(threads)})" if several else "")
         points = sum(1 for r in group if r["status"] == "ok")
-        infos.append(ConfigInfo(name, site.color(name), state, agreement, diff, wall, points, _budget_note(group)))
+        budget = _budget_note(group, several)
+        infos.append(ConfigInfo(name, site.color(name), state, agreement, diff, wall, points, budget))
     return infos
 
 
@@ -135,7 +146,9 @@ class PageCharts:
 
     def per_threads(self, metric: str, name: str) -> dict[str, Figure]:
         return {
-            str(t): self.figure(self.by_threads[t], metric=metric, x="batch_size", title=f"{name} at {_threads(t)}")
+            str(t): self.figure(
+                self.by_threads[t], metric=metric, x="batch_size", title=f"{name} at {threads_label(t)}"
+            )
             for t in self.threads
         }
 
@@ -182,7 +195,7 @@ class PageCharts:
 
     def memory(self, device_memory_bytes: int | None) -> ChartBlock:
         figure = self.figure(self.top(), metric="peak_memory_gib", x="batch_size",
-                             title=f"Peak memory at {_threads(self.top_threads)}")  # fmt: skip
+                             title=f"Peak memory at {threads_label(self.top_threads)}")  # fmt: skip
         top_walls = {k: v for k, v in self.walls.items() if k[1] == self.top_threads}
         _mark_walls(figure, top_walls, device_memory_bytes)
         return chart_block("Memory", {"": figure}, id="memory-chart",
@@ -196,14 +209,14 @@ class PageCharts:
 
     def speedup(self) -> ChartBlock:
         figure = self.figure(self.top(), metric="speedup", x="batch_size", series=("config",), type="heatmap",
-                             title=f"Speed-up over the baseline at {_threads(self.top_threads)}")  # fmt: skip
+                             title=f"Speed-up over the baseline at {threads_label(self.top_threads)}")  # fmt: skip
         figure["layout"]["height"] = max(320, 28 * len({r["config"] for r in self.top()}) + 140)
         return chart_block("Speed-up", {"": figure}, id="speedup-chart")
 
     def generation(self) -> ChartBlock:
         """Task generate: TTFT, per-token latency and decode throughput against the batch size."""
         figures = {
-            m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {_threads(self.top_threads)}")
+            m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {threads_label(self.top_threads)}")
             for m, t in (
                 ("ttft_ms", "Time to first token (prefill)"),
                 ("per_token_ms", "Per-token latency (decode step, p50)"),
@@ -229,7 +242,7 @@ class PageCharts:
         measures = [("latency_ms", "Step time"), ("images_per_s" if images else "samples_per_s", "Training throughput")]
         if any(r["peak_memory_bytes"] for r in rows):
             measures.append(("peak_memory_gib", "Peak memory of a training step"))
-        at = _threads(self.top_threads)
+        at = threads_label(self.top_threads)
         figures = {m: self.figure(rows, metric=m, x="batch_size", title=f"{t} at {at}") for m, t in measures}
         words = {"latency_ms": "step time", "samples_per_s": "samples/s", "images_per_s": "images/s",
                  "peak_memory_gib": "peak memory"}  # fmt: skip
@@ -245,7 +258,7 @@ class PageCharts:
         figures = {}
         for config in configs:
             mine = [r for r in rows if r["config"] == config]
-            title = f"{config}: per-token latency at {_threads(self.top_threads)}"
+            title = f"{config}: per-token latency at {threads_label(self.top_threads)}"
             figure = self.figure(mine, metric="per_token_ms", x="batch_size", series=(), title=title)
             for metric, dash in (("per_token_p90_ms", "dash"), ("per_token_p99_ms", "dot")):
                 extra = self.figure(mine, metric=metric, x="batch_size", series=(), title=title)["data"]
@@ -264,7 +277,7 @@ class PageCharts:
 
     def jitter(self) -> ChartBlock:
         figures = {
-            m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {_threads(self.top_threads)}")
+            m: self.figure(self.top(), metric=m, x="batch_size", title=f"{t} at {threads_label(self.top_threads)}")
             for m, t in (("p99_over_p50", "Tail ratio p99 / p50"), ("latency_cv", "Coefficient of variation"))
         }
         selector: Selector = {
@@ -272,10 +285,6 @@ class PageCharts:
             "options": [("p99_over_p50", "p99 / p50"), ("latency_cv", "CV (std / mean)")],
         }
         return chart_block("Jitter", figures, [selector], id="jitter-chart")
-
-
-def _threads(count: int) -> str:
-    return f"{count} thread" + ("" if count == 1 else "s")
 
 
 def _mark_walls(figure: dict[str, Any], found: Walls, device_memory_bytes: int | None) -> None:
