@@ -36,6 +36,35 @@ def test_the_median_interval_covers_the_true_median_at_its_level():
     assert stats.median_ci(list(range(1, 7))) == (1, 6)  # 6 samples: [min, max] covers 96.9%
 
 
+@pytest.mark.parametrize("ties", [False, True])
+def test_the_mann_whitney_p_value_is_scipys(ties):
+    from scipy.stats import mannwhitneyu
+
+    rng = random.Random(7)
+    sizes = [(1, 1), (2, 300), (3, 5), (8, 8), (8, 500), (9, 9), (12, 30), (50, 60)]
+    sizes += [(rng.randint(1, 14), rng.randint(1, 14)) for _ in range(150)]
+    for n1, n2 in sizes:
+        draw = (lambda: float(rng.randint(0, 5))) if ties else rng.random
+        base, new = [draw() for _ in range(n1)], [draw() + 0.05 * rng.random() * (not ties) for _ in range(n2)]
+        expected = float(mannwhitneyu(base, new, alternative="two-sided").pvalue)
+        assert stats.mann_whitney_p(base, new) == pytest.approx(expected, rel=1e-12), (base, new)
+    assert stats.mann_whitney_p([1.0, 1.0], [1.0, 1.0, 1.0]) == 1.0  # every sample equal
+    with pytest.raises(ValueError):
+        stats.mann_whitney_p([], [1.0])
+
+
+def test_the_median_interval_order_index_is_scipys():
+    from scipy.stats import binom
+
+    for n in range(120):
+        for confidence in (0.9, 0.95, 0.99):
+            tail = (1 - confidence) / 2
+            k = int(binom.ppf(tail, n, 0.5)) if n else 0
+            while k > 0 and binom.cdf(k - 1, n, 0.5) > tail:
+                k -= 1
+            assert stats._order_index(n, confidence) == (k if k >= 1 else None), (n, confidence)
+
+
 def test_the_ratio_interval_holds_the_true_ratio():
     base, new = samples(100.0, seed=1), samples(120.0, seed=2)
     low, high = stats.ratio_ci(base, new)
