@@ -3,9 +3,9 @@
 The order matters (as in mkdocs)::
 
     config = load_config(root)
-    rows, raw, warnings = load_data(config, strict)      # data/**/*.jsonl, validated line by line
+    data = load_data(config, strict, cache)              # data/**/*.jsonl, validated line by line, one part per model
     content = load_site_content(config, drafts)          # content/ (the blog side), when present
-    site = make_site(config, rows, raw, content, drafts)  # the one typed context object
+    site = make_site(config, data.parts, content, drafts)  # the one typed context object
     files = render_pages(site, gather_pages(site))       # every page rendered in memory…
     write_site(out_dir, files, assets(site))             # …then written into a temporary directory and swapped in
 
@@ -116,7 +116,7 @@ def render_pages(site: Site, pages: Iterable[Page], jobs: int = 1) -> dict[str, 
 
 def _render(site: Site, page: Page) -> bytes:
     if page.template is None:
-        body = page.body if page.body is not None else b""
+        body = page.make_body() if page.make_body is not None else page.body if page.body is not None else b""
         return body if isinstance(body, bytes) else body.encode("utf-8")
     context = page.make_context() if page.make_context is not None else page.context
     text = site.env.get_template(page.template).render(page=page, **context)
@@ -263,9 +263,8 @@ def _build(
     data = load_data(config, strict, cache)
     clock.lap("read")
     # --strict also turns bad chart / leaderboard blocks in posts into errors
-    site = make_site(config, data.rows, data.raw, load_site_content(config, drafts), drafts, data.history,
-                     raw_lines=data.raw_lines, warnings=data.warnings, strict=strict, cache=cache,
-                     sources=data.sources)  # fmt: skip
+    site = make_site(config, data.parts, load_site_content(config, drafts), drafts,
+                     warnings=data.warnings, strict=strict, cache=cache)  # fmt: skip
     pages = gather_pages(site)
     clock.lap("gather")
     files = render_pages(site, pages, jobs)

@@ -1,13 +1,16 @@
 """The build cache: what a rebuild can reuse, in ``.scaleboard-cache/`` of the project.
 
-Three kinds of entries, each valid only for the same ScaleBoard code and theme:
+Four kinds of entries, each valid only for the same ScaleBoard code and theme:
 
-- **data files**: which lines of a ``data/`` file are valid and what problems it has, keyed by
-  the file's size and modification time, confirmed by a BLAKE2 hash of its content when those
-  changed (a ``touch`` or a fresh checkout costs a hash, not a validation). An unchanged file
-  is parsed without being validated again.
-- **pages**: a heavy page's rendered bytes (the model pages), keyed by a hash of everything
-  the page is made from.
+- **data files**: which lines of a ``data/`` file are valid, what problems it has and which
+  models it holds, keyed by the file's size and modification time, confirmed by a BLAKE2 hash
+  of its content when those changed (a ``touch`` or a fresh checkout costs a hash, not a
+  validation). An unchanged file is not even read unless a model it holds changed elsewhere.
+- **parts**: each model's records, rows and summary (``generator/parts.py``), keyed by a hash
+  of the data files holding the model; a build loads a part's records only when a page needs
+  them.
+- **pages**: a heavy page's rendered bytes (model pages, downloads), keyed by a hash of
+  everything the page is made from.
 - **memo**: results of pure functions over raw samples (``scaleboard compare``'s judgement on
   the compare page), keyed by a hash of their arguments.
 
@@ -29,19 +32,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 DIR_NAME = ".scaleboard-cache"
-_FORMAT = 1  # bump when the layout of the index changes
+_FORMAT = 2  # bump when the layout of the index changes
 T = TypeVar("T")
 
 
 @dataclass
 class FileEntry:
-    """What validating one data file found: its problems and the lines that held no record."""
+    """What validating one data file found: its problems, the lines that held no record and the
+    models its records are of."""
 
     size: int
     mtime_ns: int
     digest: str
     problems: list[tuple[int | None, str, str]]  # (line, message, severity)
     bad_lines: frozenset[int]
+    models: tuple[str, ...] = ()
 
 
 @dataclass
@@ -55,6 +60,7 @@ class BuildCache:
     hits: int = 0
     misses: int = 0
     _used_pages: set[str] = field(default_factory=set)
+    _used_parts: set[str] = field(default_factory=set)
     _used_memo: set[str] = field(default_factory=set)
     _dirty: bool = False
 
@@ -78,6 +84,15 @@ class BuildCache:
 
     # ---------------------------------------------------------------- data files
 
+    def unchanged(self, name: str, stat: os.stat_result) -> FileEntry | None:
+        """The entry of a data file whose size and modification time are as validated, else None
+        (the file must then be read: :meth:`file_entry` tells whether its content changed)."""
+        entry = self.files.get(name) if self.enabled else None
+        if entry is None or entry.size != stat.st_size or entry.mtime_ns != stat.st_mtime_ns:
+            return None
+        self.hits += 1
+        return entry
+
     def file_entry(self, name: str, data: bytes, stat: os.stat_result) -> FileEntry | None:
         """The entry of a data file whose content is unchanged, else None."""
         if not self.enabled:
@@ -96,20 +111,54 @@ class BuildCache:
         return entry
 
     def store_file(
-        self, name: str, data: bytes, stat: os.stat_result, problems: Iterable[Any], bad_lines: Iterable[int]
-    ) -> None:
-        """Remember a validated file: its problems and the lines that gave no record."""
+        self,
+        name: str,
+        data: bytes,
+        stat: os.stat_result,
+        problems: Iterable[Any],
+        bad_lines: Iterable[int],
+        models: Iterable[str] = (),
+    ) -> FileEntry | None:
+        """Remember a validated file: its problems, the lines that gave no record, its models."""
         if not self.enabled:
-            return
+            return None
         found = [(p.line, p.message, p.severity) for p in problems]
-        self.files[name] = FileEntry(stat.st_size, stat.st_mtime_ns, digest(data), found, frozenset(bad_lines))
+        entry = FileEntry(stat.st_size, stat.st_mtime_ns, digest(data), found, frozenset(bad_lines),
+                          tuple(sorted(set(models))))  # fmt: skip
+        self.files[name] = entry
         self._dirty = True
+        return entry
 
     def forget_files_except(self, names: Iterable[str]) -> None:
         keep = set(names)
         for name in [n for n in self.files if n not in keep]:
             del self.files[name]
             self._dirty = True
+
+    # ---------------------------------------------------------------- parts
+
+    def load_part(self, key: str) -> Any:
+        """What :meth:`store_part` kept under ``key`` (marked as used), or None."""
+        if not self.enabled:
+            return None
+        try:
+            with open(self._part_path(key), "rb") as f:
+                found = pickle.load(f)
+        except Exception:  # missing or unreadable: made again
+            self.misses += 1
+            return None
+        self.hits += 1
+        return found
+
+    def store_part(self, key: str, value: Any) -> None:
+        if self.enabled:
+            _write_atomic(self._part_path(key), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _part_path(self, key: str) -> Path:
+        assert self.directory is not None
+        name = key_of(self.fingerprint, key)
+        self._used_parts.add(name)
+        return self.directory / "parts" / f"{name}.pickle"
 
     # ---------------------------------------------------------------- pages and memo
 
@@ -166,11 +215,11 @@ class BuildCache:
             if self._dirty or unused:
                 saved = {"format": _FORMAT, "fingerprint": self.fingerprint, "files": self.files, "memo": self.memo}
                 _write_atomic(self.directory / "index.pickle", pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL))
-            pages = self.directory / "pages"
-            if pages.is_dir():
-                for path in pages.iterdir():
-                    if path.suffix == ".bin" and path.stem not in self._used_pages:
-                        path.unlink(missing_ok=True)
+            for folder, suffix, used in (("pages", ".bin", self._used_pages), ("parts", ".pickle", self._used_parts)):
+                if (self.directory / folder).is_dir():
+                    for path in (self.directory / folder).iterdir():
+                        if path.suffix == suffix and path.stem not in used:
+                            path.unlink(missing_ok=True)
             (self.directory / "CACHEDIR.TAG").write_text(_CACHEDIR_TAG)
         except OSError:
             pass

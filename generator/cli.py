@@ -97,7 +97,7 @@ def run_validate(args: argparse.Namespace) -> int:
     for warning in data.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     content = load_site_content(config, drafts=True)
-    checked = f"{data.files} data files, {len(data.rows)} points"
+    checked = f"{data.files} data files, {data.points} points"
     if content is not None:
         checked += ", content/"
     print(f"ok: {checked}")

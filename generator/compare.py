@@ -117,21 +117,17 @@ class Context(TypedDict):
 
 def context(site: Site) -> Context:
     baseline = site.config.baseline.name
-    by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in site.rows:
-        by_model[r["model"]].append(r)
-    history: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in site.history:
-        history[(r["model"], r["machine"])].append(r)
-    latest: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for (model, _, _), records in site.raw.items():
-        latest[model].extend(records)
 
     def judge(base: list[list[float]], new: list[list[float]], threshold: float) -> cmp.Judgement:
         return site.cache.remember("judge", (base, new, threshold), lambda: cmp.judge(base, new, threshold))
 
     def section(model: str) -> Section:
-        rows = by_model[model]
+        data = site.parts[model].data()
+        rows = data.rows
+        history: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in data.history:
+            history[r["machine"]].append(r)
+        latest = [r for records in data.raw.values() for r in records]
         flagged = {r["config"] for r in rows if r["quality_ok"] is False}
         return {
             "name": model,
@@ -142,20 +138,19 @@ def context(site: Site) -> Context:
             "runs": [
                 {"machine": machine, "runs": found}
                 for machine in sorted({r["machine"] for r in rows})
-                for found in [verdicts.run_comparisons(history[(model, machine)], judge)]
+                for found in [verdicts.run_comparisons(history[machine], judge)]
                 if found
             ],
-            "versus": verdicts.machine_comparisons(rows, latest[model], judge),
+            "versus": verdicts.machine_comparisons(rows, latest, judge),
         }
 
     models: list[Section] = []
-    for model in sorted(by_model):
-        # A model's section comes from its own records (its data files: ``site.sources``), its
+    for model, part in site.parts.items():
+        # A model's section comes from its own records (its data files: ``part.source``), its
         # slug and the site's colours; the cache keeps it while those stay the same.
-        source = site.sources.get(model)
-        if source is None:
+        if part.source is None:
             models.append(section(model))
             continue
-        key = (model, source, site.slugs["model"][model], site.colors)
+        key = (model, part.source, site.slugs["model"][model], site.colors)
         models.append(site.cache.remember("compare", key, functools.partial(section, model)))
     return {"models": models, "baseline": baseline, "threshold": verdicts.THRESHOLD}

@@ -1,18 +1,25 @@
-"""Reading ``data/**/*.jsonl``: every line validated (errors name ``file:line``), the newest
-record of each point kept, flattened into rows."""
+"""Reading ``data/**/*.jsonl``: every line validated (errors name ``file:line``), the records
+of each model made into its :class:`~scaleboard.generator.parts.Part`.
+
+With a build cache, a file whose size and modification time are as validated before is not
+read at all unless a model it holds must be made again; a model whose data files are all
+unchanged keeps its cached part.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from scaleboard.diagnostics import Problem, display_path
 from scaleboard.errors import BuildError
-from scaleboard.generator.cache import BuildCache, key_of
+from scaleboard.generator.cache import BuildCache, FileEntry, key_of
 from scaleboard.generator.config import SiteConfig
-from scaleboard.generator.frame import PageKey, Row, flatten, latest_per_point, pool_repeats
+from scaleboard.generator.parts import Part, PartData, Summary, make_data, summarize
 from scaleboard.record import Record, data_files, iter_text, parse_json, upgrade
 
 MAX_ERRORS_SHOWN = 20
@@ -20,45 +27,72 @@ MAX_ERRORS_SHOWN = 20
 
 @dataclass
 class Data:
-    rows: list[Row]
-    raw: dict[PageKey, list[Record]]  # (model, machine, suite) → the newest original record of each point
+    parts: dict[str, Part]  # model → its part, sorted by model
     warnings: list[str]
     files: int
-    raw_lines: dict[PageKey, list[str]] = field(default_factory=dict)  # the same records as JSON text
-    history: list[Record] = field(default_factory=list)  # every valid record, older runs of a point too
     # model → a hash of the data files holding its records (their names and contents), when the
-    # build has a cache: what a cached result about one model (its compare section) depends on
+    # build has a cache: what a cached result about one model depends on
     sources: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def points(self) -> int:
+        return sum(part.summary.rows for part in self.parts.values())
 
-class Read(NamedTuple):
-    """What :func:`read` found, in file and line order."""
 
-    records: list[dict[str, Any]]
-    problems: list[Problem]
-    lines: dict[int, str]  # id(record) → its JSON text
-    sources: dict[str, str]  # model → hash of the files holding it (empty without a cache)
+@dataclass
+class _File:
+    """One data file as the build found it."""
+
+    path: Path
+    name: str  # as problems name it
+    entry: FileEntry | None  # its cache entry, when it has one for this content
+    records: list[tuple[Record, str]] | None = None  # (record, JSON text), once read
+    models: tuple[str, ...] = ()
+    problems: list[Problem] = field(default_factory=list)  # what validating it found (this build only)
 
 
 def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None = None) -> Data:
     """Read and validate every ``data/**/*.jsonl``; errors name ``file:line``. A file the cache
-    has seen with the same content is parsed without being validated again."""
-    files = data_files(config.path("data_dir"))
-    records, problems, lines, sources = read(files, config.root, cache)
+    has seen with the same content is not validated again."""
+    cache = cache if cache is not None else BuildCache(None)
+    found, problems = scan(data_files(config.path("data_dir")), config.root, cache)
     warnings = [str(p) for p in problems if p.severity == "warning"]
     errors = [str(p) for p in problems if p.severity == "error"] + (warnings if strict else [])
     if errors:
         _raise(errors, strict)
-    latest = latest_per_point(records)
-    raw: dict[PageKey, list[Record]] = {}
-    raw_lines: dict[PageKey, list[str]] = {}
-    for record in latest:
-        key = (record["model"], record["machine"], record["suite"])
-        raw.setdefault(key, []).append(record)
-        raw_lines.setdefault(key, []).append(lines[id(record)])
-    # the passes of --repeats become one row each; the downloads keep every pass's own record
-    rows = [flatten(r) for r in pool_repeats(latest)]
-    return Data(rows, raw, warnings, len(files), raw_lines, records, sources)
+    held: dict[str, list[_File]] = defaultdict(list)
+    for file in found:
+        for model in file.models:
+            held[model].append(file)
+    sources = {model: key_of([(f.name, f.entry.digest) for f in files if f.entry is not None])
+               for model, files in held.items()} if cache.enabled else {}  # fmt: skip
+    baseline = config.baseline.key
+    parts: dict[str, Part] = {}
+    for model in sorted(held):
+        make = functools.partial(_make, model, held[model], baseline)
+        source = sources.get(model)
+        summary = cache.load_part(key_of("summary", model, source)) if source is not None else None
+        if source is not None and isinstance(summary, Summary):  # the records are loaded if a page needs them
+            parts[model] = Part(model, source, summary, functools.partial(_cached, cache, model, source, make))
+            continue
+        data = make()
+        summary = summarize(data, with_digests=cache.enabled)
+        if source is not None:
+            cache.store_part(key_of("data", model, source), data)
+            cache.store_part(key_of("summary", model, source), summary)
+        parts[model] = Part(model, source, summary, data)
+    return Data(parts, warnings, len(found), sources)
+
+
+def _make(model: str, files: list[_File], baseline: tuple[str, str, str]) -> PartData:
+    """A model's part data from its records in ``files`` (read now where the scan did not)."""
+    return make_data([pair for file in files for pair in _records(file) if pair[0]["model"] == model], baseline)
+
+
+def _cached(cache: BuildCache, model: str, source: str, make: Callable[[], PartData]) -> PartData:
+    """A model's part data as the cache kept it, or made again if the cache lost it."""
+    data = cache.load_part(key_of("data", model, source))
+    return data if isinstance(data, PartData) else make()
 
 
 def _raise(errors: list[str], strict: bool) -> None:
@@ -70,54 +104,56 @@ def _raise(errors: list[str], strict: bool) -> None:
     raise BuildError(f"{len(errors)} {kind} in data:\n" + "\n".join(shown + tail))
 
 
-def read(files: list[Path], root: Path, cache: BuildCache | None = None) -> Read:
-    """Records, problems and each record's JSON text (by ``id(record)``), in file and line order.
-
-    The same as ``scaleboard.record.load_records``, plus the text: the JSON downloads reuse
-    it instead of encoding every record again.
-    """
-    records: list[dict[str, Any]] = []
+def scan(paths: list[Path], root: Path, cache: BuildCache) -> tuple[list[_File], list[Problem]]:
+    """Each data file and every problem found, in file and line order. A file is read only
+    when the cache does not know it with this size and modification time."""
+    found: list[_File] = []
     problems: list[Problem] = []
-    lines: dict[int, str] = {}
-    names = []
-    held: dict[str, list[tuple[str, str]]] = defaultdict(list)  # model → (file, content hash)
-    for path in files:
+    for path in paths:
         name = display_path(path, root)
-        names.append(name)
         stat = path.stat()  # before reading: a file written meanwhile is validated again next time
-        data = path.read_bytes()  # once: parsed, and kept for the downloads
-        text = data.decode("utf-8", errors="replace")
-        text_lines = text.split("\n")
-        entry = cache.file_entry(name, data, stat) if cache is not None else None
+        entry = cache.unchanged(name, stat)
         if entry is not None:
-            found: list[tuple[int, dict[str, Any] | None, Problem | None]] = _trusted(text_lines, entry.bad_lines)
-            problems.extend(Problem(name, line, message, severity) for line, message, severity in entry.problems)
+            file = _File(path, name, entry, models=entry.models)
         else:
-            found = list(iter_text(text, name))
-            file_problems: list[Problem] = [problem for _, _, problem in found if problem is not None]
-            problems.extend(file_problems)
-            if cache is not None:
-                good = {lineno for lineno, record, _ in found if record is not None}
-                bad = {lineno for lineno, _, _ in found} - good  # a line with warnings still holds its record
-                cache.store_file(name, data, stat, file_problems, bad)
-        models = set()
-        for lineno, record, _ in found:
-            if record is not None:
-                records.append(record)
-                lines[id(record)] = text_lines[lineno - 1].strip()
-                models.add(record["model"])
-        stored = cache.files.get(name) if cache is not None else None
-        if stored is not None:
-            for model in models:
-                held[model].append((name, stored.digest))
-    if cache is not None:
-        cache.forget_files_except(names)
-    return Read(records, problems, lines, {model: key_of(files_of) for model, files_of in held.items()})
+            data = path.read_bytes()  # once: parsed, and kept for the downloads
+            entry = cache.file_entry(name, data, stat)
+            text = data.decode("utf-8", errors="replace")
+            if entry is not None:  # the same content, touched
+                file = _File(path, name, entry, _trusted(text, entry.bad_lines), entry.models)
+            else:
+                file = _validate(path, name, data, text, stat, cache)
+                problems.extend(file.problems)
+                found.append(file)
+                continue
+        problems.extend(Problem(name, line, message, severity) for line, message, severity in entry.problems)
+        found.append(file)
+    cache.forget_files_except(f.name for f in found)
+    return found, problems
 
 
-def _trusted(
-    text_lines: list[str], bad_lines: frozenset[int]
-) -> list[tuple[int, dict[str, Any] | None, Problem | None]]:
+def _validate(path: Path, name: str, data: bytes, text: str, stat: os.stat_result, cache: BuildCache) -> _File:
+    """A file read and validated line by line; the cache remembers what it found."""
+    checked = list(iter_text(text, name))
+    text_lines = text.split("\n")
+    records = [(record, text_lines[lineno - 1].strip()) for lineno, record, _ in checked if record is not None]
+    problems = [problem for _, _, problem in checked if problem is not None]
+    good = {lineno for lineno, record, _ in checked if record is not None}
+    bad = {lineno for lineno, _, _ in checked} - good  # a line with warnings still holds its record
+    models = tuple(sorted({record["model"] for record, _ in records}))
+    entry = cache.store_file(name, data, stat, problems, bad, models)
+    return _File(path, name, entry, records, models, problems)
+
+
+def _records(file: _File) -> list[tuple[Record, str]]:
+    """The records of a file, read now if the scan did not need to."""
+    if file.records is None:
+        assert file.entry is not None
+        file.records = _trusted(file.path.read_bytes().decode("utf-8", errors="replace"), file.entry.bad_lines)
+    return file.records
+
+
+def _trusted(text: str, bad_lines: frozenset[int]) -> list[tuple[Record, str]]:
     """The records of a file validated before with this very content: parsed, not checked again."""
-    return [(lineno, upgrade(parse_json(line)), None) for lineno, line in enumerate(text_lines, start=1)
+    return [(upgrade(parse_json(line)), line.strip()) for lineno, line in enumerate(text.split("\n"), start=1)
             if line.strip() and lineno not in bad_lines]  # fmt: skip

@@ -22,6 +22,7 @@ and ``sort`` (a column key), ``order`` (asc / desc) and ``limit``.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from scaleboard.generator.charts import (
     filter_rows,
 )
 from scaleboard.generator.frame import Row, quality_of
+from scaleboard.generator.parts import Part
 from scaleboard.generator.site import Site, config_order
 from scaleboard.generator.speedups import significant
 
@@ -113,10 +115,33 @@ def _ratio_interval(
     return ratio * (t / t_hi) * (b_lo / b), ratio * (t / t_lo) * (b_hi / b)
 
 
+def board_rows(site: Site) -> list[BoardRow]:
+    """The site's leaderboard rows, ranked: made model by model (a model's rows come from its
+    own records, its page slugs and the colours, so the cache keeps them while those stay)."""
+    out: list[BoardRow] = []
+    for model, part in site.parts.items():
+        if part.source is None:
+            out.extend(_unranked(site, part.data().rows))
+            continue
+        key = (model, part.source, site.slugs, site.colors)
+        made = site.cache.remember("board", key, functools.partial(_part_rows, site, part))
+        out.extend(dict(r) for r in made)  # copies: ranking numbers them
+    return rank(out)  # the models come sorted, each in key order: as one sorted list of groups
+
+
+def _part_rows(site: Site, part: Part) -> list[BoardRow]:
+    return _unranked(site, part.data().rows)
+
+
 def build_rows(site: Site, rows: Iterable[Row] | None = None) -> list[BoardRow]:
     """Leaderboard rows, passing configurations first, then by best tokens/s."""
+    return rank(_unranked(site, site.rows if rows is None else rows))
+
+
+def _unranked(site: Site, rows: Iterable[Row]) -> list[BoardRow]:
+    """Leaderboard rows in key order (model, machine, workload, configuration)."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for r in site.rows if rows is None else rows:
+    for r in rows:
         if r["status"] == "ok" and (r["tokens_per_s"] is not None or r["samples_per_s"] is not None):
             groups.setdefault(tuple(r[k] for k in KEY), []).append(r)
     best = {k: _best(g) for k, g in groups.items()}
@@ -159,7 +184,7 @@ def build_rows(site: Site, rows: Iterable[Row] | None = None) -> list[BoardRow]:
                 "url": site.model_url(top["model"], top["machine"], top["suite"]),
             }
         )
-    return rank(out)
+    return out
 
 
 def rank(rows: list[BoardRow], sort: str = "tokens_per_s", descending: bool = True) -> list[BoardRow]:

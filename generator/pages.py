@@ -16,6 +16,7 @@ from scaleboard.generator.cache import key_of
 from scaleboard.generator.frame import COLUMNS, PageKey, Row
 from scaleboard.generator.jsonout import dumps
 from scaleboard.generator.leaderboard import BoardRow
+from scaleboard.generator.parts import PageInfo
 from scaleboard.generator.site import Page, Site
 
 if TYPE_CHECKING:  # blog imports this module's neighbours: imported where it is used
@@ -45,12 +46,14 @@ def records_json(records: list[dict[str, Any]], lines: list[str] | None = None) 
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def page_keys(site: Site) -> dict[PageKey, list[Row]]:
-    """(model, machine, suite) → its rows, in one pass over the records."""
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in site.rows:
-        groups[(r["model"], r["machine"], r["suite"])].append(r)
-    return dict(sorted(groups.items()))
+def page_keys(site: Site) -> dict[PageKey, PageInfo]:
+    """(model, machine, suite) → what the summaries say of it, sorted, without loading records."""
+    return {key: info for part in site.parts.values() for key, info in part.summary.pages.items()}
+
+
+def page_rows(site: Site, key: PageKey) -> list[Row]:
+    """The rows of one page (its model's records are loaded if they were not)."""
+    return site.parts[key[0]].data().page_rows(key)
 
 
 class Headline(TypedDict):
@@ -118,7 +121,7 @@ def headline(site: Site, board: list[BoardRow]) -> Headline:
         "biggest_speedup": max(faster, key=lambda r: r["speedup"], default=None),
         "speedups_compared": len(speedups),
         "baseline": " · ".join(baseline),
-        "points": sum(1 for r in site.rows if r["status"] == "ok"),
+        "points": sum(part.summary.points_ok for part in site.parts.values()),
         "models": len(site.slugs["model"]),
         "machines": len(site.slugs["machine"]),
         "configs": len(site.colors),
@@ -135,11 +138,11 @@ def latest_posts(site: Site, limit: int = 5) -> list[PostLink]:
 TASK_TITLES = {"forward": "Forward pass", "generate": "Generation", "train": "Training step"}
 
 
-def result_tables(site: Site, keys: dict[PageKey, list[Row]]) -> list[ResultTable]:
+def result_tables(site: Site, keys: dict[PageKey, PageInfo]) -> list[ResultTable]:
     """The index's results: one table per task (model × machine, a link per suite), forward first."""
     by_task: dict[str, dict[tuple[str, str], list[tuple[str, str]]]] = {}
-    for (model, machine, suite), rows in keys.items():
-        for task in sorted({r["task"] for r in rows}):
+    for (model, machine, suite), info in keys.items():
+        for task in info.tasks:
             cells = by_task.setdefault(task, defaultdict(list))
             cells[(model, machine)].append((suite, site.model_url(model, machine, suite)))
     order = list(TASK_TITLES)
@@ -150,7 +153,7 @@ def result_tables(site: Site, keys: dict[PageKey, list[Row]]) -> list[ResultTabl
     ]  # fmt: skip
 
 
-def index_page(site: Site, keys: dict[PageKey, list[Row]], board: list[BoardRow]) -> Page:
+def index_page(site: Site, keys: dict[PageKey, PageInfo], board: list[BoardRow]) -> Page:
     context: IndexContext = {
         "headline": headline(site, board),
         "tables": result_tables(site, keys),
@@ -159,48 +162,57 @@ def index_page(site: Site, keys: dict[PageKey, list[Row]], board: list[BoardRow]
     return Page("", "index.html", context, title="")
 
 
-def page_csv_lines(site: Site, keys: dict[PageKey, list[Row]]) -> dict[int, str]:
-    """Each row's CSV line (by ``id(row)``), made once and shared by every download. A page's
-    rows (speed-ups included) come from its records alone, so the cache keeps its lines."""
-    lines: dict[int, str] = {}
-    for key, rows in keys.items():
-        digest = site.page_digests.get(key)
-        made = site.cache.remember("csv", (key, digest), functools.partial(csv_lines, rows)) if digest else None
-        lines.update(zip(map(id, rows), made or csv_lines(rows), strict=True))
-    return lines
+def page_csv(site: Site, key: PageKey, info: PageInfo) -> str:
+    """One page's rows as CSV lines (no header). A page's rows (speed-ups included) come from its
+    records alone, so the cache keeps its lines by the hash of those."""
+    cache_key = key_of("csv", key, info.digest) if info.digest else None
+    kept = site.cache.cached_page(cache_key) if cache_key else None
+    if kept is not None:
+        return kept.decode("utf-8")
+    text = "".join(csv_lines(page_rows(site, key)))
+    if cache_key:
+        site.cache.store_page(cache_key, text.encode("utf-8"))
+    return text
 
 
-def model_pages(site: Site, keys: dict[PageKey, list[Row]], lines: dict[int, str]) -> list[Page]:
+def _json_download(site: Site, key: PageKey) -> bytes:
+    data = site.parts[key[0]].data()
+    return records_json(data.raw.get(key, []), data.raw_lines.get(key)).encode("utf-8")
+
+
+def model_pages(site: Site, keys: dict[PageKey, PageInfo], csv_text: dict[PageKey, str]) -> list[Page]:
     """Each (model, machine, suite) page and its CSV / JSON downloads."""
     header = ",".join(COLUMNS) + "\n"
+    points = site.points
     pages = []
-    for key, rows in keys.items():
+    for key, info in keys.items():
         model, machine, suite = key
-        raw = site.raw.get(key, [])
-        make = functools.partial(model_page.context, site, key, rows, raw)
+        make = functools.partial(_model_context, site, key)
         title = f"{model} on {machine} · {suite}"
         path = site.model_path(*key)
         # what the page is made from: its records (as read), the site-wide colours, slugs and
         # record count (the footer); the configuration and code are in the cache's fingerprint
-        digest = site.page_digests.get(key)
-        cache_key = key_of(path, title, digest, site.colors, site.slugs, len(site.rows)) if digest else None
+        cache_key = key_of(path, title, info.digest, site.colors, site.slugs, points) if info.digest else None
         pages.append(Page(path, "model.html", title=title, make_context=make, cache_key=cache_key))
-        pages.append(
-            Page(site.data_path(model, machine, suite, "csv"), body=header + "".join(lines[id(r)] for r in rows))
-        )
-        pages.append(
-            Page(site.data_path(model, machine, suite, "json"), body=records_json(raw, site.raw_lines.get(key)))
-        )
+        pages.append(Page(site.data_path(model, machine, suite, "csv"), body=header + csv_text[key]))
+        json_path = site.data_path(model, machine, suite, "json")
+        json_key = key_of("json", key, info.digest) if info.digest else None
+        pages.append(Page(json_path, make_body=functools.partial(_json_download, site, key), cache_key=json_key))
     return pages
+
+
+def _model_context(site: Site, key: PageKey) -> model_page.Context:
+    data = site.parts[key[0]].data()
+    return model_page.context(site, key, data.page_rows(key), data.raw.get(key, []))
 
 
 def pages(site: Site) -> list[Page]:
     """Every records page of the site."""
     keys = page_keys(site)
-    board = leaderboard.build_rows(site)
+    board = leaderboard.board_rows(site)
     found = [index_page(site, keys, board)]
-    lines = page_csv_lines(site, keys)
-    found.extend(model_pages(site, keys, lines))
+    csv_text = {key: page_csv(site, key, info) for key, info in keys.items()}
+    found.extend(model_pages(site, keys, csv_text))
     lb_context: LeaderboardContext = {
         "rows": board,
         "columns": leaderboard.COLUMNS,
@@ -209,6 +221,6 @@ def pages(site: Site) -> list[Page]:
     found.append(Page("leaderboard/", "leaderboard.html", lb_context, title="Leaderboard"))
     found.append(Page("compare/", "compare.html", compare.context(site), title="Compare"))
     found.append(Page("data/leaderboard.csv", body=leaderboard.to_csv(board)))
-    found.append(Page("data/records.csv", body=",".join(COLUMNS) + "\n" + "".join(lines[id(r)] for r in site.rows)))
+    found.append(Page("data/records.csv", body=",".join(COLUMNS) + "\n" + "".join(csv_text.values())))
     found.append(Page("data/colors.json", body=dumps(site.colors)))
     return found

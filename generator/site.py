@@ -1,9 +1,10 @@
 """The site context: one typed object built in one place, and the ``Page`` every part emits.
 
-A :class:`Site` holds the configuration, the records (as flat rows, the original records
-of each page, and every record read, older runs too), the URL helper that honours ``base_url``, the colour of every
-configuration, the URL slugs, the loaded content and the Jinja2 environment.
-Templates only display what it holds.
+A :class:`Site` holds the configuration, the records as one part per model
+(:mod:`scaleboard.generator.parts`: summaries always, records loaded when a page needs them;
+``rows``, ``raw`` and ``history`` gather every part's), the URL helper that honours
+``base_url``, the colour of every configuration, the URL slugs, the loaded content and the
+Jinja2 environment. Templates only display what it holds.
 
 Other parts of the generator add pages by returning :class:`Page` objects; the
 build renders all of them first and then writes the site at once.
@@ -22,9 +23,10 @@ import jinja2
 
 from scaleboard import diagnostics
 from scaleboard.generator import jsonout
-from scaleboard.generator.cache import BuildCache, key_of
+from scaleboard.generator.cache import BuildCache
 from scaleboard.generator.config import SiteConfig
 from scaleboard.generator.frame import PageKey, Row
+from scaleboard.generator.parts import Part
 from scaleboard.generator.theme import template_dirs
 from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS, Record
 
@@ -38,7 +40,8 @@ class Page:
     ``template`` the file is that template rendered with ``context`` (plus the
     ``site`` and ``page`` globals); without one, ``body`` is written as it is.
     A heavy page may give ``make_context`` instead: a zero-argument callable run
-    when the page is rendered, which lets the build spread such pages over processes.
+    when the page is rendered, which lets the build spread such pages over processes; a
+    file may likewise give ``make_body`` (run only when the cache does not hold the file).
     """
 
     path: str
@@ -47,6 +50,7 @@ class Page:
     body: str | bytes | None = None
     title: str = ""
     make_context: Callable[[], Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
+    make_body: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
     #: A hash of everything the page is made from: the build may reuse its bytes from the cache.
     cache_key: str | None = field(default=None, compare=False, repr=False)
 
@@ -120,22 +124,37 @@ class Site:
     ``warnings`` list collects what pages report while they are made)."""
 
     config: SiteConfig
-    rows: list[Row]  # flat rows, newest record per point
-    raw: dict[PageKey, list[Record]]  # (model, machine, suite) → the original record of each of its rows
+    parts: dict[str, Part]  # model → its records and summary, sorted by model
     colors: dict[str, str]
     slugs: dict[str, dict[str, str]]  # "model" / "machine" / "suite" → name → slug
     env: jinja2.Environment
     content: Any = None  # what scaleboard.generator.content.load_content returned, if there is content
     drafts: bool = False
     warnings: list[str] = field(default_factory=list)
-    raw_lines: dict[PageKey, list[str]] = field(default_factory=dict)  # ``raw`` as JSON text, when read from files
     strict: bool = False  # bad chart / leaderboard blocks in posts are errors, not warnings
-    history: list[Record] = field(default_factory=list)  # every record read, older runs of a point too (compare)
     cache: BuildCache = field(default_factory=lambda: BuildCache(None))  # what the build may reuse (disabled)
-    # Hashes of what cached results are made from (only with a cache): each page's records as
-    # read (``raw_lines``), and model → its data files (``Data.sources``).
-    page_digests: dict[PageKey, str] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
+
+    # Every part's records together (each loads the parts not loaded yet: blog embeds need
+    # them; the records pages work part by part).
+    @functools.cached_property
+    def rows(self) -> list[Row]:
+        """Flat rows, newest record per point, model by model."""
+        return [r for part in self.parts.values() for r in part.data().rows]
+
+    @functools.cached_property
+    def raw(self) -> dict[PageKey, list[Record]]:
+        """(model, machine, suite) → the original record of each of its rows."""
+        return {key: records for part in self.parts.values() for key, records in part.data().raw.items()}
+
+    @functools.cached_property
+    def history(self) -> list[Record]:
+        """Every record read, older runs of a point too."""
+        return [r for part in self.parts.values() for r in part.data().history]
+
+    @property
+    def points(self) -> int:
+        """How many rows the site has (without loading them)."""
+        return sum(part.summary.rows for part in self.parts.values())
 
     @property
     def base_url(self) -> str:
@@ -201,41 +220,32 @@ def make_env(config: SiteConfig, cache: BuildCache | None = None) -> jinja2.Envi
 
 def make_site(
     config: SiteConfig,
-    rows: list[Row],
-    raw_by_page: dict[PageKey, list[Record]],
+    parts: dict[str, Part],
     content: Any = None,
     drafts: bool = False,
-    history: list[Record] | None = None,
     *,
-    raw_lines: dict[PageKey, list[str]] | None = None,
     warnings: list[str] | None = None,
     strict: bool = False,
     cache: BuildCache | None = None,
-    sources: dict[str, str] | None = None,
 ) -> Site:
     """The one place a :class:`Site` is built; nothing is set on it afterwards."""
-    from scaleboard.generator.speedups import add_speedups
-
-    add_speedups(rows, config.baseline.key)
-    slugs = {dim: unique_slugs(r[dim] for r in rows) for dim in ("model", "machine", "suite")}
+    pages = [key for part in parts.values() for key in part.summary.pages]
+    slugs = {
+        "model": unique_slugs(parts),
+        "machine": unique_slugs(machine for _, machine, _ in pages),
+        "suite": unique_slugs(suite for _, _, suite in pages),
+    }
     site = Site(
         config=config,
-        rows=rows,
-        raw=raw_by_page,
-        colors=color_map(r["config"] for r in rows),
+        parts=dict(sorted(parts.items())),
+        colors=color_map(c for part in parts.values() for c in part.summary.configs),
         slugs=slugs,
         env=make_env(config, cache),
         content=content,
         drafts=drafts,
-        history=history if history is not None else [r for page in raw_by_page.values() for r in page],
-        raw_lines=raw_lines or {},
         warnings=list(warnings or ()),
         strict=strict,
         cache=cache or BuildCache(None),
-        page_digests={key: key_of(lines) for key, lines in (raw_lines or {}).items()}
-        if cache and cache.enabled
-        else {},
-        sources=dict(sources or {}),
     )
     site.env.globals.update(site=site, config=config, url=site.url)
     return site

@@ -49,7 +49,7 @@ def build_blog(root: Path, *, strict: bool = False, drafts: bool = False, today:
     config = load_config(root)
     data = load_data(config)
     content = load_content(config.path("content_dir"), drafts=drafts, today=today)
-    site = make_site(config, data.rows, data.raw, content, drafts, strict=strict)
+    site = make_site(config, data.parts, content, drafts, strict=strict)
     pages = blog.pages(site)
     return site, pages, render_pages(site, pages)
 

@@ -254,7 +254,7 @@ from scaleboard.generator.site import make_site
 
 config = load_config(sys.argv[1])
 data = load_data(config)
-site = make_site(config, data.rows, data.raw)
+site = make_site(config, data.parts)
 pages = gather_pages(site)
 build_module.PARALLEL_MIN_PAGES = 1
 assert build_module.can_fork()  # else both calls would render here and prove nothing
@@ -288,21 +288,25 @@ def test_two_workloads_on_one_page_are_never_mixed(tmp_path):
 
 
 def test_reading_keeps_each_records_text_and_matches_load_records(tmp_path):
-    from scaleboard.generator.data import read
+    from scaleboard.generator.cache import BuildCache
+    from scaleboard.generator.data import scan
     from scaleboard.record import data_files, load_records
 
     root = make_project(tmp_path)
     line = (root / "data/gpt2.jsonl").read_text().splitlines()[0]
     (root / "data/odd.jsonl").write_text(line.replace('"schema"', '"colour":1,"schema"') + "\n\n" + line[:50])
     files = data_files(root / "data")
-    records, problems, lines, _ = read(files, root)
+    found, problems = scan(files, root, BuildCache(None))
+    pairs = [pair for file in found for pair in file.records or []]
+    records = [record for record, _ in pairs]
     expected = load_records(files, root=root)
     assert records == expected.records and problems == expected.problems
     assert [p.message for p in problems] == [
         "unknown field 'colour'",
         "truncated last line (interrupted write) ignored",
     ]
-    assert [json.loads(lines[id(r)]) for r in records] == records
+    assert [json.loads(text) for _, text in pairs] == records
+    assert [file.models for file in found] == [tuple(sorted({r["model"] for r, _ in f.records or []})) for f in found]
 
 
 def test_a_page_without_any_successful_point_still_builds(tmp_path):

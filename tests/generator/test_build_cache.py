@@ -131,3 +131,41 @@ def test_a_new_file_holding_a_model_rebuilds_what_depends_on_that_model_only(pro
     assert made == ["model-b"]  # model-a's compare section came from the cache
     build(project, out=project / "plain", use_cache=False)
     assert site_files(project / "site") == site_files(project / "plain")
+
+
+def test_a_rebuild_loads_the_records_of_changed_models_only(project, monkeypatch):
+    from scaleboard.generator.parts import Part
+
+    build(project, out=project / "site")
+    path = project / "data" / "model-b.jsonl"
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[2])
+    record["latency_ms"]["p50"] *= 2  # a re-measured point
+    path.write_text("\n".join([*lines[:2], json.dumps(record), *lines[3:]]) + "\n")
+    loaded = []
+    data_of = Part.data
+
+    def data(self):
+        loaded.append(self.model)
+        return data_of(self)
+
+    monkeypatch.setattr(Part, "data", data)
+    build(project, out=project / "site")
+    assert set(loaded) == {"model-b"}  # model-a: its summary, its cached pages and leaderboard rows only
+    monkeypatch.undo()
+    build(project, out=project / "plain", use_cache=False)
+    assert site_files(project / "site") == site_files(project / "plain")
+
+
+def test_a_part_whose_records_the_cache_lost_is_made_again(project):
+    from scaleboard.generator.parts import PartData
+
+    build(project, out=project / "site")
+    before = site_files(project / "site")
+    for path in (project / DIR_NAME / "parts").iterdir():
+        if isinstance(pickle.loads(path.read_bytes()), PartData):
+            path.unlink()  # the summaries stay: the build learns of the loss when a page asks
+    for path in (project / DIR_NAME / "pages").iterdir():
+        path.unlink()
+    build(project, out=project / "site")
+    assert site_files(project / "site") == before

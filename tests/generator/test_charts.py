@@ -21,7 +21,7 @@ def site(tmp_path_factory):
     root = make_project(tmp_path_factory.mktemp("charts"))
     config = load_config(root)
     data = load_data(config)
-    return make_site(config, data.rows, data.raw)
+    return make_site(config, data.parts)
 
 
 def test_valid_spec_has_no_errors(site):
