@@ -24,7 +24,6 @@ import gc
 import multiprocessing
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -35,7 +34,9 @@ from scaleboard.errors import BuildError
 from scaleboard.generator.cache import DIR_NAME as CACHE_DIR
 from scaleboard.generator.cache import BuildCache, key_of, tree_fingerprint
 from scaleboard.generator.config import SiteConfig, load_config, normalize_base_url
-from scaleboard.generator.data import load_data
+from scaleboard.generator.data import load_data, save_part
+from scaleboard.generator.prepare import prepare
+from scaleboard.generator.render import can_fork, render_page
 from scaleboard.generator.site import Page, Site, make_site
 from scaleboard.generator.theme import asset_files, template_dirs
 
@@ -108,29 +109,15 @@ def render_pages(site: Site, pages: Iterable[Page], jobs: int = 1) -> dict[str, 
         if i in done:
             files[page.file] = done[i]
             continue
-        files[page.file] = rendered[i] if i in rendered else _render(site, page)
+        files[page.file] = rendered[i] if i in rendered else render_page(site, page)
         if page.cache_key:
             site.cache.store_page(page.cache_key, files[page.file])
     return files
 
 
-def _render(site: Site, page: Page) -> bytes:
-    if page.template is None:
-        body = page.make_body() if page.make_body is not None else page.body if page.body is not None else b""
-        return body if isinstance(body, bytes) else body.encode("utf-8")
-    context = page.make_context() if page.make_context is not None else page.context
-    text = site.env.get_template(page.template).render(page=page, **context)
-    return text.encode("utf-8")
-
-
 #: Below this many heavy pages, starting processes costs more than it saves.
 PARALLEL_MIN_PAGES = 12
 _JOB: tuple[Site, list[Page]] | None = None  # what forked workers render (inherited, never pickled)
-
-
-def can_fork() -> bool:
-    """Forking is only safe from a single-threaded process (``scaleboard serve`` runs threads)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def _render_in_processes(site: Site, pages: list[Page], indices: list[int], workers: int) -> dict[int, bytes]:
@@ -150,7 +137,7 @@ def _render_in_processes(site: Site, pages: list[Page], indices: list[int], work
 def _render_chunk(indices: list[int]) -> list[tuple[int, bytes]]:
     assert _JOB is not None
     site, pages = _JOB
-    return [(i, _render(site, pages[i])) for i in indices]
+    return [(i, render_page(site, pages[i])) for i in indices]
 
 
 def assets(site: Site) -> dict[str, bytes]:
@@ -265,6 +252,9 @@ def _build(
     # --strict also turns bad chart / leaderboard blocks in posts into errors
     site = make_site(config, data.parts, load_site_content(config, drafts), drafts,
                      warnings=data.warnings, strict=strict, cache=cache)  # fmt: skip
+    prepare(site, jobs)  # with -j N: each model's share made in N processes, into the cache
+    for part in data.parts.values():
+        save_part(cache, part)  # those prepare did not keep
     pages = gather_pages(site)
     clock.lap("gather")
     files = render_pages(site, pages, jobs)

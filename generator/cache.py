@@ -61,6 +61,8 @@ class BuildCache:
     misses: int = 0
     _used_pages: set[str] = field(default_factory=set)
     _used_parts: set[str] = field(default_factory=set)
+    stored_pages: list[str] = field(default_factory=list)  # keys of the pages stored by this process
+    _prepared: set[str] = field(default_factory=set)  # made by worker processes: counted as made, not reused
     _used_memo: set[str] = field(default_factory=set)
     _dirty: bool = False
 
@@ -154,6 +156,11 @@ class BuildCache:
         if self.enabled:
             _write_atomic(self._part_path(key), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
+    def keep_part(self, key: str) -> None:
+        """Mark a stored part as used by this build without loading it."""
+        if self.enabled:
+            self._part_path(key)
+
     def _part_path(self, key: str) -> Path:
         assert self.directory is not None
         name = key_of(self.fingerprint, key)
@@ -171,12 +178,28 @@ class BuildCache:
         except OSError:
             self.misses += 1
             return None
-        self.hits += 1
+        self.hits += key not in self._prepared
         return body
+
+    def has_page(self, key: str) -> bool:
+        return self.enabled and self._page_path(key).exists()
 
     def store_page(self, key: str, body: bytes) -> None:
         if self.enabled:
             _write_atomic(self._page_path(key), body)
+            self.stored_pages.append(key)
+
+    def adopt(self, memo: dict[str, Any], pages: list[str], parts: list[str], made: int) -> None:
+        """Take what a worker process made (:mod:`scaleboard.generator.prepare`): its memo
+        entries, the keys of the pages and parts it stored and how many things it made."""
+        self.memo.update(memo)
+        self._prepared.update(memo, pages)
+        for key in pages:
+            self._page_path(key)  # marks it as used by this build
+        for key in parts:
+            self._part_path(key)
+        self.misses += made
+        self._dirty = self._dirty or bool(memo)
 
     def _page_path(self, key: str) -> Path:
         """Where a page lives: its key and this code's fingerprint together name the file."""
@@ -192,7 +215,7 @@ class BuildCache:
         key = kind + ":" + key_of(args)
         self._used_memo.add(key)
         if key in self.memo:
-            self.hits += 1
+            self.hits += key not in self._prepared
             found: T = self.memo[key]
             return found
         self.misses += 1

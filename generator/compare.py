@@ -116,41 +116,44 @@ class Context(TypedDict):
 
 
 def context(site: Site) -> Context:
+    models = [section(site, model) for model in site.parts]
+    return {"models": models, "baseline": site.config.baseline.name, "threshold": verdicts.THRESHOLD}
+
+
+def section(site: Site, model: str) -> Section:
+    """One model's section. It comes from the model's own records (its data files:
+    ``part.source``), its slug and the site's colours; the cache keeps it while those stay."""
+    part = site.parts[model]
+    if part.source is None:
+        return _make_section(site, model)
+    key = (model, part.source, site.slugs["model"][model], site.colors)
+    return site.cache.remember("compare", key, functools.partial(_make_section, site, model))
+
+
+def _make_section(site: Site, model: str) -> Section:
     baseline = site.config.baseline.name
 
     def judge(base: list[list[float]], new: list[list[float]], threshold: float) -> cmp.Judgement:
         return site.cache.remember("judge", (base, new, threshold), lambda: cmp.judge(base, new, threshold))
 
-    def section(model: str) -> Section:
-        data = site.parts[model].data()
-        rows = data.rows
-        history: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in data.history:
-            history[r["machine"]].append(r)
-        latest = [r for records in data.raw.values() for r in records]
-        flagged = {r["config"] for r in rows if r["quality_ok"] is False}
-        return {
-            "name": model,
-            "slug": site.slugs["model"][model],
-            "machines": across_machines(site, rows, baseline, flagged),
-            "suites": across_suites(site, rows, baseline, flagged),
-            "pages": sorted({(r["machine"], r["suite"]) for r in rows}),
-            "runs": [
-                {"machine": machine, "runs": found}
-                for machine in sorted({r["machine"] for r in rows})
-                for found in [verdicts.run_comparisons(history[machine], judge)]
-                if found
-            ],
-            "versus": verdicts.machine_comparisons(rows, latest, judge),
-        }
-
-    models: list[Section] = []
-    for model, part in site.parts.items():
-        # A model's section comes from its own records (its data files: ``part.source``), its
-        # slug and the site's colours; the cache keeps it while those stay the same.
-        if part.source is None:
-            models.append(section(model))
-            continue
-        key = (model, part.source, site.slugs["model"][model], site.colors)
-        models.append(site.cache.remember("compare", key, functools.partial(section, model)))
-    return {"models": models, "baseline": baseline, "threshold": verdicts.THRESHOLD}
+    data = site.parts[model].data()
+    rows = data.rows
+    history: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in data.history:
+        history[r["machine"]].append(r)
+    latest = [r for records in data.raw.values() for r in records]
+    flagged = {r["config"] for r in rows if r["quality_ok"] is False}
+    return {
+        "name": model,
+        "slug": site.slugs["model"][model],
+        "machines": across_machines(site, rows, baseline, flagged),
+        "suites": across_suites(site, rows, baseline, flagged),
+        "pages": sorted({(r["machine"], r["suite"]) for r in rows}),
+        "runs": [
+            {"machine": machine, "runs": found}
+            for machine in sorted({r["machine"] for r in rows})
+            for found in [verdicts.run_comparisons(history[machine], judge)]
+            if found
+        ],
+        "versus": verdicts.machine_comparisons(rows, latest, judge),
+    }

@@ -30,9 +30,6 @@ class Data:
     parts: dict[str, Part]  # model → its part, sorted by model
     warnings: list[str]
     files: int
-    # model → a hash of the data files holding its records (their names and contents), when the
-    # build has a cache: what a cached result about one model depends on
-    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def points(self) -> int:
@@ -64,6 +61,8 @@ def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None
     for file in found:
         for model in file.models:
             held[model].append(file)
+    # model → a hash of the data files holding its records (names and contents), with a cache:
+    # what its cached part, and every cached result about the model, is made from
     sources = {model: key_of([(f.name, f.entry.digest) for f in files if f.entry is not None])
                for model, files in held.items()} if cache.enabled else {}  # fmt: skip
     baseline = config.baseline.key
@@ -73,15 +72,26 @@ def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None
         source = sources.get(model)
         summary = cache.load_part(key_of("summary", model, source)) if source is not None else None
         if source is not None and isinstance(summary, Summary):  # the records are loaded if a page needs them
+            cache.keep_part(key_of("data", model, source))
             parts[model] = Part(model, source, summary, functools.partial(_cached, cache, model, source, make))
             continue
         data = make()
-        summary = summarize(data, with_digests=cache.enabled)
-        if source is not None:
-            cache.store_part(key_of("data", model, source), data)
-            cache.store_part(key_of("summary", model, source), summary)
-        parts[model] = Part(model, source, summary, data)
-    return Data(parts, warnings, len(found), sources)
+        parts[model] = Part(model, source, summarize(data, with_digests=cache.enabled), data)
+        parts[model].unsaved = source is not None  # saved by save_parts, after the site is made
+    return Data(parts, warnings, len(found))
+
+
+def save_part(cache: BuildCache, part: Part) -> None:
+    """Keep a part made this build in the cache: its data, then its summary (found first)."""
+    if part.unsaved and part.source is not None:
+        cache.store_part(key_of("data", part.model, part.source), part.data())
+        cache.store_part(key_of("summary", part.model, part.source), part.summary)
+        part.unsaved = False
+
+
+def part_keys(part: Part) -> list[str]:
+    """The cache keys a part is kept under."""
+    return [key_of(kind, part.model, part.source) for kind in ("data", "summary")]
 
 
 def _make(model: str, files: list[_File], baseline: tuple[str, str, str]) -> PartData:

@@ -116,17 +116,18 @@ def _ratio_interval(
 
 
 def board_rows(site: Site) -> list[BoardRow]:
-    """The site's leaderboard rows, ranked: made model by model (a model's rows come from its
-    own records, its page slugs and the colours, so the cache keeps them while those stay)."""
-    out: list[BoardRow] = []
-    for model, part in site.parts.items():
-        if part.source is None:
-            out.extend(_unranked(site, part.data().rows))
-            continue
-        key = (model, part.source, site.slugs, site.colors)
-        made = site.cache.remember("board", key, functools.partial(_part_rows, site, part))
-        out.extend(dict(r) for r in made)  # copies: ranking numbers them
+    """The site's leaderboard rows, ranked: made model by model (:func:`model_rows`)."""
+    out = [dict(r) for part in site.parts.values() for r in model_rows(site, part)]  # copies: ranking numbers them
     return rank(out)  # the models come sorted, each in key order: as one sorted list of groups
+
+
+def model_rows(site: Site, part: Part) -> list[BoardRow]:
+    """One model's leaderboard rows, unranked. They come from its own records, its pages'
+    slugs and the colours, so the cache keeps them while those stay the same."""
+    if part.source is None:
+        return _part_rows(site, part)
+    key = (part.model, part.source, site.slugs, site.colors)
+    return site.cache.remember("board", key, functools.partial(_part_rows, site, part))
 
 
 def _part_rows(site: Site, part: Part) -> list[BoardRow]:

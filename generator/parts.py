@@ -76,6 +76,7 @@ class Part:
         self.summary = summary
         self._data = data if isinstance(data, PartData) else None
         self._load = None if isinstance(data, PartData) else data
+        self.unsaved = False  # made this build and not in the build cache yet
 
     @property
     def loaded(self) -> bool:

@@ -2,7 +2,7 @@
 
 A :class:`Site` holds the configuration, the records as one part per model
 (:mod:`scaleboard.generator.parts`: summaries always, records loaded when a page needs them;
-``rows``, ``raw`` and ``history`` gather every part's), the URL helper that honours
+``rows`` gathers every part's), the URL helper that honours
 ``base_url``, the colour of every configuration, the URL slugs, the loaded content and the
 Jinja2 environment. Templates only display what it holds.
 
@@ -25,10 +25,10 @@ from scaleboard import diagnostics
 from scaleboard.generator import jsonout
 from scaleboard.generator.cache import BuildCache
 from scaleboard.generator.config import SiteConfig
-from scaleboard.generator.frame import PageKey, Row
+from scaleboard.generator.frame import Row
 from scaleboard.generator.parts import Part
 from scaleboard.generator.theme import template_dirs
-from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS, Record
+from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -134,22 +134,11 @@ class Site:
     strict: bool = False  # bad chart / leaderboard blocks in posts are errors, not warnings
     cache: BuildCache = field(default_factory=lambda: BuildCache(None))  # what the build may reuse (disabled)
 
-    # Every part's records together (each loads the parts not loaded yet: blog embeds need
-    # them; the records pages work part by part).
     @functools.cached_property
     def rows(self) -> list[Row]:
-        """Flat rows, newest record per point, model by model."""
+        """Every part's flat rows, newest record per point, model by model (blog embeds need them
+        all; the records pages work part by part, so this loads the parts not loaded yet)."""
         return [r for part in self.parts.values() for r in part.data().rows]
-
-    @functools.cached_property
-    def raw(self) -> dict[PageKey, list[Record]]:
-        """(model, machine, suite) → the original record of each of its rows."""
-        return {key: records for part in self.parts.values() for key, records in part.data().raw.items()}
-
-    @functools.cached_property
-    def history(self) -> list[Record]:
-        """Every record read, older runs of a point too."""
-        return [r for part in self.parts.values() for r in part.data().history]
 
     @property
     def points(self) -> int:

@@ -169,3 +169,31 @@ def test_a_part_whose_records_the_cache_lost_is_made_again(project):
         path.unlink()
     build(project, out=project / "site")
     assert site_files(project / "site") == before
+
+
+PREPARE_CHECK = """
+import sys
+from pathlib import Path
+from scaleboard.generator import build as build_module
+
+root = Path(sys.argv[1])
+prepared = []
+prepare = build_module.prepare
+build_module.prepare = lambda site, jobs: prepared.append(prepare(site, jobs))
+result = build_module.build(root, out=root / "site", jobs=2)
+assert prepared == [2], prepared  # both models made in worker processes
+assert result.cache_hits == 0 and result.cache_misses > 0, (result.cache_hits, result.cache_misses)
+again = build_module.build(root, out=root / "site", jobs=2)
+assert prepared == [2, 0] and again.cache_misses == 0, (prepared, again.cache_misses)
+"""
+
+
+def test_models_made_in_worker_processes_give_the_same_site(project):
+    # A fresh process: forking is refused while other tests' threads (servers, browsers) run.
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", PREPARE_CHECK, str(project)], check=True, timeout=120)
+    build(project, out=project / "plain", use_cache=False)
+    assert site_files(project / "site") == site_files(project / "plain")
+    assert len(list((project / DIR_NAME / "parts").iterdir())) == 4  # each model's data and summary, kept

@@ -58,12 +58,18 @@ def test_a_group_lost_with_its_node_is_measured_on_another(tmp_path):
         removed = []
 
         def remove_the_hanging_node():  # the node whose raylet is the grandparent of the hanging child
-            while not (hang_pid.exists() and hang_pid.read_text()):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:  # again until found: the pid file may be half written
                 time.sleep(0.1)
-            raylet = _parent(_parent(int(hang_pid.read_text())))
-            victim = next(w for w in workers if w.all_processes["raylet"][0].process.pid == raylet)
-            nodes.remove_node(victim)
-            removed.append(victim)
+                try:
+                    raylet = _parent(_parent(int(hang_pid.read_text())))
+                except (OSError, ValueError):
+                    continue
+                victim = next((w for w in workers if w.all_processes["raylet"][0].process.pid == raylet), None)
+                if victim is not None:
+                    nodes.remove_node(victim)
+                    removed.append(victim)
+                    return
 
         threading.Thread(target=remove_the_hanging_node, daemon=True).start()
         progress = Progress(console=Console(file=open(os.devnull, "w")))  # noqa: SIM115
