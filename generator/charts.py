@@ -184,7 +184,7 @@ def _check_filter_values(spec: Mapping[str, Any], site: Site | None) -> list[str
     }
     if site is not None:
         for dim in ("model", "machine", "suite", "config"):
-            known[dim] = tuple(sorted({r[dim] for r in site.rows}))
+            known[dim] = site.names(dim)
     errors = []
     for key, column in FILTERS.items():
         if key not in spec:

@@ -49,8 +49,8 @@ def chart(site: Any, spec: Mapping[str, Any], element_id: str) -> str:
         raise BlockError("; ".join(errors))
     parsed = charts.parse_spec(spec, site)
     filters = dict(parsed.filters)
-    _check_ambiguity(site.rows, filters, {parsed.x, *parsed.series})
-    matching = charts.filter_rows(site.rows, parsed.filters)  # the rows hold their speed-ups (make_site)
+    matching = site.rows_matching(parsed.filters)  # the rows hold their speed-ups (parts.make_data)
+    _check_ambiguity(matching, filters, {parsed.x, *parsed.series})
     flagged = {r["config"] for r in matching if r["quality_ok"] is False}
     figure = charts.chart_figure(matching, parsed, site.colors, flagged)
     if not figure["data"]:
@@ -79,9 +79,8 @@ def leaderboard(site: Any, spec: Mapping[str, Any], element_id: str) -> str:
     )
 
 
-def _check_ambiguity(rows: list[dict[str, Any]], filters: dict[str, tuple[Any, ...]], drawn: set[str]) -> None:
+def _check_ambiguity(matching: list[dict[str, Any]], filters: dict[str, tuple[Any, ...]], drawn: set[str]) -> None:
     """Refuse to mix machines (suites, models) in one line when the block names none."""
-    matching = [r for r in rows if all(r[k] in v for k, v in filters.items())]
     for dim in PINNED:
         if dim in filters or dim in drawn:
             continue

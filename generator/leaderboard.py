@@ -35,7 +35,6 @@ from scaleboard.generator.charts import (
     ChartSpecError,
     _as_list,
     _check_filter_values,
-    filter_rows,
 )
 from scaleboard.generator.frame import Row, quality_of
 from scaleboard.generator.parts import Part
@@ -244,7 +243,7 @@ def select(site: Site, spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     for key, column in FILTERS.items():
         if key in spec:
             filters.setdefault(column, []).extend(_as_list(spec[key]))
-    rows = build_rows(site, filter_rows(site.rows, [(c, tuple(v)) for c, v in filters.items()]))
+    rows = build_rows(site, site.rows_matching([(c, tuple(v)) for c, v in filters.items()]))
     rows = rank(rows, spec.get("sort", "tokens_per_s"), spec.get("order", "desc") == "desc")
     return rows[: spec["limit"]] if "limit" in spec else rows
 

@@ -140,6 +140,22 @@ class Site:
         all; the records pages work part by part, so this loads the parts not loaded yet)."""
         return [r for part in self.parts.values() for r in part.data().rows]
 
+    def rows_matching(self, filters: Iterable[tuple[str, tuple[Any, ...]]]) -> list[Row]:
+        """The rows whose every filtered column holds one of its values (``(column, values)``
+        pairs), in site order; a filter on ``model`` loads only those models' records."""
+        checks = [(column, set(values)) for column, values in filters]
+        models = [set(values) for column, values in checks if column == "model"]
+        parts = [p for m, p in self.parts.items() if all(m in allowed for allowed in models)]
+        rows = [r for part in parts for r in part.data().rows] if models else self.rows
+        return [r for r in rows if all(r[c] in allowed for c, allowed in checks)]
+
+    def names(self, dim: str) -> tuple[str, ...]:
+        """The sorted names of ``model``, ``machine``, ``suite`` or ``config`` (from the summaries)."""
+        if dim == "config":
+            return tuple(sorted({c for part in self.parts.values() for c in part.summary.configs}))
+        position = ("model", "machine", "suite").index(dim)
+        return tuple(sorted({key[position] for part in self.parts.values() for key in part.summary.pages}))
+
     @property
     def points(self) -> int:
         """How many rows the site has (without loading them)."""

@@ -197,3 +197,29 @@ def test_models_made_in_worker_processes_give_the_same_site(project):
     build(project, out=project / "plain", use_cache=False)
     assert site_files(project / "site") == site_files(project / "plain")
     assert len(list((project / DIR_NAME / "parts").iterdir())) == 4  # each model's data and summary, kept
+
+
+def test_a_post_embedding_one_models_chart_loads_that_model_only(project, monkeypatch):
+    from scaleboard.generator.parts import Part
+
+    post = project / "content" / "posts" / "2026-11-01-a.md"
+    post.parent.mkdir(parents=True)
+    chart = "```chart\nmodel: model-a\nmachine: epyc-2c\nmetric: latency_ms\nx: batch_size\nseries: config\n```\n"
+    post.write_text("---\ntitle: A\ndate: 2026-11-01\n---\n\n" + chart)
+    build(project, out=project / "site")
+    loaded = []
+    data_of = Part.data
+
+    def data(self):
+        loaded.append(self.model)
+        return data_of(self)
+
+    monkeypatch.setattr(Part, "data", data)
+    result = build(project, out=project / "site")
+    assert set(loaded) == {"model-a"}
+    assert not [w for w in result.warnings if "url" not in w]  # the chart block drew
+    monkeypatch.undo()
+    page = (project / "site" / "blog" / "a" / "index.html").read_text()
+    assert "model-a" in page and "model-b" not in page
+    build(project, out=project / "plain", use_cache=False)
+    assert site_files(project / "site") == site_files(project / "plain")
