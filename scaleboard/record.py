@@ -353,6 +353,14 @@ def validate(record: Any) -> tuple[list[str], list[str]]:
     if not isinstance(record, dict):
         return [f"a record must be a JSON object, got {type(record).__name__}"], []
     record = upgrade(record)
+    errors = _check_semantics(record) if _fields_ok(record) else _field_errors(record)
+    warnings = [f"unknown field '{name}'" for name in record if name not in FIELDS]
+    return errors, warnings
+
+
+def _field_errors(record: dict[str, Any]) -> list[str]:
+    """Every field's type, null and allowed-value errors, each with its message; the semantic
+    checks when there are none."""
     errors: list[str] = []
     for name, spec, types, nullable, choices, keys in _CHECKS:
         value = record.get(name, _MISSING)
@@ -370,11 +378,50 @@ def validate(record: Any) -> tuple[list[str], list[str]]:
             errors.extend(_check_keys(name, value, keys))
     if not errors:
         errors.extend(_check_semantics(record))
-    warnings = [f"unknown field '{name}'" for name in record if name not in FIELDS]
-    return errors, warnings
+    return errors
 
 
 _MISSING = object()
+
+
+def _fields_checker() -> Callable[[dict[str, Any]], bool]:
+    """A function telling, in one pass of straight-line code made from :data:`FIELDS`, that every
+    field of a record has its type, null and allowed values: :func:`_field_errors` would find
+    nothing. It is as strict or stricter (exact JSON types only), so when it says no, the loop
+    finds the errors and words them. Validation runs for every line of every build; this is
+    about twice as fast as the loop on a valid record."""
+    constants: dict[str, Any] = {"M": _MISSING}
+
+    def bad_type(var: str, types: tuple[type, ...]) -> str:
+        name = f"T{len(constants)}"
+        constants[name] = frozenset(types)
+        finite = f" or ({var}.__class__ is float and {var} - {var} != 0)" if float in types else ""
+        return f"{var}.__class__ not in {name}{finite}"  # NaN - NaN and inf - inf are NaN: != 0
+
+    lines = ["def fields_ok(record):", "    get = record.get"]
+    for name, spec in FIELDS.items():
+        lines.append(f"    v = get({name!r}, M)")
+        lines.append(f"    if v is M:\n        {'return False' if spec.required else 'pass'}")
+        lines.append(f"    elif v is None:\n        {'pass' if spec.nullable else 'return False'}")
+        lines.append(f"    elif {bad_type('v', spec.types)}:\n        return False")
+        if spec.choices is not None:
+            constants[f"C{len(constants)}"] = frozenset(spec.choices)
+            lines.append(f"    elif v not in C{len(constants) - 1}:\n        return False")
+        elif spec.keys:
+            assert spec.types == (dict,), name  # the sub-fields are read with dict.get
+            lines.append("    else:\n        sub = v.get")
+            for key, (types, nullable) in spec.keys.items():
+                lines.append(f"        s = sub({key!r})")  # a missing key and a null one are alike
+                lines.append(f"        if s is None:\n            {'pass' if nullable else 'return False'}")
+                lines.append(f"        elif {bad_type('s', types)}:\n            return False")
+    lines.append("    return True")
+    scope: dict[str, Any] = dict(constants)
+    exec(compile("\n".join(lines), "<scaleboard.record fields_ok>", "exec"), scope)
+    checker: Callable[[dict[str, Any]], bool] = scope["fields_ok"]
+    return checker
+
+
+_fields_ok = _fields_checker()
 
 
 def _check_keys(name: str, value: dict[str, Any], keys: tuple[Any, ...]) -> list[str]:

@@ -243,3 +243,41 @@ def test_a_record_measured_by_scaleboard_keeps_every_field_version_1_required(re
     assert any(message in e for e in errors), errors
     imported = {**record, "source": {"tool": "packrat"}, "samples_ms": []}
     assert rec.validate(imported)[0] == []
+
+
+def test_the_straight_line_field_check_passes_only_what_the_field_loop_passes():
+    """validate() trusts _fields_ok on the common path: it must never pass a record in which
+    the worded loop (_field_errors) finds a type, null or allowed-value error."""
+    import math
+    import random
+
+    from scaleboard.generator import synthetic
+
+    base = synthetic.make_record()
+    odd = [None, 1, 1.5, True, False, "x", [], {}, [1], {"a": 1}, math.inf, -math.inf, math.nan, 0, -1, "ok", "cpu"]
+    rng = random.Random(3)
+    passed = failed = 0
+    for _ in range(4000):
+        r = copy.deepcopy(base)
+        for _ in range(rng.randint(1, 3)):
+            name = rng.choice([*rec.FIELDS, "extra"])
+            spec = rec.FIELDS.get(name)
+            if spec and spec.keys and isinstance(r.get(name), dict) and rng.random() < 0.5:
+                key = rng.choice([*spec.keys, "zz"])
+                if rng.random() < 0.2:
+                    r[name].pop(key, None)
+                else:
+                    r[name][key] = rng.choice(odd)
+            elif rng.random() < 0.15:
+                r.pop(name, None)
+            else:
+                r[name] = rng.choice(odd)
+        record = rec.upgrade(r)
+        if rec._fields_ok(record):
+            passed += 1
+            assert rec._field_errors(record) == rec._check_semantics(record), r
+        else:
+            failed += 1
+            assert rec._field_errors(record), r  # never stricter than the loop on JSON types
+    assert passed > 100 and failed > 1000  # both paths were exercised
+    assert rec._fields_ok(base) and rec.validate(base) == ([], [])
