@@ -247,7 +247,7 @@ def _build(
     if site_url:
         config = replace(config, url=site_url.rstrip("/"))
     cache = open_cache(config, use_cache)
-    data = load_data(config, strict, cache)
+    data = load_data(config, strict, cache, jobs)
     clock.lap("read")
     # --strict also turns bad chart / leaderboard blocks in posts into errors
     site = make_site(config, data.parts, load_site_content(config, drafts), drafts,

@@ -8,7 +8,9 @@ unchanged keeps its cached part.
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
+import multiprocessing
 import os
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,6 +22,7 @@ from scaleboard.errors import BuildError
 from scaleboard.generator.cache import BuildCache, FileEntry, key_of
 from scaleboard.generator.config import SiteConfig
 from scaleboard.generator.parts import Part, PartData, Summary, make_data, summarize
+from scaleboard.generator.render import can_fork
 from scaleboard.record import Record, data_files, iter_text, parse_json, upgrade
 
 MAX_ERRORS_SHOWN = 20
@@ -48,11 +51,11 @@ class _File:
     problems: list[Problem] = field(default_factory=list)  # what validating it found (this build only)
 
 
-def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None = None) -> Data:
+def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None = None, jobs: int = 1) -> Data:
     """Read and validate every ``data/**/*.jsonl``; errors name ``file:line``. A file the cache
-    has seen with the same content is not validated again."""
+    has seen with the same content is not validated again; ``jobs`` processes validate the others."""
     cache = cache if cache is not None else BuildCache(None)
-    found, problems = scan(data_files(config.path("data_dir")), config.root, cache)
+    found, problems = scan(data_files(config.path("data_dir")), config.root, cache, jobs)
     warnings = [str(p) for p in problems if p.severity == "warning"]
     errors = [str(p) for p in problems if p.severity == "error"] + (warnings if strict else [])
     if errors:
@@ -114,45 +117,105 @@ def _raise(errors: list[str], strict: bool) -> None:
     raise BuildError(f"{len(errors)} {kind} in data:\n" + "\n".join(shown + tail))
 
 
-def scan(paths: list[Path], root: Path, cache: BuildCache) -> tuple[list[_File], list[Problem]]:
+def scan(paths: list[Path], root: Path, cache: BuildCache, jobs: int = 1) -> tuple[list[_File], list[Problem]]:
     """Each data file and every problem found, in file and line order. A file is read only
-    when the cache does not know it with this size and modification time."""
+    when the cache does not know it with this size and modification time; with ``jobs`` > 1,
+    new files are validated in that many processes while this one parses them."""
     found: list[_File] = []
-    problems: list[Problem] = []
+    fresh: list[tuple[int, bytes, str, os.stat_result]] = []  # to validate: (index in found, bytes, text, stat)
     for path in paths:
         name = display_path(path, root)
         stat = path.stat()  # before reading: a file written meanwhile is validated again next time
         entry = cache.unchanged(name, stat)
         if entry is not None:
-            file = _File(path, name, entry, models=entry.models)
+            found.append(_File(path, name, entry, None, entry.models, _problems(name, entry)))
+            continue
+        data = path.read_bytes()  # once: parsed, and kept for the downloads
+        entry = cache.file_entry(name, data, stat)
+        text = data.decode("utf-8", errors="replace")
+        if entry is not None:  # the same content, touched
+            found.append(
+                _File(path, name, entry, _trusted(text, entry.bad_lines), entry.models, _problems(name, entry))
+            )
         else:
-            data = path.read_bytes()  # once: parsed, and kept for the downloads
-            entry = cache.file_entry(name, data, stat)
-            text = data.decode("utf-8", errors="replace")
-            if entry is not None:  # the same content, touched
-                file = _File(path, name, entry, _trusted(text, entry.bad_lines), entry.models)
-            else:
-                file = _validate(path, name, data, text, stat, cache)
-                problems.extend(file.problems)
-                found.append(file)
-                continue
-        problems.extend(Problem(name, line, message, severity) for line, message, severity in entry.problems)
-        found.append(file)
+            fresh.append((len(found), data, text, stat))
+            found.append(_File(path, name, None))
+    checked = _check([(found[i].name, text) for i, _, text, _ in fresh], jobs)
+    for (i, data, _, stat), (records, problems, bad) in zip(fresh, checked, strict=True):
+        models = tuple(sorted({record["model"] for record, _ in records}))
+        entry = cache.store_file(found[i].name, data, stat, problems, bad, models)
+        found[i] = _File(found[i].path, found[i].name, entry, records, models, problems)
     cache.forget_files_except(f.name for f in found)
-    return found, problems
+    return found, [problem for file in found for problem in file.problems]
 
 
-def _validate(path: Path, name: str, data: bytes, text: str, stat: os.stat_result, cache: BuildCache) -> _File:
-    """A file read and validated line by line; the cache remembers what it found."""
-    checked = list(iter_text(text, name))
+def _problems(name: str, entry: FileEntry) -> list[Problem]:
+    return [Problem(name, line, message, severity) for line, message, severity in entry.problems]
+
+
+#: What validating a file found: its records and their JSON text, its problems, the lines without a record.
+Checked = tuple[list[tuple[Record, str]], list[Problem], set[int]]
+
+
+def _check(files: list[tuple[str, str]], jobs: int) -> list[Checked]:
+    """Validate each ``(name, text)`` line by line, in ``jobs`` processes when there are several files."""
+    if jobs < 2 or len(files) < 2 or not can_fork():
+        return [_checked(text, list(iter_text(text, name))) for name, text in files]
+    global _FILES
+    workers = min(jobs, len(files))
+    _FILES = files
+    try:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [pool.submit(_verdicts, list(range(i, len(files), workers))) for i in range(workers)]
+            parsed = [_parse(text) for _, text in files]  # meanwhile: the records, as a validated file's
+            verdicts = dict(v for future in futures for v in future.result())
+    finally:
+        _FILES = None
+    out: list[Checked] = []
+    for i, lines in enumerate(parsed):
+        problems, good, bad = verdicts[i]
+        out.append(([lines[lineno] for lineno in sorted(good)], problems, bad))
+    return out
+
+
+_FILES: list[tuple[str, str]] | None = None  # what forked workers validate (inherited, never pickled)
+
+
+def _verdicts(indices: list[int]) -> list[tuple[int, tuple[list[Problem], set[int], set[int]]]]:
+    """In a worker: each file's problems, lines with a record and lines without."""
+    assert _FILES is not None
+    out = []
+    for i in indices:
+        name, text = _FILES[i]
+        checked = list(iter_text(text, name))
+        good = {lineno for lineno, record, _ in checked if record is not None}
+        problems = [problem for _, _, problem in checked if problem is not None]
+        out.append((i, (problems, good, {lineno for lineno, _, _ in checked} - good)))
+    return out
+
+
+def _checked(text: str, checked: list[tuple[int, Record | None, Problem | None]]) -> Checked:
     text_lines = text.split("\n")
     records = [(record, text_lines[lineno - 1].strip()) for lineno, record, _ in checked if record is not None]
     problems = [problem for _, _, problem in checked if problem is not None]
     good = {lineno for lineno, record, _ in checked if record is not None}
-    bad = {lineno for lineno, _, _ in checked} - good  # a line with warnings still holds its record
-    models = tuple(sorted({record["model"] for record, _ in records}))
-    entry = cache.store_file(name, data, stat, problems, bad, models)
-    return _File(path, name, entry, records, models, problems)
+    return records, problems, {lineno for lineno, _, _ in checked} - good  # a line with warnings holds its record
+
+
+def _parse(text: str) -> dict[int, tuple[Record, str]]:
+    """Line number → (record, JSON text) of every line that parses as an object (valid or not:
+    the validation tells which to keep)."""
+    out: dict[int, tuple[Record, str]] = {}
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            try:
+                record = parse_json(line)
+                if isinstance(record, dict):
+                    out[lineno] = (upgrade(record), line.strip())
+            except Exception:
+                continue
+    return out
 
 
 def _records(file: _File) -> list[tuple[Record, str]]:
