@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=20, help="number of models (default 20)")
     parser.add_argument("--machines", type=int, default=4, choices=range(1, 5), help="number of machines (default 4)")
     parser.add_argument("--threads", default="1", help="CPU thread counts, comma-separated (default 1)")
-    parser.add_argument("--jobs", type=int, default=1, help="processes rendering model pages (default 1)")
+    parser.add_argument("--jobs", type=int, default=1, help="scaleboard build -j: processes (default 1)")
     parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it (default: a temporary directory)")
     args = parser.parse_args()
     threads = tuple(int(t) for t in args.threads.split(","))
@@ -56,7 +56,7 @@ def main() -> None:
         shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
         count = make_project(root, args.models, args.machines, threads)
         cold, cpu = timed(lambda: build(root, out=root / "site", jobs=args.jobs))
-        report(root / "site", count, cold, cpu)
+        report(root / "site", count, cold, cpu, args.jobs)
         warm, _ = timed(lambda: build(root, out=root / "site", jobs=args.jobs))
         changed = change_one_file(root)
         incremental, _ = timed(lambda: build(root, out=root / "site", jobs=args.jobs))
@@ -99,7 +99,7 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def report(site: Path, records: int, result, cpu: float) -> None:
+def report(site: Path, records: int, result, cpu: float, jobs: int) -> None:
     seconds, pages = result.seconds, result.pages
     html = [p for p in site.rglob("*.html")]
     largest = max(html, key=lambda p: p.stat().st_size)
@@ -107,7 +107,7 @@ def report(site: Path, records: int, result, cpu: float) -> None:
     largest_model = max(models, key=lambda p: p.stat().st_size)
     gz = len(gzip.compress(largest_model.read_bytes(), compresslevel=6))
     print(f"records:               {records}")
-    print(f"cold build:            {seconds:.2f} s wall, {cpu:.2f} s CPU (all processes), {os.cpu_count()} CPUs")
+    print(f"cold build (-j {jobs}):     {seconds:.2f} s wall, {cpu:.2f} s CPU (all processes), {os.cpu_count()} CPUs")
     print(f"  phases:              {', '.join(f'{name} {s:.2f} s' for name, s in result.phases.items())} (goal ≤ 3 s)")
     print(f"load average (1 min):  {os.getloadavg()[0]:.1f}")
     print(f"pages:                 {pages} ({len(html)} HTML files)")

@@ -212,8 +212,9 @@ def build(
 
     ``site_url`` (``https://user.github.io``) overrides ``url`` of ``scaleboard.yaml``: the
     feed and sitemap need absolute addresses.
-    ``jobs`` > 1 renders the model pages in that many processes: faster on an idle
-    multi-core machine, slower where other work already takes the cores.
+    ``jobs`` > 1 validates new data files and makes each model's leaderboard rows, compare
+    section, pages and downloads in that many processes: faster on an idle multi-core machine,
+    slower where other work already takes the cores; the output is the same.
     ``use_cache`` False builds without reading or writing ``.scaleboard-cache/`` (the output is
     the same either way).
     """

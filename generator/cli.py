@@ -38,7 +38,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=_positive_int,
         default=1,
         metavar="N",
-        help="render the model pages in N processes (default 1; helps on an idle multi-core machine)",
+        help="validate new data files and make each model's pages in N processes (default 1; helps on an idle "
+        "multi-core machine, and the output is the same)",
     )
     build.add_argument(
         "--no-cache",

@@ -80,7 +80,7 @@ def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None
             continue
         data = make()
         parts[model] = Part(model, source, summarize(data, with_digests=cache.enabled), data)
-        parts[model].unsaved = source is not None  # saved by save_parts, after the site is made
+        parts[model].unsaved = source is not None  # saved by save_part once the site is made
     return Data(parts, warnings, len(found))
 
 
@@ -130,15 +130,12 @@ def scan(paths: list[Path], root: Path, cache: BuildCache, jobs: int = 1) -> tup
         if entry is not None:
             found.append(_File(path, name, entry, None, entry.models, _problems(name, entry)))
             continue
-        data = path.read_bytes()  # once: parsed, and kept for the downloads
+        data = path.read_bytes()
         entry = cache.file_entry(name, data, stat)
-        text = data.decode("utf-8", errors="replace")
-        if entry is not None:  # the same content, touched
-            found.append(
-                _File(path, name, entry, _trusted(text, entry.bad_lines), entry.models, _problems(name, entry))
-            )
+        if entry is not None:  # the same content, touched: read again only if one of its models is made
+            found.append(_File(path, name, entry, None, entry.models, _problems(name, entry)))
         else:
-            fresh.append((len(found), data, text, stat))
+            fresh.append((len(found), data, data.decode("utf-8", errors="replace"), stat))
             found.append(_File(path, name, None))
     checked = _check([(found[i].name, text) for i, _, text, _ in fresh], jobs)
     for (i, data, _, stat), (records, problems, bad) in zip(fresh, checked, strict=True):

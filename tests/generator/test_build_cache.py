@@ -59,6 +59,7 @@ def test_an_unchanged_file_is_not_validated_again_even_when_touched(project, mon
         raise AssertionError("validated again")
 
     monkeypatch.setattr(data_module, "iter_text", refuse)
+    monkeypatch.setattr(data_module.Part, "data", refuse)  # nor its records loaded: same content, same part
     result = build(project, out=project / "site")
     assert result.cache_misses == 0
 
