@@ -129,6 +129,29 @@ def model_rows(site: Site, part: Part) -> list[BoardRow]:
     return site.cache.remember("board", key, functools.partial(_part_rows, site, part))
 
 
+def board_with_cells(site: Site) -> tuple[list[BoardRow], list[str]]:
+    """:func:`board_rows` and each row's table cells as HTML (the ``row_cells`` macro, rank
+    aside): a row's cells do not depend on where it ranks, so the cache keeps each model's."""
+    pairs: list[tuple[BoardRow, str]] = []
+    for part in site.parts.values():
+        rows = model_rows(site, part)
+        make = functools.partial(_cells, site, rows)
+        cells = (
+            make()
+            if part.source is None
+            else site.cache.remember("board-cells", (part.model, part.source, site.slugs, site.colors), make)
+        )
+        pairs.extend((dict(r), c) for r, c in zip(rows, cells, strict=True))
+    html = {id(r): c for r, c in pairs}
+    ranked = rank([r for r, _ in pairs])
+    return ranked, [html[id(r)] for r in ranked]
+
+
+def _cells(site: Site, rows: list[BoardRow]) -> list[str]:
+    macro = site.env.get_template("_leaderboard.html").module.row_cells  # type: ignore[attr-defined]
+    return [Markup(macro(r, COLUMNS, True)) for r in rows]  # HTML: never escaped again
+
+
 def _part_rows(site: Site, part: Part) -> list[BoardRow]:
     return _unranked(site, part.data().rows)
 

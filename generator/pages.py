@@ -94,6 +94,7 @@ class LeaderboardContext(TypedDict):
     rows: list[BoardRow]
     columns: tuple[leaderboard.Column, ...]
     csv_url: str
+    cells: list[str]  # each row's table cells as HTML, made once per model (leaderboard.board_with_cells)
 
 
 def headline(site: Site, board: list[BoardRow]) -> Headline:
@@ -209,7 +210,7 @@ def _model_context(site: Site, key: PageKey) -> model_page.Context:
 def pages(site: Site) -> list[Page]:
     """Every records page of the site."""
     keys = page_keys(site)
-    board = leaderboard.board_rows(site)
+    board, cells = leaderboard.board_with_cells(site)
     found = [index_page(site, keys, board)]
     csv_text = {key: page_csv(site, key, info) for key, info in keys.items()}
     found.extend(model_pages(site, keys, csv_text))
@@ -217,6 +218,7 @@ def pages(site: Site) -> list[Page]:
         "rows": board,
         "columns": leaderboard.COLUMNS,
         "csv_url": site.url("data/leaderboard.csv"),
+        "cells": cells,
     }
     found.append(Page("leaderboard/", "leaderboard.html", lb_context, title="Leaderboard"))
     found.append(Page("compare/", "compare.html", compare.context(site), title="Compare"))
