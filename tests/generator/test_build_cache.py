@@ -32,6 +32,21 @@ def site_files(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
+def count_loads(monkeypatch) -> list[str]:
+    """The models whose records the build loads (appended as Part.data is called)."""
+    from scaleboard.generator.parts import Part
+
+    loaded: list[str] = []
+    data_of = Part.data
+
+    def data(self):
+        loaded.append(self.model)
+        return data_of(self)
+
+    monkeypatch.setattr(Part, "data", data)
+    return loaded
+
+
 @pytest.fixture
 def project(tmp_path):
     make_project(tmp_path)
@@ -135,22 +150,13 @@ def test_a_new_file_holding_a_model_rebuilds_what_depends_on_that_model_only(pro
 
 
 def test_a_rebuild_loads_the_records_of_changed_models_only(project, monkeypatch):
-    from scaleboard.generator.parts import Part
-
     build(project, out=project / "site")
     path = project / "data" / "model-b.jsonl"
     lines = path.read_text().splitlines()
     record = json.loads(lines[2])
     record["latency_ms"]["p50"] *= 2  # a re-measured point
     path.write_text("\n".join([*lines[:2], json.dumps(record), *lines[3:]]) + "\n")
-    loaded = []
-    data_of = Part.data
-
-    def data(self):
-        loaded.append(self.model)
-        return data_of(self)
-
-    monkeypatch.setattr(Part, "data", data)
+    loaded = count_loads(monkeypatch)
     build(project, out=project / "site")
     assert set(loaded) == {"model-b"}  # model-a: its summary, its cached pages and leaderboard rows only
     monkeypatch.undo()
@@ -201,21 +207,12 @@ def test_models_made_in_worker_processes_give_the_same_site(project):
 
 
 def test_a_post_embedding_one_models_chart_loads_that_model_only(project, monkeypatch):
-    from scaleboard.generator.parts import Part
-
     post = project / "content" / "posts" / "2026-11-01-a.md"
     post.parent.mkdir(parents=True)
     chart = "```chart\nmodel: model-a\nmachine: epyc-2c\nmetric: latency_ms\nx: batch_size\nseries: config\n```\n"
     post.write_text("---\ntitle: A\ndate: 2026-11-01\n---\n\n" + chart)
     build(project, out=project / "site")
-    loaded = []
-    data_of = Part.data
-
-    def data(self):
-        loaded.append(self.model)
-        return data_of(self)
-
-    monkeypatch.setattr(Part, "data", data)
+    loaded = count_loads(monkeypatch)
     result = build(project, out=project / "site")
     assert set(loaded) == {"model-a"}
     assert not [w for w in result.warnings if "url" not in w]  # the chart block drew
