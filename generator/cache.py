@@ -6,9 +6,9 @@ Four kinds of entries, each valid only for the same ScaleBoard code and theme:
   models it holds, keyed by the file's size and modification time, confirmed by a BLAKE2 hash
   of its content when those changed (a ``touch`` or a fresh checkout costs a hash, not a
   validation). An unchanged file is not even read unless a model it holds changed elsewhere.
-- **parts**: each model's records, rows and summary (``generator/parts.py``), keyed by a hash
-  of the data files holding the model; a build loads a part's records only when a page needs
-  them.
+- **parts**: each model's summary (``generator/parts.py``: its pages, configurations and
+  counts), keyed by a hash of the data files holding the model; a build reads the model's
+  records again only when a page needs them.
 - **pages**: a heavy page's rendered bytes (model pages, downloads), keyed by a hash of
   everything the page is made from.
 - **memo**: results of pure functions over raw samples (``scaleboard compare``'s judgement on

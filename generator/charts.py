@@ -231,13 +231,23 @@ def filter_rows(rows: Iterable[dict[str, Any]], filters: Iterable[tuple[str, tup
     return [r for r in rows if all(r[c] in allowed for c, allowed in checks)]
 
 
+#: (id of a row, metric) → the point it draws: (y, error bar above, error bar below), rounded.
+Points = dict[tuple[int, str], tuple[float | int | None, float | int | None, float | int | None]]
+
+
 def chart_figure(
-    rows: Iterable[dict[str, Any]], spec: ChartSpec, colors: Mapping[str, str], flagged: Iterable[str] = ()
+    rows: Iterable[dict[str, Any]],
+    spec: ChartSpec,
+    colors: Mapping[str, str],
+    flagged: Iterable[str] = (),
+    points: Points | None = None,
 ) -> dict[str, Any]:
     """A Plotly figure dict for ``rows`` (flat rows, see ``scaleboard.generator.frame``) and ``spec``.
 
     ``colors`` maps configuration names to colours (``Site.colors``); ``flagged`` names
-    the configurations that fail the correctness gate: their labels carry a ⚠.
+    the configurations that fail the correctness gate: their labels carry a ⚠. ``points``
+    keeps each row's drawn point across the figures of one page, which draw each row several
+    times (per batch size, per optimization, per thread count): the rows must outlive it.
     """
     metric = METRICS[spec.metric]
     if spec.filters:
@@ -247,7 +257,7 @@ def chart_figure(
     if spec.chart_type == "heatmap":
         data = [_heatmap_trace(cells, spec, metric, flagged)] if cells else []
     else:
-        data = _traces(cells, spec, metric, colors, flagged)
+        data = _traces(cells, spec, metric, colors, flagged, {} if points is None else points)
     return {"data": data, "layout": _layout(spec, metric, cells)}
 
 
@@ -313,7 +323,7 @@ def _label(dim: str, value: Any, flagged: frozenset[str] = frozenset()) -> str:
 
 
 def _traces(
-    cells: Cells, spec: ChartSpec, metric: Metric, colors: Mapping[str, str], flagged: frozenset[Any]
+    cells: Cells, spec: ChartSpec, metric: Metric, colors: Mapping[str, str], flagged: frozenset[Any], points: Points
 ) -> list[dict[str, Any]]:
     keys = _series_order(spec, cells)
     styles = _styles(spec, keys, colors)
@@ -329,10 +339,8 @@ def _traces(
             "name": name,
             "x": [_label("config", x, flagged) for x in xs] if spec.x == "config" else xs,
         }
-        values = [line[x][0] for x in xs]
-        if metric.scale != 1:
-            values = [v * metric.scale for v in values]
-        trace["y"] = list(map(rnd, values))
+        drawn = _points(line, xs, metric, points)
+        trace["y"] = [y for y, _, _ in drawn]
         color, dash = styles[key]
         if spec.chart_type == "bar":
             trace["type"] = "bar"
@@ -340,8 +348,8 @@ def _traces(
             trace["marker"] = {"color": bar_colors}
         else:
             trace.update(type="scatter", mode="lines+markers", line={"color": color, "dash": dash})
-        bars = _error_bars(line, xs, metric)
-        if bars:
+        if metric.column in INTERVAL_METRICS and metric.scale == 1 and any(p[1] is not None for p in drawn):
+            bars = {"array": [p[1] for p in drawn], "arrayminus": [p[2] for p in drawn]}
             trace["error_y"] = {**bars, "type": "data", "symmetric": False, "thickness": 1, "width": 3, "color": color}
         origins = _origins(line, xs, spec)
         where = "%{x}" if spec.x == "config" else f"{LABELS[spec.x]} %{{x}}"
@@ -359,27 +367,33 @@ def _traces(
 INTERVAL_METRICS = {"latency_ms": False, "samples_per_s": True, "tokens_per_s": True}
 
 
-def _error_bars(line: dict[str, Any], xs: list[Any], metric: Metric) -> dict[str, Any] | None:
-    """``{array, arrayminus}`` of the median's 95% interval per point (null where a point has none:
-    a mean, or under 6 samples), or None when no point of the line has one."""
-    if metric.column not in INTERVAL_METRICS or metric.scale != 1:
-        return None
-    inverse = INTERVAL_METRICS[metric.column]
-    plus: list[float | int | None] = []
-    minus: list[float | int | None] = []
+def _points(line: dict[Any, tuple[float, Row]], xs: list[Any], metric: Metric, points: Points) -> list[Any]:
+    """The drawn point of each x: its rounded value and the rounded error bars of the median's
+    95% interval (None where it has none: a mean, or under 6 samples; and for other metrics)."""
+    out = []
+    name = metric.column if metric.scale == 1 else f"{metric.column}*{metric.scale}"
     for x in xs:
         value, row = line[x]
-        low, high, p50 = row.get("latency_ci_low"), row.get("latency_ci_high"), row.get("latency_ms")
-        if low is None or high is None or not p50 or not low or row.get("latency_stat") != "median" or value is None:
-            plus.append(None)
-            minus.append(None)
-        elif inverse:  # throughput ∝ 1 / latency: the slow end of the interval is the low throughput
-            plus.append(rnd(value * (p50 / low - 1)))
-            minus.append(rnd(value * (1 - p50 / high)))
-        else:
-            plus.append(rnd(high - value))
-            minus.append(rnd(value - low))
-    return {"array": plus, "arrayminus": minus} if any(v is not None for v in plus) else None
+        key = (id(row), name)
+        point = points.get(key)
+        if point is None:
+            point = points[key] = _point(value, row, metric)
+        out.append(point)
+    return out
+
+
+def _point(value: float, row: Row, metric: Metric) -> tuple[float | int | None, float | int | None, float | int | None]:
+    if metric.scale != 1:
+        return rnd(value * metric.scale), None, None
+    inverse = INTERVAL_METRICS.get(metric.column)
+    if inverse is None:
+        return rnd(value), None, None
+    low, high, p50 = row.get("latency_ci_low"), row.get("latency_ci_high"), row.get("latency_ms")
+    if low is None or high is None or not p50 or not low or row.get("latency_stat") != "median":
+        return rnd(value), None, None
+    if inverse:  # throughput ∝ 1 / latency: the slow end of the interval is the low throughput
+        return rnd(value), rnd(value * (p50 / low - 1)), rnd(value * (1 - p50 / high))
+    return rnd(value), rnd(high - value), rnd(value - low)
 
 
 def _origins(line: dict[str, Any], xs: list[Any], spec: ChartSpec) -> list[str] | str | None:

@@ -3,7 +3,7 @@ of each model made into its :class:`~scaleboard.generator.parts.Part`.
 
 With a build cache, a file whose size and modification time are as validated before is not
 read at all unless a model it holds must be made again; a model whose data files are all
-unchanged keeps its cached part.
+unchanged keeps its cached summary, and its records are read again only if a page needs them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import functools
 import multiprocessing
 import os
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,9 +73,8 @@ def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None
         make = functools.partial(_make, model, held[model], baseline)
         source = sources.get(model)
         summary = cache.load_part(key_of("summary", model, source)) if source is not None else None
-        if source is not None and isinstance(summary, Summary):  # the records are loaded if a page needs them
-            cache.keep_part(key_of("data", model, source))
-            parts[model] = Part(model, source, summary, functools.partial(_cached, cache, model, source, make))
+        if source is not None and isinstance(summary, Summary):  # its records are read if a page needs them
+            parts[model] = Part(model, source, summary, make)
             continue
         data = make()
         parts[model] = Part(model, source, summarize(data, with_digests=cache.enabled), data)
@@ -85,27 +83,24 @@ def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None
 
 
 def save_part(cache: BuildCache, part: Part) -> None:
-    """Keep a part made this build in the cache: its data, then its summary (found first)."""
+    """Keep the summary of a part made this build in the cache. Its records are not kept: reading
+    them again from files validated before (parsed, not checked) costs about twice unpickling
+    them, is needed only when a page of the model must be made again although its records did
+    not change (a template or configuration changed), and pickling every part made a cold build
+    about 1 s slower and the cache twice the size of the data."""
     if part.unsaved and part.source is not None:
-        cache.store_part(key_of("data", part.model, part.source), part.data())
-        cache.store_part(key_of("summary", part.model, part.source), part.summary)
+        cache.store_part(part_key(part), part.summary)
         part.unsaved = False
 
 
-def part_keys(part: Part) -> list[str]:
-    """The cache keys a part is kept under."""
-    return [key_of(kind, part.model, part.source) for kind in ("data", "summary")]
+def part_key(part: Part) -> str:
+    """The cache key a part's summary is kept under."""
+    return key_of("summary", part.model, part.source)
 
 
 def _make(model: str, files: list[_File], baseline: tuple[str, str, str]) -> PartData:
     """A model's part data from its records in ``files`` (read now where the scan did not)."""
     return make_data([pair for file in files for pair in _records(file) if pair[0]["model"] == model], baseline)
-
-
-def _cached(cache: BuildCache, model: str, source: str, make: Callable[[], PartData]) -> PartData:
-    """A model's part data as the cache kept it, or made again if the cache lost it."""
-    data = cache.load_part(key_of("data", model, source))
-    return data if isinstance(data, PartData) else make()
 
 
 def _raise(errors: list[str], strict: bool) -> None:

@@ -20,6 +20,7 @@ from scaleboard.generator.charts import (
     ChartBlock,
     ChartSpec,
     Figure,
+    Points,
     Selector,
     chart_block,
     chart_figure,
@@ -113,11 +114,12 @@ class PageCharts:
         self.by_opt = _index(rows, "optimization")
         self.by_threads = _index(rows, "threads")
         self.workloads = len({r["workload"] for r in rows})
+        self.points: Points = {}  # each row is drawn in several figures: rounded once
 
     def figure(self, rows: list[Row], **spec: Any) -> Figure:
         if self.workloads > 1:  # e.g. two sequence lengths in one suite: never mix them in a line
             spec["series"] = (*spec.get("series", ("config",)), "workload")
-        return chart_figure(rows, ChartSpec(**spec), self.site.colors, self.flagged)
+        return chart_figure(rows, ChartSpec(**spec), self.site.colors, self.flagged, self.points)
 
     def _selected(self, label: str, values: list[Any], text: Callable[..., Any] = str) -> Selector:
         return {"label": label, "options": [(str(v), text(v)) for v in values]}

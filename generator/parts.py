@@ -7,10 +7,10 @@ reads the data as one part per model: the newest record of each point, the passe
 runs too, for the compare page) and each record's JSON text (for the downloads).
 
 A part has a small :class:`Summary` (its pages, tasks, configurations and counts: what the
-site-wide pages need) and its data (:class:`PartData`). With a build cache the data is pickled
-per model, keyed by a hash of the data files holding the model, and loaded only when a page
-needs it: rebuilding after one data file changed makes the parts of that file's models and
-reads the others' summaries only.
+site-wide pages need) and its data (:class:`PartData`). With a build cache the summary is kept
+per model, keyed by a hash of the data files holding the model, and the data is made again
+from those files only when a page needs it: rebuilding after one data file changed makes the
+parts of that file's models and reads the others' summaries only.
 """
 
 from __future__ import annotations
@@ -60,9 +60,6 @@ class PartData:
                 grouped.setdefault((r["model"], r["machine"], r["suite"]), []).append(r)
             self._by_page = grouped
         return self._by_page.get(key, [])
-
-    def __getstate__(self) -> dict[str, object]:
-        return {**self.__dict__, "_by_page": None}  # regrouped when loaded: it shares the rows
 
 
 class Part:

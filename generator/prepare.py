@@ -17,7 +17,7 @@ from typing import Any
 
 from scaleboard.generator import compare, leaderboard
 from scaleboard.generator import pages as core
-from scaleboard.generator.data import part_keys, save_part
+from scaleboard.generator.data import part_key, save_part
 from scaleboard.generator.render import can_fork, render_page
 from scaleboard.generator.site import Site
 
@@ -47,7 +47,7 @@ def prepare(site: Site, jobs: int) -> int:
         part = site.parts[model]
         if part.unsaved:
             part.unsaved = False
-            site.cache.adopt({}, [], part_keys(part), 0)
+            site.cache.adopt({}, [], [part_key(part)], 0)
     return len(models)
 
 

@@ -164,17 +164,24 @@ def test_a_rebuild_loads_the_records_of_changed_models_only(project, monkeypatch
     assert site_files(project / "site") == site_files(project / "plain")
 
 
-def test_a_part_whose_records_the_cache_lost_is_made_again(project):
-    from scaleboard.generator.parts import PartData
+def test_pages_the_cache_lost_are_made_again_from_the_data_files_without_validating_them(project, monkeypatch):
+    from scaleboard.generator.parts import PartData, Summary
 
     build(project, out=project / "site")
     before = site_files(project / "site")
-    for path in (project / DIR_NAME / "parts").iterdir():
-        if isinstance(pickle.loads(path.read_bytes()), PartData):
-            path.unlink()  # the summaries stay: the build learns of the loss when a page asks
+    kept = [pickle.loads(path.read_bytes()) for path in (project / DIR_NAME / "parts").iterdir()]
+    assert kept and all(isinstance(value, Summary) for value in kept)  # no records: the files hold them
+    assert not any(isinstance(value, PartData) for value in kept)
     for path in (project / DIR_NAME / "pages").iterdir():
-        path.unlink()
+        path.unlink()  # the summaries stay: the build learns of the loss when a page asks
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(data_module, "iter_text", refuse)
+    loaded = count_loads(monkeypatch)
     build(project, out=project / "site")
+    assert sorted(set(loaded)) == ["model-a", "model-b"]
     assert site_files(project / "site") == before
 
 
@@ -203,7 +210,7 @@ def test_models_made_in_worker_processes_give_the_same_site(project):
     subprocess.run([sys.executable, "-c", PREPARE_CHECK, str(project)], check=True, timeout=120)
     build(project, out=project / "plain", use_cache=False)
     assert site_files(project / "site") == site_files(project / "plain")
-    assert len(list((project / DIR_NAME / "parts").iterdir())) == 4  # each model's data and summary, kept
+    assert len(list((project / DIR_NAME / "parts").iterdir())) == 2  # each model's summary, kept
 
 
 def test_a_post_embedding_one_models_chart_loads_that_model_only(project, monkeypatch):
