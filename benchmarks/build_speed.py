@@ -8,7 +8,7 @@ largest page and the gzipped size of the largest model page and of the leaderboa
 Goals: cold ≤ 3 s and one file changed ≤ 1 s on 2 cores; a model page and the leaderboard
 ≤ 150 KB gzipped (plotly.js, written once under assets/ and cached by the browser, not counted).
 
-    .venv/bin/python benchmarks/build_speed.py [--models 20] [--machines 4] [--threads 1] [--jobs 1] [--keep DIR]
+    .venv/bin/python benchmarks/build_speed.py [--models 20] [--machines 4] [--threads 1] [--jobs N] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 from scaleboard.generator import synthetic
 from scaleboard.generator.build import build
 from scaleboard.generator.cache import DIR_NAME as CACHE_DIR
+from scaleboard.generator.cli_options import default_jobs
 
 MACHINES = (
     synthetic.machine("epyc-2c", "cpu", 8, 1.0),
@@ -47,7 +48,12 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=20, help="number of models (default 20)")
     parser.add_argument("--machines", type=int, default=4, choices=range(1, 5), help="number of machines (default 4)")
     parser.add_argument("--threads", default="1", help="CPU thread counts, comma-separated (default 1)")
-    parser.add_argument("--jobs", type=int, default=1, help="scaleboard build -j: processes (default 1)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        help=f"scaleboard build -j: processes (default {default_jobs()}, as the CLI)",
+    )
     parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it (default: a temporary directory)")
     args = parser.parse_args()
     threads = tuple(int(t) for t in args.threads.split(","))

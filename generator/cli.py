@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from scaleboard.generator.cli_options import add_project_option
+from scaleboard.generator.cli_options import add_project_option, default_jobs
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,10 +36,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "-j",
         "--jobs",
         type=_positive_int,
-        default=1,
         metavar="N",
-        help="validate new data files and make each model's pages in N processes (default 1; helps on an idle "
-        "multi-core machine, and the output is the same)",
+        help="validate new data files and make each model's pages in N processes (default: the CPUs the build "
+        f"may use on Linux, {default_jobs()} here; 1 elsewhere). The output is the same; -j 1 leaves the other "
+        "cores to other work",
     )
     build.add_argument(
         "--no-cache",
@@ -79,7 +79,7 @@ def run_build(args: argparse.Namespace) -> int:
         site_url=args.site_url,
         strict=args.strict,
         drafts=args.drafts,
-        jobs=args.jobs,
+        jobs=args.jobs if args.jobs is not None else default_jobs(),
         use_cache=not args.no_cache,
     )
     for warning in result.warnings:

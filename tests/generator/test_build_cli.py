@@ -40,3 +40,24 @@ def test_site_url_makes_feed_and_sitemap_links_absolute(tmp_path):
     sitemap = (root / "site" / "sitemap.xml").read_text()
     assert "<loc>https://me.github.io/repo/leaderboard/</loc>" in sitemap
     assert "wrong.example" not in sitemap + (root / "site" / "feed.xml").read_text()
+
+
+def test_build_uses_the_cpus_it_may_run_on_unless_told(tmp_path, monkeypatch):
+    import sys
+
+    from scaleboard.generator import build as build_module
+    from scaleboard.generator.cli_options import default_jobs
+
+    root = make_project(tmp_path)
+    asked = []
+    real = build_module.build
+    monkeypatch.setattr(build_module, "build", lambda *a, **kw: asked.append(kw["jobs"]) or real(*a, **kw))
+    assert main(["build", "-C", str(root)]) == 0
+    assert main(["build", "-C", str(root), "-j", "1"]) == 0
+    assert asked == [default_jobs(), 1]
+    if sys.platform == "linux":
+        import os
+
+        assert default_jobs() == len(os.sched_getaffinity(0))
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert default_jobs() == 1  # fork is not safe beside macOS system frameworks

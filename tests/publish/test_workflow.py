@@ -43,10 +43,23 @@ def test_build_job_configures_builds_and_uploads_in_order():
         "actions/checkout",
         "actions/setup-python",
         "actions/configure-pages",
+        "actions/cache",
         "actions/upload-pages-artifact",
     ]
     upload = next(s for s in steps(build) if s.get("uses", "").startswith("actions/upload-pages-artifact"))
     assert upload["with"]["path"] == "site"
+
+
+def test_the_build_cache_is_kept_between_runs_and_restored_from_the_latest():
+    from scaleboard.generator.cache import DIR_NAME
+
+    build = load()["jobs"]["build"]
+    names = [s.get("uses", s.get("name", "")).split("@")[0] for s in steps(build)]
+    assert names.index("actions/cache") < names.index("Build the site")
+    cache = next(s for s in steps(build) if s.get("uses", "").startswith("actions/cache"))
+    assert cache["with"]["path"] == DIR_NAME
+    assert cache["with"]["key"].startswith(cache["with"]["restore-keys"])  # a new entry per commit, the latest restored
+    assert "github.sha" in cache["with"]["key"]
 
 
 def test_generator_is_installed_without_torch():

@@ -281,3 +281,23 @@ def test_the_straight_line_field_check_passes_only_what_the_field_loop_passes():
             assert rec._field_errors(record), r  # never stricter than the loop on JSON types
     assert passed > 100 and failed > 1000  # both paths were exercised
     assert rec._fields_ok(base) and rec.validate(base) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [1.5, 2, 3.25],
+        [float("nan")],
+        [1.0, float("inf")],
+        [float("-inf"), float("inf")],  # a NaN sum
+        [1e308, 1e308],  # each finite, the sum is not
+        [10**400, 1.0],  # an int no float holds
+        [True, 1.0],
+        ["1.0"],
+        [None],
+        [type("Int", (int,), {})(3)],
+    ],
+)
+def test_the_fast_sample_check_agrees_with_the_field_check(values):
+    assert rec._all_numbers(values) == all(rec._type_ok(v, rec._NUM) for v in values)
