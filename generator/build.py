@@ -39,6 +39,7 @@ from scaleboard.generator.prepare import prepare
 from scaleboard.generator.render import can_fork, render_page
 from scaleboard.generator.site import Page, Site, make_site
 from scaleboard.generator.theme import asset_files, template_dirs
+from scaleboard.generator.workers import Workers
 
 #: Written into every built site: a directory without it is never replaced (it is not ours).
 MARKER = ".scaleboard-site"
@@ -212,8 +213,10 @@ def build(
 
     ``site_url`` (``https://user.github.io``) overrides ``url`` of ``scaleboard.yaml``: the
     feed and sitemap need absolute addresses.
-    ``jobs`` > 1 validates new data files and makes each model's leaderboard rows, compare
-    section, pages and downloads in that many processes: faster on an idle multi-core machine,
+    ``jobs`` > 1 validates new data files, makes each model's part and its leaderboard rows,
+    compare section, pages and downloads in that many processes when there is enough to do
+    (:mod:`scaleboard.generator.data_workers`, :mod:`scaleboard.generator.prepare`; with the
+    build cache, where they leave what they make): faster on an idle multi-core machine,
     slower where other work already takes the cores; the output is the same.
     ``use_cache`` False builds without reading or writing ``.scaleboard-cache/`` (the output is
     the same either way).
@@ -248,12 +251,13 @@ def _build(
     if site_url:
         config = replace(config, url=site_url.rstrip("/"))
     cache = open_cache(config, use_cache)
-    data = load_data(config, strict, cache, jobs)
-    clock.lap("read")
-    # --strict also turns bad chart / leaderboard blocks in posts into errors
-    site = make_site(config, data.parts, load_site_content(config, drafts), drafts,
-                     warnings=data.warnings, strict=strict, cache=cache)  # fmt: skip
-    prepare(site, jobs)  # with -j N: each model's share made in N processes, into the cache
+    with Workers(jobs, cache=cache) as workers:  # forked only if the work is large enough
+        data = load_data(config, strict, cache, workers if jobs > 1 else None)
+        clock.lap("read")
+        # --strict also turns bad chart / leaderboard blocks in posts into errors
+        site = make_site(config, data.parts, load_site_content(config, drafts), drafts,
+                         warnings=data.warnings, strict=strict, cache=cache)  # fmt: skip
+        prepare(site, workers, data.owners)  # the models made in workers: their pages made there, into the cache
     for part in data.parts.values():
         save_part(cache, part)  # those prepare did not keep
     pages = gather_pages(site)

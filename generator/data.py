@@ -8,9 +8,7 @@ unchanged keeps its cached summary, and its records are read again only if a pag
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
-import multiprocessing
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,11 +16,14 @@ from pathlib import Path
 
 from scaleboard.diagnostics import Problem, display_path
 from scaleboard.errors import BuildError
+from scaleboard.generator import data_workers
 from scaleboard.generator.cache import BuildCache, FileEntry, key_of
 from scaleboard.generator.config import SiteConfig
+from scaleboard.generator.data_workers import MIN_BYTES
 from scaleboard.generator.parts import Part, PartData, Summary, make_data, summarize
 from scaleboard.generator.render import can_fork
-from scaleboard.record import Record, data_files, iter_text, parse_json, upgrade
+from scaleboard.generator.workers import Workers
+from scaleboard.record import Record, data_files, iter_text
 
 MAX_ERRORS_SHOWN = 20
 
@@ -32,6 +33,7 @@ class Data:
     parts: dict[str, Part]  # model → its part, sorted by model
     warnings: list[str]
     files: int
+    owners: dict[str, int] = field(default_factory=dict)  # model made in a worker → that worker
 
     @property
     def points(self) -> int:
@@ -48,13 +50,19 @@ class _File:
     records: list[tuple[Record, str]] | None = None  # (record, JSON text), once read
     models: tuple[str, ...] = ()
     problems: list[Problem] = field(default_factory=list)  # what validating it found (this build only)
+    new: int | None = None  # its index among the new files, when workers validated it
 
 
-def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None = None, jobs: int = 1) -> Data:
+def load_data(
+    config: SiteConfig, strict: bool = False, cache: BuildCache | None = None, workers: Workers | None = None
+) -> Data:
     """Read and validate every ``data/**/*.jsonl``; errors name ``file:line``. A file the cache
-    has seen with the same content is not validated again; ``jobs`` processes validate the others."""
+    has seen with the same content is not validated again. With ``workers`` (and a cache, where
+    they leave what they make), many new lines are validated and many models made in them."""
     cache = cache if cache is not None else BuildCache(None)
-    found, problems = scan(data_files(config.path("data_dir")), config.root, cache, jobs)
+    if workers is not None and (not cache.enabled or not can_fork()):
+        workers = None
+    found, problems, sizes = scan(data_files(config.path("data_dir")), config.root, cache, workers)
     warnings = [str(p) for p in problems if p.severity == "warning"]
     errors = [str(p) for p in problems if p.severity == "error"] + (warnings if strict else [])
     if errors:
@@ -69,17 +77,44 @@ def load_data(config: SiteConfig, strict: bool = False, cache: BuildCache | None
                for model, files in held.items()} if cache.enabled else {}  # fmt: skip
     baseline = config.baseline.key
     parts: dict[str, Part] = {}
+    to_make = []
     for model in sorted(held):
         make = functools.partial(_make, model, held[model], baseline)
         source = sources.get(model)
         summary = cache.load_part(key_of("summary", model, source)) if source is not None else None
         if source is not None and isinstance(summary, Summary):  # its records are read if a page needs them
             parts[model] = Part(model, source, summary, make)
-            continue
-        data = make()
-        parts[model] = Part(model, source, summarize(data, with_digests=cache.enabled), data)
-        parts[model].unsaved = source is not None  # saved by save_part once the site is made
-    return Data(parts, warnings, len(found))
+        else:
+            to_make.append(model)
+    owners: dict[str, int] = {}
+    if workers is not None and len(to_make) >= MIN_MODELS and (workers.started or _bytes(held, to_make) >= MIN_BYTES):
+        refs = {model: [_ref(file) for file in files] for model, files in held.items()}
+        for model, (summary, worker) in data_workers.make(workers, to_make, refs, sizes, baseline).items():
+            parts[model] = Part(model, sources[model], summary, functools.partial(_make, model, held[model], baseline))
+            parts[model].unsaved = True
+            owners[model] = worker
+    for model in to_make:
+        if model not in parts:
+            data = _make(model, held[model], baseline)
+            parts[model] = Part(model, sources.get(model), summarize(data, with_digests=cache.enabled), data)
+            parts[model].unsaved = model in sources  # saved by save_part once the site is made
+    return Data(dict(sorted(parts.items())), warnings, len(found), owners)
+
+
+#: Fewer models to make than this: they are made in the build's own process.
+MIN_MODELS = 2
+
+
+def _bytes(held: dict[str, list[_File]], models: list[str]) -> int:
+    """The size of the files holding ``models``."""
+    files = {id(f): f for m in models for f in held[m]}.values()
+    return sum(f.entry.size if f.entry is not None else 0 for f in files)
+
+
+def _ref(file: _File) -> data_workers.FileRef:
+    """Where a worker finds a file's records: the text it validated, or the file itself."""
+    bad = file.entry.bad_lines if file.entry is not None else frozenset()
+    return ("new", file.new, bad) if file.new is not None else ("path", str(file.path), bad)
 
 
 def save_part(cache: BuildCache, part: Part) -> None:
@@ -112,10 +147,12 @@ def _raise(errors: list[str], strict: bool) -> None:
     raise BuildError(f"{len(errors)} {kind} in data:\n" + "\n".join(shown + tail))
 
 
-def scan(paths: list[Path], root: Path, cache: BuildCache, jobs: int = 1) -> tuple[list[_File], list[Problem]]:
-    """Each data file and every problem found, in file and line order. A file is read only
-    when the cache does not know it with this size and modification time; with ``jobs`` > 1,
-    new files are validated in that many processes while this one parses them."""
+def scan(
+    paths: list[Path], root: Path, cache: BuildCache, workers: Workers | None = None
+) -> tuple[list[_File], list[Problem], dict[str, list[int]]]:
+    """Each data file, every problem found (in file and line order) and, when ``workers``
+    validated the new files, how many records of each model each holds. A file is read only
+    when the cache does not know it with this size and modification time."""
     found: list[_File] = []
     fresh: list[tuple[int, bytes, str, os.stat_result]] = []  # to validate: (index in found, bytes, text, stat)
     for path in paths:
@@ -132,62 +169,31 @@ def scan(paths: list[Path], root: Path, cache: BuildCache, jobs: int = 1) -> tup
         else:
             fresh.append((len(found), data, data.decode("utf-8", errors="replace"), stat))
             found.append(_File(path, name, None))
-    checked = _check([(found[i].name, text) for i, _, text, _ in fresh], jobs)
-    for (i, data, _, stat), (records, problems, bad) in zip(fresh, checked, strict=True):
-        models = tuple(sorted({record["model"] for record, _ in records}))
-        entry = cache.store_file(found[i].name, data, stat, problems, bad, models)
-        found[i] = _File(found[i].path, found[i].name, entry, records, models, problems)
+    sizes: dict[str, list[int]] = {}
+    if workers is not None and fresh and sum(len(data) for _, data, _, _ in fresh) >= MIN_BYTES:
+        texts = [data_workers.Text(found[i].name, text.split("\n"), text.endswith("\n")) for i, _, text, _ in fresh]
+        verdicts, sizes = data_workers.validate(workers, texts)
+        for n, ((i, data, _, stat), (problems, bad, models)) in enumerate(zip(fresh, verdicts, strict=True)):
+            entry = cache.store_file(found[i].name, data, stat, problems, bad, models)
+            found[i] = _File(found[i].path, found[i].name, entry, None, models, problems, new=n)
+    else:
+        for i, data, text, stat in fresh:
+            records, problems, bad = _checked(text, list(iter_text(text, found[i].name)))
+            models = tuple(sorted({record["model"] for record, _ in records}))
+            entry = cache.store_file(found[i].name, data, stat, problems, bad, models)
+            found[i] = _File(found[i].path, found[i].name, entry, records, models, problems)
     cache.forget_files_except(f.name for f in found)
-    return found, [problem for file in found for problem in file.problems]
+    return found, [problem for file in found for problem in file.problems], sizes
 
 
 def _problems(name: str, entry: FileEntry) -> list[Problem]:
     return [Problem(name, line, message, severity) for line, message, severity in entry.problems]
 
 
-#: What validating a file found: its records and their JSON text, its problems, the lines without a record.
-Checked = tuple[list[tuple[Record, str]], list[Problem], set[int]]
-
-
-def _check(files: list[tuple[str, str]], jobs: int) -> list[Checked]:
-    """Validate each ``(name, text)`` line by line, in ``jobs`` processes when there are several files."""
-    if jobs < 2 or len(files) < 2 or not can_fork():
-        return [_checked(text, list(iter_text(text, name))) for name, text in files]
-    global _FILES
-    workers = min(jobs, len(files))
-    _FILES = files
-    try:
-        context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = [pool.submit(_verdicts, list(range(i, len(files), workers))) for i in range(workers)]
-            parsed = [_parse(text) for _, text in files]  # meanwhile: the records, as a validated file's
-            verdicts = dict(v for future in futures for v in future.result())
-    finally:
-        _FILES = None
-    out: list[Checked] = []
-    for i, lines in enumerate(parsed):
-        problems, good, bad = verdicts[i]
-        out.append(([lines[lineno] for lineno in sorted(good)], problems, bad))
-    return out
-
-
-_FILES: list[tuple[str, str]] | None = None  # what forked workers validate (inherited, never pickled)
-
-
-def _verdicts(indices: list[int]) -> list[tuple[int, tuple[list[Problem], set[int], set[int]]]]:
-    """In a worker: each file's problems, lines with a record and lines without."""
-    assert _FILES is not None
-    out = []
-    for i in indices:
-        name, text = _FILES[i]
-        checked = list(iter_text(text, name))
-        good = {lineno for lineno, record, _ in checked if record is not None}
-        problems = [problem for _, _, problem in checked if problem is not None]
-        out.append((i, (problems, good, {lineno for lineno, _, _ in checked} - good)))
-    return out
-
-
-def _checked(text: str, checked: list[tuple[int, Record | None, Problem | None]]) -> Checked:
+def _checked(
+    text: str, checked: list[tuple[int, Record | None, Problem | None]]
+) -> tuple[list[tuple[Record, str]], list[Problem], set[int]]:
+    """A file's records and their JSON text, its problems and its lines without a record."""
     text_lines = text.split("\n")
     records = [(record, text_lines[lineno - 1].strip()) for lineno, record, _ in checked if record is not None]
     problems = [problem for _, _, problem in checked if problem is not None]
@@ -195,30 +201,10 @@ def _checked(text: str, checked: list[tuple[int, Record | None, Problem | None]]
     return records, problems, {lineno for lineno, _, _ in checked} - good  # a line with warnings holds its record
 
 
-def _parse(text: str) -> dict[int, tuple[Record, str]]:
-    """Line number → (record, JSON text) of every line that parses as an object (valid or not:
-    the validation tells which to keep)."""
-    out: dict[int, tuple[Record, str]] = {}
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
-            try:
-                record = parse_json(line)
-                if isinstance(record, dict):
-                    out[lineno] = (upgrade(record), line.strip())
-            except Exception:
-                continue
-    return out
-
-
 def _records(file: _File) -> list[tuple[Record, str]]:
     """The records of a file, read now if the scan did not need to."""
     if file.records is None:
         assert file.entry is not None
-        file.records = _trusted(file.path.read_bytes().decode("utf-8", errors="replace"), file.entry.bad_lines)
+        text = file.path.read_bytes().decode("utf-8", errors="replace")
+        file.records = data_workers.trusted(text.split("\n"), file.entry.bad_lines)
     return file.records
-
-
-def _trusted(text: str, bad_lines: frozenset[int]) -> list[tuple[Record, str]]:
-    """The records of a file validated before with this very content: parsed, not checked again."""
-    return [(upgrade(parse_json(line)), line.strip()) for lineno, line in enumerate(text.split("\n"), start=1)
-            if line.strip() and lineno not in bad_lines]  # fmt: skip

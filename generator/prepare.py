@@ -1,65 +1,65 @@
-"""Making the models' share of the site in several processes, before the pages are gathered.
+"""Making the models' share of the site in the workers that made their parts, before the
+pages are gathered.
 
 Most of a cold build is per model: its leaderboard rows, its compare section (hundreds of
 significance tests) and its pages and downloads come from its own records alone
-(:mod:`scaleboard.generator.parts`). With ``-j N`` and a build cache, :func:`prepare` forks
-``N`` processes that make those for the models made this build and leave them in the cache:
-the models' parts, pages and downloads as files, leaderboard rows and compare sections sent
-back to be kept in the cache's memo. The build then gathers and renders as it always does and finds them there,
-so the site is the one a single process writes.
+(:mod:`scaleboard.generator.parts`). With ``-j N``, the models whose parts the workers made
+(:mod:`scaleboard.generator.data_workers`) get those made there too: each worker builds the
+same :class:`Site` from every model's summary, makes its models' share and leaves it in the
+cache (pages and downloads as files; leaderboard rows and compare sections sent back for the
+cache's memo). The build then gathers and renders as it always does and finds them there, so
+the site is the one a single process writes.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
+import functools
 from typing import Any
 
 from scaleboard.generator import compare, leaderboard
 from scaleboard.generator import pages as core
-from scaleboard.generator.data import part_key, save_part
-from scaleboard.generator.render import can_fork, render_page
-from scaleboard.generator.site import Site
+from scaleboard.generator.cache import BuildCache
+from scaleboard.generator.config import SiteConfig
+from scaleboard.generator.data_workers import make_part
+from scaleboard.generator.parts import Part, PartData, Summary
+from scaleboard.generator.render import render_page
+from scaleboard.generator.site import Site, make_site
+from scaleboard.generator.workers import Workers, state
 
-#: Fewer models than this to make: forking costs more than it saves.
-MIN_MODELS = 2
-_SITE: Site | None = None  # what forked workers work on (inherited, never pickled)
 
-
-def prepare(site: Site, jobs: int) -> int:
-    """Make the models whose part was made this build in ``jobs`` processes; returns how many
-    models were made so (0 when it would not pay: one process, no cache, few models, threads)."""
-    global _SITE
-    models = [model for model, part in site.parts.items() if part.loaded]
-    if jobs < 2 or not site.cache.enabled or len(models) < MIN_MODELS or not can_fork():
+def prepare(site: Site, workers: Workers | None, owners: dict[str, int]) -> int:
+    """Make the share of each model of ``owners`` (model → the worker holding its part) in that
+    worker; returns how many models were made so."""
+    if workers is None or not workers.started or not owners:
         return 0
-    workers = min(jobs, len(models))
-    chunks = [models[i::workers] for i in range(workers)]
-    _SITE = site
-    try:
-        context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for memo, pages, made in pool.map(_prepare_models, chunks):
-                site.cache.adopt(memo, pages, [], made)
-    finally:
-        _SITE = None
-    for model in models:  # the workers kept them
-        part = site.parts[model]
-        if part.unsaved:
-            part.unsaved = False
-            site.cache.adopt({}, [], [part_key(part)], 0)
-    return len(models)
+    summaries = {model: (part.source, part.summary) for model, part in site.parts.items()}
+    common = (site.config, site.content, site.drafts, site.warnings, site.strict, summaries)
+    calls = [([m for m, w in owners.items() if w == worker], *common) for worker in range(workers.count)]
+    for memo, pages, made in workers.run(_prepare_models, calls):
+        site.cache.adopt(memo, pages, [], made)
+    return len(owners)
 
 
-def _prepare_models(models: list[str]) -> tuple[dict[str, Any], list[str], int]:
-    """In a worker: each model's leaderboard rows, compare section, pages and downloads; returns
-    the memo entries it made, the keys of the pages it stored and how many things it made."""
-    assert _SITE is not None
-    site, cache = _SITE, _SITE.cache
+def _prepare_models(
+    models: list[str],
+    config: SiteConfig,
+    content: Any,
+    drafts: bool,
+    warnings: list[str],
+    strict: bool,
+    summaries: dict[str, tuple[str | None, Summary]],
+) -> tuple[dict[str, Any], list[str], int]:
+    """In a worker: the site as the build made it, then each model's leaderboard rows, compare
+    section, pages and downloads; returns the memo entries it made, the keys of the pages it
+    stored and how many things it made."""
+    cache: BuildCache = state["cache"]
+    held: dict[str, PartData] = state.get("parts", {})
+    parts = {model: Part(model, source, summary, held.get(model) or functools.partial(make_part, model))
+             for model, (source, summary) in summaries.items()}  # fmt: skip
+    site = make_site(config, parts, content, drafts, warnings=warnings, strict=strict, cache=cache)
     known, stored, misses = set(cache.memo), len(cache.stored_pages), cache.misses
     for model in models:
         part = site.parts[model]
-        save_part(cache, part)
         leaderboard.model_rows(site, part)
         compare.section(site, model)
         keys = part.summary.pages

@@ -651,11 +651,18 @@ def iter_file(
 
 def iter_text(text: str, name: str) -> Iterator[tuple[int, dict[str, Any] | None, Problem | None]]:
     """:func:`iter_file` on a file's text already read (``name`` is what problems call the file)."""
-    lines = text.split("\n")
-    for lineno, line in enumerate(lines, start=1):
+    yield from iter_lines(text.split("\n"), name, text.endswith("\n"))
+
+
+def iter_lines(
+    lines: list[str], name: str, terminated: bool, start: int = 0, stop: int | None = None
+) -> Iterator[tuple[int, dict[str, Any] | None, Problem | None]]:
+    """:func:`iter_text` on the text split at newlines (``terminated``: it ends with one), for
+    ``lines[start:stop]`` only: parts of a file can be validated apart."""
+    for lineno, line in enumerate(lines[start:stop], start=start + 1):
         if not line.strip():
             continue
-        is_last_unterminated = lineno == len(lines) and not text.endswith("\n")
+        is_last_unterminated = lineno == len(lines) and not terminated
         try:
             record, warnings = loads(line, name, lineno)
         except RecordError as exc:

@@ -296,7 +296,7 @@ def test_reading_keeps_each_records_text_and_matches_load_records(tmp_path):
     line = (root / "data/gpt2.jsonl").read_text().splitlines()[0]
     (root / "data/odd.jsonl").write_text(line.replace('"schema"', '"colour":1,"schema"') + "\n\n" + line[:50])
     files = data_files(root / "data")
-    found, problems = scan(files, root, BuildCache(None))
+    found, problems, _ = scan(files, root, BuildCache(None))
     pairs = [pair for file in found for pair in file.records or []]
     records = [record for record, _ in pairs]
     expected = load_records(files, root=root)

@@ -185,34 +185,6 @@ def test_pages_the_cache_lost_are_made_again_from_the_data_files_without_validat
     assert site_files(project / "site") == before
 
 
-PREPARE_CHECK = """
-import sys
-from pathlib import Path
-from scaleboard.generator import build as build_module
-
-root = Path(sys.argv[1])
-prepared = []
-prepare = build_module.prepare
-build_module.prepare = lambda site, jobs: prepared.append(prepare(site, jobs))
-result = build_module.build(root, out=root / "site", jobs=2)
-assert prepared == [2], prepared  # both models made in worker processes
-assert result.cache_hits == 0 and result.cache_misses > 0, (result.cache_hits, result.cache_misses)
-again = build_module.build(root, out=root / "site", jobs=2)
-assert prepared == [2, 0] and again.cache_misses == 0, (prepared, again.cache_misses)
-"""
-
-
-def test_models_made_in_worker_processes_give_the_same_site(project):
-    # A fresh process: forking is refused while other tests' threads (servers, browsers) run.
-    import subprocess
-    import sys
-
-    subprocess.run([sys.executable, "-c", PREPARE_CHECK, str(project)], check=True, timeout=120)
-    build(project, out=project / "plain", use_cache=False)
-    assert site_files(project / "site") == site_files(project / "plain")
-    assert len(list((project / DIR_NAME / "parts").iterdir())) == 2  # each model's summary, kept
-
-
 def test_a_post_embedding_one_models_chart_loads_that_model_only(project, monkeypatch):
     post = project / "content" / "posts" / "2026-11-01-a.md"
     post.parent.mkdir(parents=True)
@@ -228,53 +200,3 @@ def test_a_post_embedding_one_models_chart_loads_that_model_only(project, monkey
     assert "model-a" in page and "model-b" not in page
     build(project, out=project / "plain", use_cache=False)
     assert site_files(project / "site") == site_files(project / "plain")
-
-
-PARALLEL_READ_CHECK = """
-import sys
-from pathlib import Path
-from scaleboard.errors import BuildError
-from scaleboard.generator.build import open_cache
-from scaleboard.generator.config import load_config
-from scaleboard.generator import data as data_module
-from scaleboard.generator.data import load_data
-
-config = load_config(Path(sys.argv[1]))
-parsed = []  # the parallel path parses here while workers validate
-parse = data_module._parse
-data_module._parse = lambda text: parsed.append(1) or parse(text)
-
-
-def read(jobs, use_cache):
-    data = load_data(config, cache=open_cache(config, use_cache) if use_cache else None, jobs=jobs)
-    return data.warnings, {m: (p.data().rows, p.data().raw_lines, p.data().history) for m, p in data.parts.items()}
-
-
-serial = read(1, False)
-assert not parsed
-assert read(2, False) == serial and read(2, True) == serial
-assert len(parsed) == 4, parsed  # two files, twice
-assert any("unknown field 'surprise'" in w for w in serial[0]) and any("truncated" in w for w in serial[0])
-bad = Path(sys.argv[1]) / "data" / "bad.jsonl"
-bad.write_text('{"schema": 1}\\nnot json\\n')
-messages = []
-for jobs in (1, 2):
-    try:
-        load_data(config, jobs=jobs)
-    except BuildError as error:
-        messages.append(str(error))
-assert len(messages) == 2 and messages[0] == messages[1] and "bad.jsonl:2" in messages[0], messages
-"""
-
-
-def test_files_validated_in_worker_processes_read_the_same(project):
-    path = project / "data" / "model-b.jsonl"
-    lines = path.read_text().splitlines()
-    record = json.loads(lines[3])
-    record["surprise"] = 1
-    lines[3] = json.dumps(record)
-    path.write_text("\n".join(lines) + "\n" + lines[4][:40])  # an unknown field, and a truncated last line
-    import subprocess
-    import sys
-
-    subprocess.run([sys.executable, "-c", PARALLEL_READ_CHECK, str(project)], check=True, timeout=120)

@@ -1,0 +1,214 @@
+"""Validating data files and making models' parts in worker processes (``build -j N``).
+
+Two rounds, run by :class:`~scaleboard.generator.workers.Workers` forked after the build read
+the new files, so each worker holds their text:
+
+1. **validate**: the lines of the new files are cut into one run of about equal length per
+   worker (a run may span files, a file may span runs). Each worker validates its runs and
+   keeps the records; the build gets back each run's problems, the lines without a record and
+   how many records of each model it holds, and never parses a line itself.
+2. **make**: each model to make goes to one worker, chosen to balance the work and to keep it
+   where most of its records already are. The worker gathers the model's records in file and
+   line order (its own runs as validated, other runs and unchanged files parsed again, not
+   validated: the build knows their bad lines), makes the part and keeps it: the model's
+   pages are made there too (:mod:`scaleboard.generator.prepare`). The build gets summaries.
+
+The records, their order and the problems are those a single process finds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import NamedTuple
+
+from scaleboard.diagnostics import Problem
+from scaleboard.generator.parts import PartData, Summary, make_data, summarize
+from scaleboard.generator.workers import Workers, state
+from scaleboard.record import Record, iter_lines, parse_json, upgrade
+
+#: Less new data than this (bytes; about 3,000 records): forking costs more than it saves.
+MIN_BYTES = 4_000_000
+
+
+class Text(NamedTuple):
+    """A new data file's text, as workers inherit it."""
+
+    name: str  # as problems name the file
+    lines: list[str]  # split at newlines
+    terminated: bool  # it ends with a newline
+
+
+class Run(NamedTuple):
+    """Lines ``start:stop`` (0-based) of new file ``file``: what one worker validates of it."""
+
+    file: int
+    start: int
+    stop: int
+
+
+class Verdict(NamedTuple):
+    """What validating a run found."""
+
+    problems: list[Problem]
+    bad: set[int]  # line numbers that hold no record
+    models: Counter[str]  # records per model
+
+
+#: A file a model's records come from: ("new", index of its Text, bad lines) or ("path", path, bad lines).
+FileRef = tuple[str, int | str, frozenset[int]]
+
+
+def runs(lengths: list[int], workers: int) -> list[list[Run]]:
+    """The lines of files of ``lengths`` in ``workers`` consecutive shares of about equal length."""
+    total = sum(lengths)
+    shares: list[list[Run]] = [[] for _ in range(workers)]
+    done = 0
+    for file, length in enumerate(lengths):
+        start = 0
+        while start < length:
+            worker = min(done * workers // max(total, 1), workers - 1)
+            end_of_share = (worker + 1) * total // workers
+            stop = length if worker == workers - 1 else min(length, start + max(1, end_of_share - done))
+            shares[worker].append(Run(file, start, stop))
+            done += stop - start
+            start = stop
+    return [share for share in shares if share]
+
+
+def validate(
+    workers: Workers, texts: list[Text]
+) -> tuple[list[tuple[list[Problem], set[int], tuple[str, ...]]], dict[str, list[int]]]:
+    """Fork the workers and validate ``texts`` there: each file's problems (in line order), lines
+    without a record and models; and how many records of each model each worker holds. The
+    workers keep the records for :func:`make`."""
+    plan = runs([len(t.lines) for t in texts], workers.jobs)
+    workers.start({"texts": texts, "runs": plan}, count=len(plan))
+    per_file: list[list[tuple[int, Verdict]]] = [[] for _ in texts]
+    sizes: dict[str, list[int]] = {}
+    for worker, (share, verdicts) in enumerate(
+        zip(plan, workers.run(_validate, [(i,) for i in range(len(plan))]), strict=True)
+    ):
+        for run, verdict in zip(share, verdicts, strict=True):
+            per_file[run.file].append((run.start, verdict))
+            for model, count in verdict.models.items():
+                sizes.setdefault(model, [0] * len(plan))[worker] += count
+    out = []
+    for found in per_file:
+        problems: list[Problem] = []
+        bad: set[int] = set()
+        models: set[str] = set()
+        for _, verdict in sorted(found, key=lambda pair: pair[0]):
+            problems += verdict.problems
+            bad |= verdict.bad
+            models |= set(verdict.models)
+        out.append((problems, bad, tuple(sorted(models))))
+    return out, sizes
+
+
+def _validate(share: int) -> list[Verdict]:
+    """In a worker: validate its runs, keep their records, return what the build needs."""
+    texts: list[Text] = state["texts"]
+    kept: dict[Run, list[tuple[Record, str]]] = state.setdefault("validated", {})
+    verdicts = []
+    for run in state["runs"][share]:
+        text = texts[run.file]
+        records: list[tuple[Record, str]] = []
+        problems: list[Problem] = []
+        seen: set[int] = set()
+        good: set[int] = set()
+        for lineno, record, problem in iter_lines(text.lines, text.name, text.terminated, run.start, run.stop):
+            seen.add(lineno)
+            if record is not None:
+                good.add(lineno)
+                records.append((record, text.lines[lineno - 1].strip()))
+            if problem is not None:
+                problems.append(problem)
+        kept[run] = records
+        # a line with warnings holds its record: only lines without one are bad
+        verdicts.append(Verdict(problems, seen - good, Counter(record["model"] for record, _ in records)))
+    return verdicts
+
+
+def make(
+    workers: Workers,
+    models: list[str],
+    refs: dict[str, list[FileRef]],
+    sizes: dict[str, list[int]],
+    baseline: tuple[str, str, str],
+) -> dict[str, tuple[Summary, int]]:
+    """Make the parts of ``models`` in the workers (forked now if they are not running): model →
+    (its summary, the worker that holds its part). ``refs``: every model's files; ``sizes``: how
+    many records of each model each worker validated (empty when none did)."""
+    if not workers.started:
+        workers.start({}, count=len(models))
+    owner = assign(models, sizes, workers.count)
+    calls = [([m for m in models if owner[m] == w], refs, baseline) for w in range(workers.count)]
+    made: dict[str, tuple[Summary, int]] = {}
+    for worker, summaries in enumerate(workers.run(_make, calls)):
+        for model, summary in summaries.items():
+            made[model] = (summary, worker)
+    return made
+
+
+#: Parsing a record again (another worker validated it) costs about this share of validating it.
+REMOTE_COST = 0.3
+
+
+def assign(models: list[str], sizes: dict[str, list[int]], workers: int) -> dict[str, int]:
+    """Model → worker: the largest models first, each where the work it adds (its records, plus
+    :data:`REMOTE_COST` for each one that worker must parse again) leaves the least loaded end."""
+    load = [0.0] * workers
+    owner = {}
+    totals = {m: max(sum(sizes.get(m, ())), 1) for m in models}
+    for model in sorted(models, key=lambda m: (-totals[m], m)):
+        local = sizes.get(model) or [0] * workers
+        costs = [totals[model] + REMOTE_COST * (totals[model] - local[w]) for w in range(workers)]
+        best = min(range(workers), key=lambda w: (load[w] + costs[w], w))
+        owner[model] = best
+        load[best] += costs[best]
+    return owner
+
+
+def _make(models: list[str], refs: dict[str, list[FileRef]], baseline: tuple[str, str, str]) -> dict[str, Summary]:
+    """In a worker: make and keep the parts of ``models``; their summaries."""
+    state["refs"], state["baseline"] = refs, baseline
+    parts: dict[str, PartData] = state.setdefault("parts", {})
+    summaries = {}
+    for model in models:
+        parts[model] = make_part(model)
+        summaries[model] = summarize(parts[model], with_digests=True)
+    return summaries
+
+
+def make_part(model: str) -> PartData:
+    """In a worker: a model's part from its files (:func:`_make` sent where they are)."""
+    pairs = [pair for ref in state["refs"][model] for pair in _records(ref) if pair[0]["model"] == model]
+    return make_data(pairs, state["baseline"])
+
+
+def _records(ref: FileRef) -> list[tuple[Record, str]]:
+    """In a worker: a file's valid records, in line order (read once per worker)."""
+    files: dict[FileRef, list[tuple[Record, str]]] = state.setdefault("files", {})
+    if ref in files:
+        return files[ref]
+    kind, where, bad = ref
+    if kind == "new":
+        assert isinstance(where, int)
+        validated: dict[Run, list[tuple[Record, str]]] = state.get("validated", {})
+        text: Text = state["texts"][where]
+        out: list[tuple[Record, str]] = []
+        for run in sorted((r for share in state["runs"] for r in share if r.file == where), key=lambda r: r.start):
+            held = validated.get(run)
+            out += held if held is not None else trusted(text.lines, bad, run.start, run.stop)
+    else:
+        with open(where, encoding="utf-8", errors="replace") as f:
+            out = trusted(f.read().split("\n"), bad)
+    files[ref] = out
+    return out
+
+
+def trusted(lines: list[str], bad: frozenset[int], start: int = 0, stop: int | None = None) -> list[tuple[Record, str]]:
+    """The records of ``lines[start:stop]`` of a file validated before with this very content
+    (``bad``: its line numbers without a record): parsed, not checked again."""
+    return [(upgrade(parse_json(line)), line.strip()) for lineno, line in enumerate(lines[start:stop], start=start + 1)
+            if line.strip() and lineno not in bad]  # fmt: skip

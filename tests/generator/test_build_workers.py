@@ -1,0 +1,204 @@
+"""``build -j N``: data files validated, parts made and model pages made in forked workers give
+the records, problems and site a single process gives.
+
+The checks that fork run in a fresh process: forking is refused (and unsafe) while other
+tests' threads (servers, browsers) run.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scaleboard.generator import synthetic
+from scaleboard.generator.build import build
+from scaleboard.generator.data_workers import Run, assign, runs
+
+MACHINES = (synthetic.machine("epyc-2c", "cpu", 8, 1.0), synthetic.machine("NVIDIA T4", "cuda", 16, 6.0))
+
+
+def site_files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def make_project(root: Path) -> None:
+    """Both models' records interleaved in one file (so every worker holds records of each),
+    with an unknown field and a truncated last line, and a re-run of one point in a second file."""
+    records = synthetic.dataset(
+        models=[("model-a", 10_000_000), ("model-b", 20_000_000)], machines=MACHINES, batch_sizes=(1, 2, 4)
+    )
+    a = [r for r in records if r["model"] == "model-a"]
+    b = [r for r in records if r["model"] == "model-b"]
+    mixed = [r for pair in zip(a, b, strict=False) for r in pair]
+    mixed[3] = {**mixed[3], "surprise": 1}
+    path = synthetic.write_jsonl(mixed, root / "data" / "all.jsonl")
+    with path.open("a") as f:
+        f.write(json.dumps(mixed[5])[:40])  # a truncated last line
+    rerun = {**a[2], "created_at": "2030-01-01T00:00:00Z"}
+    rerun["latency_ms"] = {**rerun["latency_ms"], "p50": rerun["latency_ms"]["p50"] * 3}
+    synthetic.write_jsonl([rerun], root / "data" / "rerun.jsonl")
+
+
+WORKERS_CHECK = """
+import shutil
+import sys
+from pathlib import Path
+
+from scaleboard.errors import BuildError
+from scaleboard.generator import data as data_module
+from scaleboard.generator.build import build, open_cache
+from scaleboard.generator.config import load_config
+from scaleboard.generator.workers import Workers, state
+
+root = Path(sys.argv[1])
+data_module.MIN_BYTES = 0  # the small project goes to the workers too
+rounds = []
+run = Workers.run
+Workers.run = lambda self, function, calls: rounds.append(function.__name__) or run(self, function, calls)
+
+
+def parts_here():  # in a worker: the parts it made
+    return {m: (d.rows, d.raw_lines, d.history) for m, d in state.get("parts", {}).items()}
+
+
+def refuse(*args):
+    raise AssertionError("validated in the build's own process")
+
+
+def read(parts):
+    return {m: (p.data().rows, p.data().raw_lines, p.data().history) for m, p in parts.items()}
+
+
+config = load_config(root)
+serial = data_module.load_data(config, cache=open_cache(config, True))
+expected = read(serial.parts)
+assert len(expected) == 2
+shutil.rmtree(root / ".scaleboard-cache", ignore_errors=True)
+
+iter_text, data_module.iter_text = data_module.iter_text, refuse
+with Workers(2, cache=open_cache(config, True)) as workers:
+    data = data_module.load_data(config, cache=workers.shared["cache"], workers=workers)
+    assert rounds == ["_validate", "_make"], rounds
+    assert sorted(data.owners) == sorted(expected) and set(data.owners.values()) == {0, 1}, data.owners
+    made = {}
+    for share in workers.run(parts_here, [(), ()]):
+        made.update(share)
+assert made == expected  # the records, rows and their order are a single process's
+assert data.warnings == serial.warnings
+assert any("unknown field 'surprise'" in w for w in data.warnings) and any("truncated" in w for w in data.warnings)
+assert {m: p.summary for m, p in data.parts.items()} == {m: p.summary for m, p in serial.parts.items()}
+assert not any(p.loaded for p in data.parts.values())  # the build's own process holds summaries only...
+assert read(data.parts) == expected  # ...and reads the files again, unchecked, if a page needs records
+data_module.iter_text = iter_text
+
+rounds.clear()
+shutil.rmtree(root / ".scaleboard-cache", ignore_errors=True)
+first = build(root, out=root / "site", jobs=2)
+assert rounds == ["_validate", "_make", "_prepare_models"], rounds
+assert first.cache_misses > 0
+again = build(root, out=root / "site", jobs=2)
+assert len(rounds) == 3 and again.cache_misses == 0, (rounds, again.cache_misses)  # nothing new: no fork
+
+bad = root / "data" / "zz-bad.jsonl"
+bad.write_text('{"schema": 1}\\nnot json\\n' * 3)
+messages = []
+for workers in (None, Workers(2, cache=open_cache(config, True))):
+    try:
+        data_module.load_data(config, cache=workers.shared["cache"] if workers else None, workers=workers)
+    except BuildError as error:
+        messages.append(str(error))
+    finally:
+        if workers is not None:
+            workers.close()
+assert rounds[-1] == "_validate", rounds
+assert len(messages) == 2 and messages[0] == messages[1] and "zz-bad.jsonl:2" in messages[0], messages
+bad.unlink()
+"""
+
+
+def test_workers_read_make_and_build_what_one_process_does(tmp_path):
+    make_project(tmp_path)
+    subprocess.run([sys.executable, "-c", WORKERS_CHECK, str(tmp_path)], check=True, timeout=300)
+    build(tmp_path, out=tmp_path / "plain", use_cache=False, jobs=1)
+    assert site_files(tmp_path / "site") == site_files(tmp_path / "plain")
+
+
+FAILURES_CHECK = """
+import os
+
+from scaleboard.errors import BuildError
+from scaleboard.generator.workers import WorkerFailed, Workers, state
+
+
+def remember(value):
+    state["kept"] = state.get("kept", []) + [value]
+    return state["kept"]
+
+
+def bad_input():
+    raise BuildError("data/x.jsonl:3: not valid JSON")
+
+
+def bug():
+    return {}["missing"]
+
+
+def die():
+    os._exit(3)
+
+
+with Workers(2) as workers:
+    workers.start({"given": 1})
+    assert workers.run(remember, [(1,), (2,)]) == [[1], [2]]
+    assert workers.run(remember, [(3,)]) == [[1, 3]]  # what a call leaves stays for the next
+    try:
+        workers.run(bad_input, [(), ()])
+    except WorkerFailed:
+        raise AssertionError("a build error is the build's own")
+    except BuildError as error:
+        assert str(error) == "data/x.jsonl:3: not valid JSON"
+    assert not workers.started  # stopped: a failed worker's state is not to be trusted
+
+for failing, words in ((bug, "KeyError: 'missing'"), (die, "a build process died")):
+    with Workers(2) as workers:
+        workers.start({})
+        try:
+            workers.run(failing, [()])
+        except WorkerFailed as error:
+            assert words in str(error), str(error)
+        else:
+            raise AssertionError("no error")
+"""
+
+
+def test_a_worker_that_fails_or_dies_fails_the_build_with_its_reason():
+    subprocess.run([sys.executable, "-c", FAILURES_CHECK], check=True, timeout=120)
+
+
+@pytest.mark.parametrize("lengths", [[10], [3, 0, 7, 1], [1], [100, 5, 5, 5]])
+@pytest.mark.parametrize("workers", [1, 2, 3, 8])
+def test_the_lines_are_cut_in_consecutive_shares_of_about_equal_length(lengths, workers):
+    shares = runs(lengths, workers)
+    flat = [run for share in shares for run in share]
+    covered = [(run.file, line) for run in flat for line in range(run.start, run.stop)]
+    assert covered == [(f, line) for f, n in enumerate(lengths) for line in range(n)]  # each line once, in order
+    assert all(run.stop > run.start for run in flat)
+    sizes = [sum(run.stop - run.start for run in share) for share in shares]
+    assert len(shares) <= workers
+    assert max(sizes) - min(sizes) <= 1 or len(shares) < workers  # about equal, unless lines are fewer
+
+
+def test_a_file_may_be_cut_between_workers():
+    assert runs([10], 2) == [[Run(0, 0, 5)], [Run(0, 5, 10)]]
+
+
+def test_models_go_where_their_records_are_unless_that_overloads_a_worker():
+    sizes = {"a": [100, 0], "b": [0, 100], "c": [50, 50]}
+    owner = assign(["a", "b", "c"], sizes, 2)
+    assert owner["a"] == 0 and owner["b"] == 1
+    crowded = {"a": [100, 0], "b": [100, 0], "c": [100, 0], "d": [100, 0]}
+    owners = assign(list(crowded), crowded, 2)
+    assert sorted(owners.values()) == [0, 0, 1, 1]  # parsing again elsewhere beats waiting
+    assert set(assign(["x", "y"], {}, 2).values()) == {0, 1}  # no worker validated them: balanced
