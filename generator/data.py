@@ -26,6 +26,8 @@ from scaleboard.generator.workers import Workers
 from scaleboard.record import Record, data_files, iter_text
 
 MAX_ERRORS_SHOWN = 20
+#: Fewer models to make than this: they are made in the build's own process.
+MIN_MODELS = 2
 
 
 @dataclass
@@ -87,7 +89,9 @@ def load_data(
         else:
             to_make.append(model)
     owners: dict[str, int] = {}
-    if workers is not None and len(to_make) >= MIN_MODELS and (workers.started or _bytes(held, to_make) >= MIN_BYTES):
+    # where workers validated the records, they make the parts too; else only several large ones
+    large = len(to_make) >= MIN_MODELS and _bytes(held, to_make) >= MIN_BYTES
+    if workers is not None and to_make and (workers.started or large):
         refs = {model: [_ref(file) for file in files] for model, files in held.items()}
         for model, (summary, worker) in data_workers.make(workers, to_make, refs, sizes, baseline).items():
             parts[model] = Part(model, sources[model], summary, functools.partial(_make, model, held[model], baseline))
@@ -99,10 +103,6 @@ def load_data(
             parts[model] = Part(model, sources.get(model), summarize(data, with_digests=cache.enabled), data)
             parts[model].unsaved = model in sources  # saved by save_part once the site is made
     return Data(dict(sorted(parts.items())), warnings, len(found), owners)
-
-
-#: Fewer models to make than this: they are made in the build's own process.
-MIN_MODELS = 2
 
 
 def _bytes(held: dict[str, list[_File]], models: list[str]) -> int:

@@ -42,6 +42,7 @@ def make_project(root: Path) -> None:
 
 
 WORKERS_CHECK = """
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -100,6 +101,14 @@ assert rounds == ["_validate", "_make", "_prepare_models"], rounds
 assert first.cache_misses > 0
 again = build(root, out=root / "site", jobs=2)
 assert len(rounds) == 3 and again.cache_misses == 0, (rounds, again.cache_misses)  # nothing new: no fork
+
+rerun = root / "data" / "rerun.jsonl"  # holds one point of model-a: one model to make
+record = json.loads(rerun.read_text())
+record["latency_ms"]["p50"] *= 2
+rerun.write_text(json.dumps(record) + "\\n")
+rounds.clear()
+build(root, out=root / "site", jobs=2)
+assert rounds == ["_validate", "_make", "_prepare_models"], rounds  # made and drawn where it was validated
 
 bad = root / "data" / "zz-bad.jsonl"
 bad.write_text('{"schema": 1}\\nnot json\\n' * 3)
