@@ -8,7 +8,7 @@ largest page and the gzipped size of the largest model page and of the leaderboa
 Goals: cold ≤ 3 s and one file changed ≤ 1 s on 2 cores; a model page and the leaderboard
 ≤ 150 KB gzipped (plotly.js, written once under assets/ and cached by the browser, not counted).
 
-    .venv/bin/python benchmarks/build_speed.py [--models 20] [--machines 4] [--threads 1] [--jobs N] [--keep DIR]
+    .venv/bin/python benchmarks/build_speed.py [--models 20] [--machines 4] [--threads 1] [--repeats 1] [--jobs N] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import argparse
 import gzip
 import json
 import os
+import random
 import resource
 import shutil
 import tempfile
@@ -35,12 +36,27 @@ MACHINES = (
 )
 
 
-def make_project(root: Path, models: int, machines: int, threads: tuple[int, ...]) -> int:
+def make_project(root: Path, models: int, machines: int, threads: tuple[int, ...], repeats: int = 1) -> int:
     names = [(f"model-{i:02d}", 20_000_000 * (i + 1)) for i in range(models)]
     records = synthetic.dataset(models=names, machines=MACHINES[:machines], threads=threads)
+    if repeats > 1:
+        records = with_repeats(records, repeats)
     for model, _ in names:  # one file per model, as several runs would write
         synthetic.write_jsonl((r for r in records if r["model"] == model), root / "data" / f"{model}.jsonl")
     return len(records)
+
+
+def with_repeats(records: list[dict], repeats: int) -> list[dict]:
+    """Each point measured in ``repeats`` processes, as ``scaleboard run --repeats`` writes them:
+    one record per pass, its samples a little apart (the build pools them, with a two-stage
+    bootstrap interval per point)."""
+    rng = random.Random(0)
+    out = []
+    for record in records:
+        for repeat in range(1, repeats + 1):
+            drift = 1 + 0.02 * rng.random()
+            out.append({**record, "repeat": repeat, "samples_ms": [s * drift for s in record["samples_ms"]]})
+    return out
 
 
 def main() -> None:
@@ -48,6 +64,9 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=20, help="number of models (default 20)")
     parser.add_argument("--machines", type=int, default=4, choices=range(1, 5), help="number of machines (default 4)")
     parser.add_argument("--threads", default="1", help="CPU thread counts, comma-separated (default 1)")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="records per point, as run --repeats N writes (default 1)"
+    )
     parser.add_argument(
         "--jobs",
         type=int,
@@ -60,7 +79,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.keep or tmp)
         shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
-        count = make_project(root, args.models, args.machines, threads)
+        count = make_project(root, args.models, args.machines, threads, args.repeats)
         cold, cpu = timed(lambda: build(root, out=root / "site", jobs=args.jobs))
         report(root / "site", count, cold, cpu, args.jobs)
         warm, _ = timed(lambda: build(root, out=root / "site", jobs=args.jobs))

@@ -144,6 +144,38 @@ def test_the_two_stage_interval_carries_the_spread_between_processes():
     assert stats.grouped_median_ci([[1.0]]) is None
 
 
+def _medians_by_definition(groups, rng, resamples):
+    """The two-stage resamples' medians the plain way: one ``np.median`` per pooled resample."""
+    import numpy as np
+
+    arrays = [np.asarray(g, dtype=float) for g in groups if len(g)]
+    if len(arrays) == 1:
+        return np.median(rng.choice(arrays[0], size=(resamples, len(arrays[0])), replace=True), axis=1)
+    within = [rng.choice(a, size=(resamples, len(a)), replace=True) for a in arrays]
+    picks = rng.integers(0, len(arrays), size=(resamples, len(arrays)))
+    return np.array([np.median(np.concatenate([within[g][r] for g in picks[r]])) for r in range(resamples)])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_bootstrap_medians_are_exactly_those_of_np_median(seed):
+    import numpy as np
+
+    gen = np.random.default_rng(seed)
+    # 1-4 processes of 1-40 samples, odd and even sizes, ties from coarse rounding
+    groups = [list(np.round(gen.random(gen.integers(1, 40)) * 100, int(gen.integers(0, 3))))
+              for _ in range(int(gen.integers(1, 5)))]  # fmt: skip
+    fast = stats._grouped_medians(groups, np.random.default_rng(9), 500)
+    plain = _medians_by_definition(groups, np.random.default_rng(9), 500)
+    assert np.array_equal(fast, plain)
+
+
+def test_the_bootstrap_refuses_samples_that_are_not_finite():
+    with pytest.raises(ValueError, match="finite"):
+        stats.grouped_median_ci([[1.0, float("nan"), 2.0]])
+    with pytest.raises(ValueError, match="finite"):
+        stats.grouped_median_ci([[1.0, 2.0], [float("inf"), 3.0]])
+
+
 def test_repeats_are_processes_to_compare():
     rng = random.Random(11)
     base = [point(s, repeat=i + 1, run_id="a") for i, s in enumerate(_processes(rng, 3))]
