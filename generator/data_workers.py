@@ -1,7 +1,8 @@
 """Validating data files and making models' parts in worker processes (``build -j N``).
 
-Two rounds, run by :class:`~scaleboard.generator.workers.Workers` forked after the build read
-the new files, so each worker holds their text:
+Two rounds, run by :class:`~scaleboard.generator.workers.Workers` forked when first needed:
+after the build read the new files, so each worker holds their text (or, with no new file to
+validate, before the make round: a template changed, and the workers read the files again):
 
 1. **validate**: the lines of the new files are cut into one run of about equal length per
    worker (a run may span files, a file may span runs). Each worker validates its runs and
