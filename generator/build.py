@@ -252,7 +252,7 @@ def _build(
         config = replace(config, url=site_url.rstrip("/"))
     cache = open_cache(config, use_cache)
     with Workers(jobs, cache=cache) as workers:  # forked only if the work is large enough
-        data = load_data(config, strict, cache, workers if jobs > 1 else None)
+        data = load_data(config, strict, cache, workers)
         clock.lap("read")
         # --strict also turns bad chart / leaderboard blocks in posts into errors
         site = make_site(config, data.parts, load_site_content(config, drafts), drafts,

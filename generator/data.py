@@ -23,7 +23,7 @@ from scaleboard.generator.data_workers import MIN_BYTES
 from scaleboard.generator.parts import Part, PartData, Summary, make_data, summarize
 from scaleboard.generator.render import can_fork
 from scaleboard.generator.workers import Workers
-from scaleboard.record import Record, data_files, iter_text
+from scaleboard.record import Record, data_files
 
 MAX_ERRORS_SHOWN = 20
 #: Fewer models to make than this: they are made in the build's own process.
@@ -62,7 +62,7 @@ def load_data(
     has seen with the same content is not validated again. With ``workers`` (and a cache, where
     they leave what they make), many new lines are validated and many models made in them."""
     cache = cache if cache is not None else BuildCache(None)
-    if workers is not None and (not cache.enabled or not can_fork()):
+    if workers is not None and (workers.jobs < 2 or not cache.enabled or not can_fork()):
         workers = None
     found, problems, sizes = scan(data_files(config.path("data_dir")), config.root, cache, workers)
     warnings = [str(p) for p in problems if p.severity == "warning"]
@@ -178,7 +178,8 @@ def scan(
             found[i] = _File(found[i].path, found[i].name, entry, None, models, problems, new=n)
     else:
         for i, data, text, stat in fresh:
-            records, problems, bad = _checked(text, list(iter_text(text, found[i].name)))
+            lines = data_workers.Text(found[i].name, text.split("\n"), text.endswith("\n"))
+            records, problems, bad = data_workers.check(lines)
             models = tuple(sorted({record["model"] for record, _ in records}))
             entry = cache.store_file(found[i].name, data, stat, problems, bad, models)
             found[i] = _File(found[i].path, found[i].name, entry, records, models, problems)
@@ -190,21 +191,9 @@ def _problems(name: str, entry: FileEntry) -> list[Problem]:
     return [Problem(name, line, message, severity) for line, message, severity in entry.problems]
 
 
-def _checked(
-    text: str, checked: list[tuple[int, Record | None, Problem | None]]
-) -> tuple[list[tuple[Record, str]], list[Problem], set[int]]:
-    """A file's records and their JSON text, its problems and its lines without a record."""
-    text_lines = text.split("\n")
-    records = [(record, text_lines[lineno - 1].strip()) for lineno, record, _ in checked if record is not None]
-    problems = [problem for _, _, problem in checked if problem is not None]
-    good = {lineno for lineno, record, _ in checked if record is not None}
-    return records, problems, {lineno for lineno, _, _ in checked} - good  # a line with warnings holds its record
-
-
 def _records(file: _File) -> list[tuple[Record, str]]:
     """The records of a file, read now if the scan did not need to."""
     if file.records is None:
         assert file.entry is not None
-        text = file.path.read_bytes().decode("utf-8", errors="replace")
-        file.records = data_workers.trusted(text.split("\n"), file.entry.bad_lines)
+        file.records = data_workers.read_trusted(file.path, file.entry.bad_lines)
     return file.records

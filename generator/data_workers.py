@@ -20,6 +20,7 @@ The records, their order and the problems are those a single process finds.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import NamedTuple
 
 from scaleboard.diagnostics import Problem
@@ -112,22 +113,29 @@ def _validate(share: int) -> list[Verdict]:
     kept: dict[Run, list[tuple[Record, str]]] = state.setdefault("validated", {})
     verdicts = []
     for run in state["runs"][share]:
-        text = texts[run.file]
-        records: list[tuple[Record, str]] = []
-        problems: list[Problem] = []
-        seen: set[int] = set()
-        good: set[int] = set()
-        for lineno, record, problem in iter_lines(text.lines, text.name, text.terminated, run.start, run.stop):
-            seen.add(lineno)
-            if record is not None:
-                good.add(lineno)
-                records.append((record, text.lines[lineno - 1].strip()))
-            if problem is not None:
-                problems.append(problem)
+        records, problems, bad = check(texts[run.file], run.start, run.stop)
         kept[run] = records
-        # a line with warnings holds its record: only lines without one are bad
-        verdicts.append(Verdict(problems, seen - good, Counter(record["model"] for record, _ in records)))
+        verdicts.append(Verdict(problems, bad, Counter(record["model"] for record, _ in records)))
     return verdicts
+
+
+def check(
+    text: Text, start: int = 0, stop: int | None = None
+) -> tuple[list[tuple[Record, str]], list[Problem], set[int]]:
+    """Validate ``text.lines[start:stop]``: the records and their JSON text, the problems and
+    the line numbers without a record (a line with warnings holds its record)."""
+    records: list[tuple[Record, str]] = []
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    good: set[int] = set()
+    for lineno, record, problem in iter_lines(text.lines, text.name, text.terminated, start, stop):
+        seen.add(lineno)
+        if record is not None:
+            good.add(lineno)
+            records.append((record, text.lines[lineno - 1].strip()))
+        if problem is not None:
+            problems.append(problem)
+    return records, problems, seen - good
 
 
 def make(
@@ -202,10 +210,15 @@ def _records(ref: FileRef) -> list[tuple[Record, str]]:
             held = validated.get(run)
             out += held if held is not None else trusted(text.lines, bad, run.start, run.stop)
     else:
-        with open(where, encoding="utf-8", errors="replace") as f:
-            out = trusted(f.read().split("\n"), bad)
+        assert isinstance(where, str)
+        out = read_trusted(Path(where), bad)
     files[ref] = out
     return out
+
+
+def read_trusted(path: Path, bad: frozenset[int]) -> list[tuple[Record, str]]:
+    """The records of a data file validated before with this very content, read now."""
+    return trusted(path.read_bytes().decode("utf-8", errors="replace").split("\n"), bad)
 
 
 def trusted(lines: list[str], bad: frozenset[int], start: int = 0, stop: int | None = None) -> list[tuple[Record, str]]:

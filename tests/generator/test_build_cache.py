@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scaleboard.generator import data as data_module
-from scaleboard.generator import synthetic
+from scaleboard.generator import data_workers, synthetic
 from scaleboard.generator.build import build
 from scaleboard.generator.cache import DIR_NAME
 
@@ -73,7 +73,7 @@ def test_an_unchanged_file_is_not_validated_again_even_when_touched(project, mon
     def refuse(*args, **kwargs):
         raise AssertionError("validated again")
 
-    monkeypatch.setattr(data_module, "iter_text", refuse)
+    monkeypatch.setattr(data_workers, "check", refuse)
     monkeypatch.setattr(data_module.Part, "data", refuse)  # nor its records loaded: same content, same part
     result = build(project, out=project / "site")
     assert result.cache_misses == 0
@@ -178,7 +178,7 @@ def test_pages_the_cache_lost_are_made_again_from_the_data_files_without_validat
     def refuse(*args, **kwargs):
         raise AssertionError("validated again")
 
-    monkeypatch.setattr(data_module, "iter_text", refuse)
+    monkeypatch.setattr(data_workers, "check", refuse)
     loaded = count_loads(monkeypatch)
     build(project, out=project / "site")
     assert sorted(set(loaded)) == ["model-a", "model-b"]
