@@ -86,6 +86,43 @@ def rnd(value: float | None) -> float | int | None:
     return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
 
 
+#: Where :func:`rnd_floats` hands a value to :func:`rnd`: its scaled value this close (relative)
+#: to a rounding tie, or its magnitude this close to a power of ten (which decides the digits).
+_NEAR = 1e-9
+
+
+def rnd_floats(values: Any) -> list[float | int | None]:
+    """:func:`rnd` of each value of a float64 numpy array, the same numbers, about 8× faster.
+
+    Rounding ``x`` to ``d`` decimals is ``rint(x·10ᵈ) / 10ᵈ``: the division of two exact
+    doubles is correctly rounded, so it gives the double nearest the decimal result, as
+    ``round`` does, whenever ``rint`` picks the integer the exact product rounds to. It can
+    only pick another where the computed product lies within an ulp or two of a tie, and the
+    digits of a value under 1 come from ``log10``, inexact near a power of ten: those values,
+    and any that are huge, tiny or not finite, go through :func:`rnd` itself.
+    """
+    import numpy as np
+
+    size = np.abs(values)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log = np.log10(size)
+        below_one = 4 - np.floor(log)  # five significant digits
+        digits = np.select([size < 1, size < 10, size < 100, size < 1000, size < 10000], [below_one, 4, 3, 2, 1], 0)
+        digits[size == 0] = 0
+        scaled = values * 10.0**digits
+        rounded = np.rint(scaled) / 10.0**digits
+        off_tie = np.abs(scaled - np.floor(scaled) - 0.5) > _NEAR * np.maximum(np.abs(scaled), 1)
+        clear_digits = (size >= 1) | (size == 0) | ((size >= 1e-18) & (np.abs(log - np.rint(log)) > _NEAR))
+        exact = off_tie & clear_digits & (size < 1e15)  # NaN and infinities compare False: not exact
+    out: list[Any] = rounded.tolist()
+    whole = (digits == 0) & exact & (size != 0)
+    for i in np.flatnonzero(whole).tolist():
+        out[i] = int(out[i])
+    for i in np.flatnonzero(~exact).tolist():
+        out[i] = rnd(float(values[i]))
+    return out
+
+
 def fmt_num(value: float | None, digits: int = 3) -> str:
     """``12345.6`` → ``12,346``; ``0.01234`` → ``0.0123``; None → ``—``."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):

@@ -24,6 +24,7 @@ from scaleboard.generator.charts import (
     Selector,
     chart_block,
     chart_figure,
+    fill_points,
     log2_axis,
     threads_label,
 )
@@ -33,6 +34,8 @@ from scaleboard.generator.site import Site, config_order
 from scaleboard.record import OPTIMIZATIONS, Record
 
 GIB = 1024**3
+#: The metrics each row is drawn in most often (per batch size, optimization and thread count).
+DRAWN_OFTEN = ("latency_ms", "tokens_per_s", "samples_per_s")
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class PageCharts:
         self.by_threads = _index(rows, "threads")
         self.workloads = len({r["workload"] for r in rows})
         self.points: Points = {}  # each row is drawn in several figures: rounded once
+        fill_points(rows, DRAWN_OFTEN, self.points)
 
     def figure(self, rows: list[Row], **spec: Any) -> Figure:
         if self.workloads > 1:  # e.g. two sequence lengths in one suite: never mix them in a line

@@ -130,6 +130,46 @@ def test_rounding_keeps_five_significant_digits(value, expected):
     assert rnd(value) == expected
 
 
+def test_rounding_arrays_gives_what_rounding_each_value_gives():
+    import math
+
+    import numpy as np
+
+    from scaleboard.generator.jsonout import rnd_floats
+
+    rng = np.random.default_rng(3)
+    magnitudes = 10 ** rng.uniform(-20, 16, 200_000) * rng.choice([-1, 1], 200_000)
+    decimals = [k / 10**d for d in range(8) for k in range(300)]  # near ties at every digit count
+    powers = [float(f"{m}e{e}") for m in (1, 5, 15, 99999, 999995, 100005, 123455) for e in range(-20, 17)]
+    edges = [0.0, -0.0, math.nan, math.inf, -math.inf, 1e15, 1e15 - 0.5, 9999.5, 10000.5, 1e-19, 5e-324, 9.99995]
+    values = np.concatenate([magnitudes, decimals, powers, edges])
+    expected = [rnd(float(v)) for v in values]
+    got = rnd_floats(values)
+    assert [type(v) for v in got] == [type(v) for v in expected]  # ints where rnd gives ints, None for NaN
+    assert [math.copysign(1, v) if v is not None else None for v in got] == [
+        math.copysign(1, v) if v is not None else None for v in expected
+    ]  # -0.0 stays negative
+    assert got == expected
+
+
+def test_a_page_rounds_its_points_at_once_to_what_each_figure_would_round():
+    ms = [10.0, 10.2, 9.8, 10.1, 9.9, 10.3, 9.7, 10.0]
+    rows = [flatten(make_record(samples_ms=[m * b * 1.37 for m in ms], iterations=8, batch_size=b)) for b in (1, 2, 4)]
+    rows.append(flatten(make_record(samples_ms=[10.0, 10.0], iterations=2, batch_size=8)))  # no interval
+    ints = flatten(make_record(samples_ms=ms, iterations=8, batch_size=16))
+    ints.update(latency_ms=10, latency_ci_low=9, latency_ci_high=11)  # a record may hold ints: left to _point
+    rows.append(ints)
+    metrics = ("latency_ms", "tokens_per_s", "samples_per_s")
+    points: charts.Points = {}
+    charts.fill_points(rows, metrics, points)
+    assert not [key for key in points if key[0] == id(ints)]  # its intervals are ints
+    assert len(points) == len(metrics) * (len(rows) - 1)
+    for (row_id, column), point in points.items():
+        row = next(r for r in rows if id(r) == row_id)
+        assert point == charts._point(row[column], row, charts.METRICS[column])
+    assert any(p[1] is not None for p in points.values()) and any(p[1] is None for p in points.values())
+
+
 def test_slugs_are_safe_and_unique():
     assert slugify("../../x") == "x"
     assert slugify("NVIDIA H100 80GB HBM3") == "nvidia-h100-80gb-hbm3"
