@@ -161,7 +161,7 @@ def _load(files: list[Path], what: str) -> list[dict[str, Any]]:
 
 
 def match_key(record: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(record.get(f) for f in MATCH_FIELDS)
+    return tuple(map(record.get, MATCH_FIELDS))
 
 
 def describe(key: tuple[Any, ...]) -> str:

@@ -90,27 +90,59 @@ def _percentile_interval(values: Any, confidence: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _grouped_medians(
-    groups: Sequence[Sequence[float]], rng: Any, resamples: int
-) -> Any:  # numpy: a Generator in, an array out
-    """Medians of ``resamples`` two-stage resamples: groups with replacement, then samples within each."""
+def _grouped_medians(groups: Sequence[Sequence[float]], draws: tuple[Any, ...]) -> Any:  # numpy: arrays in and out
+    """Medians of two-stage resamples: groups with replacement, then samples within each.
+    ``draws`` are the indices :func:`_draws` drew for these groups' sizes."""
     import numpy as np
 
     arrays = [np.asarray(g, dtype=float) for g in groups if len(g)]
     if not all(np.isfinite(a).all() for a in arrays):
         raise ValueError("samples must be finite numbers")
     if len(arrays) == 1:
-        return _row_medians(rng.choice(arrays[0], size=(resamples, len(arrays[0])), replace=True))
-    within = [rng.choice(a, size=(resamples, len(a)), replace=True) for a in arrays]
-    picks = rng.integers(0, len(arrays), size=(resamples, len(arrays)))
+        return _row_medians(arrays[0][draws[0]])
+    *within, picks = draws
+    resamples = len(picks)
     # Resample r pools within[g][r] for each g of picks[r]: one row of a matrix padded with +inf
     # (sorted last) where the picked groups are shorter than the longest.
     lengths = np.array([len(a) for a in arrays])
     padded = np.full((len(arrays), resamples, int(lengths.max())), np.inf)
     for g, drawn in enumerate(within):
-        padded[g, :, : lengths[g]] = drawn
+        padded[g, :, : lengths[g]] = arrays[g][drawn]
     pooled = padded[picks, np.arange(resamples)[:, None], :].reshape(resamples, -1)
     return _row_medians(pooled, lengths[picks].sum(axis=1))
+
+
+#: Bootstraps whose draws are kept (:func:`_draws`): up to this many indices a bootstrap.
+KEPT_DRAWS = 2000 * 64
+
+
+def _draws(sides: tuple[tuple[int, ...], ...], resamples: int) -> tuple[tuple[Any, ...], ...]:
+    """The indices a bootstrap draws for each side (the sizes of its non-empty groups), from
+    one generator seeded with ``BOOTSTRAP_SEED``, in order: for each side, each group's
+    samples (``resamples`` × its size) and, with several groups, the groups
+    (``resamples`` × their count). They depend on the sizes alone, so comparisons of the same
+    shape (a page holds hundreds) share them."""
+    if resamples * sum(sum(side) + len(side) for side in sides) <= KEPT_DRAWS:
+        return _kept_draws(sides, resamples)
+    return _drawn(sides, resamples)
+
+
+def _drawn(sides: tuple[tuple[int, ...], ...], resamples: int) -> tuple[tuple[Any, ...], ...]:
+    import numpy as np
+
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    out = []
+    for sizes in sides:
+        within = [rng.integers(0, n, size=(resamples, n)) for n in sizes]
+        picks = [rng.integers(0, len(sizes), size=(resamples, len(sizes)))] if len(sizes) > 1 else []
+        out.append((*within, *picks))
+    for side in out:
+        for array in side:
+            array.flags.writeable = False  # shared by the comparisons of that shape
+    return tuple(out)
+
+
+_kept_draws = functools.lru_cache(maxsize=32)(_drawn)  # at most 32 MB
 
 
 def _row_medians(rows: Any, sizes: Any = None) -> Any:  # numpy arrays
@@ -135,11 +167,8 @@ def grouped_ratio_ci(
     resamples: int = BOOTSTRAP_RESAMPLES,
 ) -> tuple[float, float]:
     """Interval of median(new) / median(base), each side a list of processes' samples (see the module doc)."""
-    import numpy as np
-
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    base_medians = _grouped_medians(base, rng, resamples)  # base first: one group each is ratio_ci exactly
-    ratios = _grouped_medians(new, rng, resamples) / base_medians
+    base_draws, new_draws = _draws((_sizes(base), _sizes(new)), resamples)  # base first, as ratio_ci
+    ratios = _grouped_medians(new, new_draws) / _grouped_medians(base, base_draws)
     return _percentile_interval(ratios, confidence)
 
 
@@ -147,12 +176,14 @@ def grouped_median_ci(
     groups: Sequence[Sequence[float]], confidence: float = CONFIDENCE, resamples: int = BOOTSTRAP_RESAMPLES
 ) -> tuple[float, float] | None:
     """Interval of the median of several processes' samples pooled (None without two samples)."""
-    import numpy as np
-
     if sum(len(g) for g in groups) < 2:
         return None
-    medians = _grouped_medians(groups, np.random.default_rng(BOOTSTRAP_SEED), resamples)
-    return _percentile_interval(medians, confidence)
+    (draws,) = _draws((_sizes(groups),), resamples)
+    return _percentile_interval(_grouped_medians(groups, draws), confidence)
+
+
+def _sizes(groups: Sequence[Sequence[float]]) -> tuple[int, ...]:
+    return tuple(len(g) for g in groups if len(g))
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:

@@ -164,9 +164,25 @@ def test_the_bootstrap_medians_are_exactly_those_of_np_median(seed):
     # 1-4 processes of 1-40 samples, odd and even sizes, ties from coarse rounding
     groups = [list(np.round(gen.random(gen.integers(1, 40)) * 100, int(gen.integers(0, 3))))
               for _ in range(int(gen.integers(1, 5)))]  # fmt: skip
-    fast = stats._grouped_medians(groups, np.random.default_rng(9), 500)
-    plain = _medians_by_definition(groups, np.random.default_rng(9), 500)
-    assert np.array_equal(fast, plain)
+    (draws,) = stats._draws((stats._sizes(groups),), 500)  # kept, shared by comparisons of this shape
+    fast = stats._grouped_medians(groups, draws)
+    plain = _medians_by_definition(groups, np.random.default_rng(stats.BOOTSTRAP_SEED), 500)
+    assert np.array_equal(fast, plain)  # the kept draws are those of rng.choice, in the same order
+
+
+def test_a_ratio_interval_is_the_same_with_kept_draws_or_fresh_ones(monkeypatch):
+    import numpy as np
+
+    gen = np.random.default_rng(5)
+    base, new = [list(gen.random(8)), list(gen.random(5))], [list(gen.random(12))]
+    kept = stats.grouped_ratio_ci(base, new)
+    assert stats.grouped_ratio_ci(base, new) == kept
+    monkeypatch.setattr(stats, "KEPT_DRAWS", 0)  # drawn afresh each time
+    assert stats.grouped_ratio_ci(base, new) == kept
+    rng = np.random.default_rng(stats.BOOTSTRAP_SEED)  # by definition: base first, then new
+    base_medians = _medians_by_definition(base, rng, 2000)
+    ratios = _medians_by_definition(new, rng, 2000) / base_medians
+    assert kept == tuple(float(v) for v in np.percentile(ratios, [2.5, 97.5]))
 
 
 def test_the_bootstrap_refuses_samples_that_are_not_finite():
