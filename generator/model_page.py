@@ -34,8 +34,9 @@ from scaleboard.generator.site import Site, config_order
 from scaleboard.record import OPTIMIZATIONS, Record
 
 GIB = 1024**3
-#: The metrics each row is drawn in most often (per batch size, optimization and thread count).
-DRAWN_OFTEN = ("latency_ms", "tokens_per_s", "samples_per_s")
+#: Metrics of every row the page draws: rounded at once (latency and throughput are drawn per
+#: batch size, per optimization and per thread count; the jitter figures once).
+DRAWN_OFTEN = ("latency_ms", "tokens_per_s", "samples_per_s", "p99_over_p50", "latency_cv")
 
 
 @dataclass(frozen=True)
@@ -495,7 +496,9 @@ def context(site: Site, key: PageKey, rows: list[Row], raw: list[Record]) -> Con
         "generation_chart": charts.generation() if has["generation"] else None,
         "training_chart": charts.training() if ok_rows else None,
         "per_token_chart": charts.per_token_distribution() if has["generation"] else None,
-        "pareto_charts": pareto.charts(charts.top(), site.colors, flagged, charts.top_threads) if ok_rows else [],
+        "pareto_charts": pareto.charts(charts.top(), site.colors, flagged, charts.top_threads, charts.points)
+        if ok_rows
+        else [],
         "break_even": break_even(site, ok_rows) if has["first_call"] and has["baseline"] else [],
         "environments": environments(rows, raw),
         "csv_url": site.url(site.data_path(model, machine, suite, "csv")),

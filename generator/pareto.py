@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from scaleboard.generator.charts import ChartBlock, Selector, chart_block
+from scaleboard.generator.charts import ChartBlock, Points, Selector, chart_block
 from scaleboard.generator.frame import Row
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import config_order
@@ -42,10 +42,17 @@ def _throughput(rows: list[dict[str, Any]]) -> tuple[str, str]:
 
 
 def latency_throughput(
-    rows: list[dict[str, Any]], colors: Mapping[str, str], flagged: set[str], threads: int
+    rows: list[dict[str, Any]], colors: Mapping[str, str], flagged: set[str], threads: int, drawn: Points | None = None
 ) -> ChartBlock | None:
-    """One figure per workload: latency (x) against throughput (y), the frontier dotted."""
+    """One figure per workload: latency (x) against throughput (y), the frontier dotted.
+    ``drawn``: the page's rounded points (:func:`charts.fill_points`), where it has them."""
     column, unit = _throughput(rows)
+    kept = drawn or {}
+
+    def rounded(r: Row, name: str) -> float | int | None:
+        point = kept.get((id(r), name))
+        return rnd(r[name]) if point is None else point[0]
+
     by_workload: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         if r["latency_ms"] and r[column]:
@@ -58,7 +65,7 @@ def latency_throughput(
             name = f"{config} ⚠" if config in flagged else config
             traces.append({
                 "type": "scatter", "mode": "lines+markers", "name": name,
-                "x": [rnd(r["latency_ms"]) for r in mine], "y": [rnd(r[column]) for r in mine],
+                "x": [rounded(r, "latency_ms") for r in mine], "y": [rounded(r, column) for r in mine],
                 "customdata": [r["batch_size"] for r in mine],
                 "line": {"color": colors.get(config, "#79706e"), "width": 1}, "marker": {"size": 7},
                 "hovertemplate": f"{name}<br>batch %{{customdata}}<br>%{{x}} ms · %{{y}} {unit}<extra></extra>",
@@ -66,8 +73,8 @@ def latency_throughput(
         best = frontier([r for r in points if r["config"] not in flagged], lambda r: r["latency_ms"],
                         lambda r: r[column], lower_x=True)  # fmt: skip
         if best:
-            traces.append({**FRONTIER, "name": "Pareto frontier", "x": [rnd(r["latency_ms"]) for r in best],
-                           "y": [rnd(r[column]) for r in best]})  # fmt: skip
+            traces.append({**FRONTIER, "name": "Pareto frontier", "x": [rounded(r, "latency_ms") for r in best],
+                           "y": [rounded(r, column) for r in best]})  # fmt: skip
         figures[work] = {"data": traces, "layout": {
             "title": {"text": f"Latency against throughput at {threads} thread{'s' if threads != 1 else ''}"},
             "xaxis": {"title": {"text": "latency of one call (ms, median)"}, "type": "log"},
@@ -126,7 +133,9 @@ def speed_quality(rows: list[dict[str, Any]], colors: Mapping[str, str], flagged
                        "configurations, where nothing is both faster and more faithful.")  # fmt: skip
 
 
-def charts(rows: list[Row], colors: Mapping[str, str], flagged: set[str], threads: int) -> list[ChartBlock]:
+def charts(
+    rows: list[Row], colors: Mapping[str, str], flagged: set[str], threads: int, points: Points | None = None
+) -> list[ChartBlock]:
     """The page's trade-off blocks that its records can fill."""
-    blocks = (latency_throughput(rows, colors, flagged, threads), speed_quality(rows, colors, flagged))
+    blocks = (latency_throughput(rows, colors, flagged, threads, points), speed_quality(rows, colors, flagged))
     return [b for b in blocks if b]
