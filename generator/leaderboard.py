@@ -135,16 +135,19 @@ def board_with_cells(site: Site) -> tuple[list[BoardRow], list[str]]:
     pairs: list[tuple[BoardRow, str]] = []
     for part in site.parts.values():
         rows = model_rows(site, part)
-        make = functools.partial(_cells, site, rows)
-        cells = (
-            make()
-            if part.source is None
-            else site.cache.remember("board-cells", (part.model, part.source, site.slugs, site.colors), make)
-        )
-        pairs.extend((dict(r), c) for r, c in zip(rows, cells, strict=True))
+        pairs.extend((dict(r), c) for r, c in zip(rows, model_cells(site, part, rows), strict=True))
     html = {id(r): c for r, c in pairs}
     ranked = rank([r for r, _ in pairs])
     return ranked, [html[id(r)] for r in ranked]
+
+
+def model_cells(site: Site, part: Part, rows: list[BoardRow]) -> list[str]:
+    """The cells of the model's rows (:func:`model_rows`) as HTML, kept by the cache as those
+    rows are (a build with workers makes them there, with the model's other pages)."""
+    make = functools.partial(_cells, site, rows)
+    if part.source is None:
+        return make()
+    return site.cache.remember("board-cells", (part.model, part.source, site.slugs, site.colors), make)
 
 
 def _cells(site: Site, rows: list[BoardRow]) -> list[str]:

@@ -6,8 +6,8 @@ significance tests) and its pages and downloads come from its own records alone
 (:mod:`scaleboard.generator.parts`). With ``-j N``, the models whose parts the workers made
 (:mod:`scaleboard.generator.data_workers`) get those made there too: each worker builds the
 same :class:`Site` from every model's summary, makes its models' share and leaves it in the
-cache (pages and downloads as files; leaderboard rows and compare sections sent back for the
-cache's memo). The build then gathers and renders as it always does and finds them there, so
+cache (pages and downloads as files; leaderboard rows and their cells, and compare sections, sent
+back for the cache's memo). The build then gathers and renders as it always does and finds them there, so
 the site is the one a single process writes.
 """
 
@@ -60,7 +60,7 @@ def _prepare_models(
     known, stored, misses = set(cache.memo), len(cache.stored_pages), cache.misses
     for model in models:
         part = site.parts[model]
-        leaderboard.model_rows(site, part)
+        leaderboard.model_cells(site, part, leaderboard.model_rows(site, part))
         compare.section(site, model)
         keys = part.summary.pages
         csv_text = {key: core.page_csv(site, key, info) for key, info in keys.items()}
