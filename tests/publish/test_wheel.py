@@ -65,12 +65,16 @@ def test_the_wheel_installs_one_namespace_with_the_theme_and_suites(dist):
         assert expected in names, expected
     (sdist,) = dist.glob("scaleboard-*.tar.gz")
     assert sdist.stat().st_size > 10_000
+    import scaleboard
+
+    assert wheel.name.startswith(f"scaleboard-{scaleboard.__version__}-")  # the version pyproject reads
 
 
 def test_init_import_build_outside_the_checkout_without_torch(venv, tmp_path, browser):
     scaleboard = venv / "scaleboard"
     assert run(venv / "python", "-c", "import torch", cwd=tmp_path, check=False).returncode != 0
     assert run(venv / "python", "-c", "import runner", cwd=tmp_path, check=False).returncode != 0
+    assert run(scaleboard, "--version", cwd=tmp_path).stdout.strip() == f"scaleboard {metadata_version(venv)}"
     run(scaleboard, "init", "demo", cwd=tmp_path)
     demo = tmp_path / "demo"
     run(scaleboard, "import", "packrat", PACKRAT, cwd=demo)
@@ -80,6 +84,12 @@ def test_init_import_build_outside_the_checkout_without_torch(venv, tmp_path, br
     assert (site / "index.html").is_file() and (site / "assets/style.css").is_file()
     assert (site / "models/gpt2/skylake2x/cdf1d77/index.html").is_file()
     assert_post_draws_its_chart(browser, site, "blog/first-results/")
+
+
+def metadata_version(venv: Path) -> str:
+    """The version pip installed, as the installed metadata says."""
+    code = "from importlib.metadata import version; print(version('scaleboard'))"
+    return run(venv / "python", "-c", code, cwd=venv).stdout.strip()
 
 
 def test_run_without_the_runner_extra_says_which_extra(venv, tmp_path):
