@@ -231,8 +231,10 @@ def filter_rows(rows: Iterable[dict[str, Any]], filters: Iterable[tuple[str, tup
     return [r for r in rows if all(r[c] in allowed for c, allowed in checks)]
 
 
-#: (id of a row, metric) → the point it draws: (y, error bar above, error bar below), rounded.
-Points = dict[tuple[int, str], tuple[float | int | None, float | int | None, float | int | None]]
+#: A drawn point: (y, error bar above, error bar below), rounded.
+Point = tuple[float | int | None, float | int | None, float | int | None]
+#: metric (a column, or ``column*scale``) → id of a row → the point it draws.
+Points = dict[str, dict[int, Point]]
 
 
 def chart_figure(
@@ -371,18 +373,17 @@ def _points(line: dict[Any, tuple[float, Row]], xs: list[Any], metric: Metric, p
     """The drawn point of each x: its rounded value and the rounded error bars of the median's
     95% interval (None where it has none: a mean, or under 6 samples; and for other metrics)."""
     out = []
-    name = metric.column if metric.scale == 1 else f"{metric.column}*{metric.scale}"
+    memo = points.setdefault(metric.column if metric.scale == 1 else f"{metric.column}*{metric.scale}", {})
     for x in xs:
         value, row = line[x]
-        key = (id(row), name)
-        point = points.get(key)
+        point = memo.get(id(row))
         if point is None:
-            point = points[key] = _point(value, row, metric)
+            point = memo[id(row)] = _point(value, row, metric)
         out.append(point)
     return out
 
 
-def _point(value: float, row: Row, metric: Metric) -> tuple[float | int | None, float | int | None, float | int | None]:
+def _point(value: float, row: Row, metric: Metric) -> Point:
     if metric.scale != 1:
         return rnd(value * metric.scale), None, None
     inverse = INTERVAL_METRICS.get(metric.column)
@@ -398,52 +399,54 @@ def _point(value: float, row: Row, metric: Metric) -> tuple[float | int | None, 
 
 def fill_points(rows: list[Row], metrics: Iterable[str], points: Points) -> None:
     """Put the drawn point of every row for each of ``metrics`` into ``points`` at once: what
-    :func:`_point` gives, rounded with numpy (:func:`jsonout.rnd_floats`). A model page draws
-    each of its thousands of rows in several figures; one call per page saves rounding each
-    point in Python. Rows whose numbers are not all floats are left to :func:`_point`."""
+    :func:`_point` gives, computed and rounded with numpy (:func:`jsonout.rnd_floats`), column by
+    column. A model page draws each of its thousands of rows in several figures. A column
+    holding a number that is not a float (a record may hold an int) is left to :func:`_point`."""
     import numpy as np
 
-    interval = [_interval(r) for r in rows]
+    ids = [id(r) for r in rows]
+    low, high, p50 = ([r.get(c) for r in rows] for c in ("latency_ci_low", "latency_ci_high", "latency_ms"))
+    floats = _floats_only(low) and _floats_only(high) and _floats_only(p50)
+    if floats:  # where _point draws an interval: both ends, a median latency that is not 0, a low end not 0
+        lo, hi, mid = (np.array(c, dtype=float) for c in (low, high, p50))  # None → NaN
+        has_ci = _given(low) & _given(high) & _given(p50) & (mid != 0) & (lo != 0)
+        has_ci &= np.array([r.get("latency_stat") == "median" for r in rows])
     for name in metrics:
         metric = METRICS[name]
-        if metric.scale != 1:
-            continue
         column, inverse = metric.column, INTERVAL_METRICS.get(metric.column)
-        plain: list[Row] = []
-        with_ci: list[Row] = []
-        for r, kind in zip(rows, interval, strict=True):
-            if r.get(column).__class__ is not float:
-                continue
-            if inverse is None or kind is None:
-                plain.append(r)
-            elif kind:
-                with_ci.append(r)
-        values = np.array([r[column] for r in plain + with_ci], dtype=float)
-        n = len(plain)
-        low, high, p50 = (np.array([r[c] for r in with_ci], dtype=float) for c in _CI_COLUMNS)
-        mine = values[n:]
-        if inverse:  # throughput ∝ 1 / latency: the slow end of the interval is the low throughput
-            up, down = mine * (p50 / low - 1), mine * (1 - p50 / high)
-        else:
-            up, down = high - mine, mine - low
-        drawn = rnd_floats(np.concatenate([values, up, down]))
-        total = len(values)
-        for i, r in enumerate(plain):
-            points[(id(r), column)] = (drawn[i], None, None)
-        for i, r in enumerate(with_ci, start=n):
-            points[(id(r), column)] = (drawn[i], drawn[total + i - n], drawn[total + len(with_ci) + i - n])
+        values = [r.get(column) for r in rows]
+        if metric.scale != 1 or not _floats_only(values) or (inverse is not None and not floats):
+            continue
+        keep = [i for i, v in zip(ids, values, strict=True) if v is not None]  # a missing value is not drawn
+        value = np.array([v for v in values if v is not None], dtype=float)
+        memo = points.setdefault(column, {})
+        if inverse is None:
+            memo.update(zip(keep, ((v, None, None) for v in rnd_floats(value)), strict=True))
+            continue
+        drawn = _given(values)
+        lo_, hi_, mid_ = lo[drawn], hi[drawn], mid[drawn]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if inverse:  # throughput ∝ 1 / latency: the slow end of the interval is the low throughput
+                up, down = value * (mid_ / lo_ - 1), value * (1 - mid_ / hi_)
+            else:
+                up, down = hi_ - value, value - lo_
+        interval = has_ci[drawn]
+        rounded = rnd_floats(np.concatenate([value, np.where(interval, up, np.nan), np.where(interval, down, np.nan)]))
+        n = len(keep)
+        memo.update(zip(keep, zip(rounded[:n], rounded[n : 2 * n], rounded[2 * n :], strict=True), strict=True))
 
 
-_CI_COLUMNS = ("latency_ci_low", "latency_ci_high", "latency_ms")
+_FLOAT_OR_NONE = frozenset({float, type(None)})
 
 
-def _interval(row: Row) -> bool | None:
-    """None where :func:`_point` draws no interval for the row; else whether every number of
-    the interval is a float (an int, as a record may hold, is left to :func:`_point`)."""
-    low, high, p50 = row.get("latency_ci_low"), row.get("latency_ci_high"), row.get("latency_ms")
-    if low is None or high is None or not p50 or not low or row.get("latency_stat") != "median":
-        return None
-    return low.__class__ is float and high.__class__ is float and p50.__class__ is float
+def _floats_only(values: list[Any]) -> bool:
+    return _FLOAT_OR_NONE.issuperset(map(type, values))
+
+
+def _given(values: list[Any]) -> Any:  # a numpy array of bools
+    import numpy as np
+
+    return np.array([v is not None for v in values], dtype=bool)
 
 
 def _origins(line: dict[str, Any], xs: list[Any], spec: ChartSpec) -> list[str] | str | None:

@@ -99,7 +99,7 @@ def rnd_floats(values: Any) -> list[float | int | None]:
     ``round`` does, whenever ``rint`` picks the integer the exact product rounds to. It can
     only pick another where the computed product lies within an ulp or two of a tie, and the
     digits of a value under 1 come from ``log10``, inexact near a power of ten: those values,
-    and any that are huge, tiny or not finite, go through :func:`rnd` itself.
+    and any that are huge or tiny, go through :func:`rnd` itself; NaN and infinities are None.
     """
     import numpy as np
 
@@ -118,8 +118,11 @@ def rnd_floats(values: Any) -> list[float | int | None]:
     whole = (digits == 0) & exact & (size != 0)
     for i in np.flatnonzero(whole).tolist():
         out[i] = int(out[i])
-    for i in np.flatnonzero(~exact).tolist():
+    finite = np.isfinite(values)
+    for i in np.flatnonzero(~exact & finite).tolist():
         out[i] = rnd(float(values[i]))
+    for i in np.flatnonzero(~finite).tolist():
+        out[i] = None  # as rnd: NaN and infinities are not drawn
     return out
 
 

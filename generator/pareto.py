@@ -50,7 +50,7 @@ def latency_throughput(
     kept = drawn or {}
 
     def rounded(r: Row, name: str) -> float | int | None:
-        point = kept.get((id(r), name))
+        point = kept.get(name, {}).get(id(r))
         return rnd(r[name]) if point is None else point[0]
 
     by_workload: dict[str, list[dict[str, Any]]] = defaultdict(list)
