@@ -256,12 +256,12 @@ def _build(
     with Workers(jobs, cache=cache) as workers:  # forked only if the work is large enough
         data = load_data(config, strict, cache, workers)
         clock.lap("read")
-        if workers.started:  # no more forks from here: the modules needed at the end load beside the workers
-            late = threading.Thread(target=_import_late_modules, name="scaleboard-imports", daemon=True)
-            late.start()
         # --strict also turns bad chart / leaderboard blocks in posts into errors
         site = make_site(config, data.parts, load_site_content(config, drafts), drafts,
                          warnings=data.warnings, strict=strict, cache=cache)  # fmt: skip
+        if workers.started:  # no more forks from here
+            late = threading.Thread(target=_warm_up, args=(site,), name="scaleboard-warm-up", daemon=True)
+            late.start()
         prepare(site, workers, data.owners)  # the models made in workers: their pages made there, into the cache
     if late is not None:
         late.join()
@@ -281,11 +281,18 @@ def _build(
     return BuildResult(out_dir, len(pages), len(files), seconds, site.warnings, cache.hits, cache.misses, clock.laps)
 
 
-def _import_late_modules() -> None:
-    """What only the build's own process needs after the workers' rounds: the blog and the feed
-    (Markdown, Pygments, feedgen, lxml). Imported in a thread while the workers make the models'
-    pages, they no longer take 50-80 ms of a cold build alone at its end."""
-    from scaleboard.generator import blog, feed  # noqa: F401
+def _warm_up(site: Site) -> None:
+    """Ready what only the build's own process needs after the workers' rounds, in a thread while
+    the workers make the models' pages: the blog and feed modules (Markdown, Pygments, feedgen,
+    lxml) and the compiled templates. Alone at the end of a cold build they took 0.1-0.2 s."""
+    try:
+        from scaleboard.generator import blog, feed  # noqa: F401
+
+        for name in site.env.list_templates(extensions=["html"]):
+            if not name.startswith("assets/"):
+                site.env.get_template(name)
+    except Exception:  # the build reports it where it needs the module or template
+        return
 
 
 class _Phases:
