@@ -142,23 +142,29 @@ def _ms(value: float | None) -> str:
 def _best_points(
     rows: list[dict[str, Any]], raw: list[dict[str, Any]]
 ) -> dict[tuple[str, str, str], tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """(machine, workload, config) → (the row of its best samples/s, that point's records)."""
+    """(machine, workload, config) → (the row of its best samples/s whose point has raw samples,
+    that point's records with samples); the first such row in ``rows`` among equals."""
     records: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in raw:
-        if r["status"] == "ok":
+        if r["status"] == "ok" and r["samples_ms"]:  # records without samples cannot be tested
             key = (r["machine"], r["suite"], *cmp.match_key(r))  # not inside [...]: Python 3.10 has no star there
             records[key].append(r)
-    best: dict[tuple[str, str, str], tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        if row["status"] != "ok" or not row["samples_per_s"]:
-            continue
-        point = records.get((row["machine"], row["suite"], *cmp.match_key(row)))
-        if not point or not any(r["samples_ms"] for r in point):
-            continue
-        key = (row["machine"], row["workload"], row["config"])
-        if key not in best or row["samples_per_s"] > best[key][0]["samples_per_s"]:
-            best[key] = (row, point)
+        if row["status"] == "ok" and row["samples_per_s"]:
+            groups[(row["machine"], row["workload"], row["config"])].append(row)
+    best: dict[tuple[str, str, str], tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+    for key, group in groups.items():
+        for row in sorted(group, key=_faster_first):  # stable: among equals, the first row
+            point = records.get((row["machine"], row["suite"], *cmp.match_key(row)))
+            if point:
+                best[key] = (row, point)
+                break
     return best
+
+
+def _faster_first(row: dict[str, Any]) -> float:
+    return -row["samples_per_s"]  # type: ignore[no-any-return]
 
 
 def machine_comparisons(rows: list[Row], raw: list[Record], judge: cmp.JudgeFn = cmp.judge) -> Versus | None:

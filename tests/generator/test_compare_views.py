@@ -83,6 +83,23 @@ def test_machines_are_compared_at_each_configurations_best_throughput(tmp_path):
     assert 2.3 < ratio < 2.7  # 10 ms against 4 ms per sample
 
 
+def test_the_best_point_is_the_fastest_with_raw_samples_the_first_among_equals():
+    from scaleboard.generator.frame import flatten
+
+    rng = random.Random(3)
+    records = [
+        _timed(rng, 10.0, batch_size=1, throughput={"samples_per_s": 100.0, "tokens_per_s": 12800.0}),
+        _timed(rng, 10.0, batch_size=2, throughput={"samples_per_s": 300.0, "tokens_per_s": 38400.0}),
+        _timed(rng, 10.0, batch_size=4, throughput={"samples_per_s": 300.0, "tokens_per_s": 38400.0}),
+        _timed(rng, 10.0, batch_size=8, throughput={"samples_per_s": 900.0, "tokens_per_s": 115200.0}),
+    ]
+    records[3]["samples_ms"] = []  # the fastest point has no raw samples to test
+    rows = [flatten(r) for r in records]
+    ((key, (row, point)),) = verdicts._best_points(rows, records).items()
+    assert key == (rows[0]["machine"], rows[0]["workload"], rows[0]["config"])
+    assert row is rows[1] and point == [records[1]]  # 300/s at batch 2 and 4: the first of them
+
+
 def test_the_pareto_frontier_keeps_only_points_nothing_beats():
     points = [(1.0, 10.0), (2.0, 30.0), (3.0, 20.0), (4.0, 40.0), (2.5, 30.0)]
     kept = pareto.frontier(points, lambda p: p[0], lambda p: p[1], lower_x=True)
