@@ -33,7 +33,7 @@ from typing import Any
 
 from scaleboard.errors import BuildError
 from scaleboard.generator.cache import DIR_NAME as CACHE_DIR
-from scaleboard.generator.cache import BuildCache, key_of, tree_fingerprint
+from scaleboard.generator.cache import IO_THREADS, BuildCache, key_of, tree_fingerprint
 from scaleboard.generator.config import SiteConfig, load_config, normalize_base_url
 from scaleboard.generator.data import load_data, save_part
 from scaleboard.generator.prepare import prepare
@@ -100,11 +100,9 @@ def render_pages(site: Site, pages: Iterable[Page], jobs: int = 1) -> dict[str, 
         if page.file in files:
             raise BuildError(f"two pages would be written to {page.file!r}")
         files[page.file] = b""
-    done: dict[int, bytes] = {}
-    for i, page in enumerate(pages):  # pages the cache holds, made from the same inputs
-        body = site.cache.cached_page(page.cache_key) if page.cache_key else None
-        if body is not None:
-            done[i] = body
+    keyed = [i for i, page in enumerate(pages) if page.cache_key]  # pages the cache holds, made from the same inputs
+    bodies = site.cache.cached_pages([pages[i].cache_key or "" for i in keyed])
+    done: dict[int, bytes] = {i: body for i, body in zip(keyed, bodies, strict=True) if body is not None}
     heavy = [i for i, page in enumerate(pages) if page.make_context is not None and i not in done]
     rendered = _render_in_processes(site, pages, heavy, jobs) if len(heavy) >= PARALLEL_MIN_PAGES else {}
     for i, page in enumerate(pages):
@@ -173,16 +171,22 @@ def write_site(out_dir: Path, files: dict[str, bytes]) -> None:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-build-", dir=out_dir.parent))
     try:
-        for name, data in sorted(files.items()):
-            target = safe_file(tmp, name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        targets = [(safe_file(tmp, name), data) for name, data in sorted(files.items())]
+        for folder in sorted({target.parent for target, _ in targets}):
+            folder.mkdir(parents=True, exist_ok=True)
+        with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:  # the kernel copies in parallel
+            for _ in pool.map(_write, targets):
+                pass
         (tmp / MARKER).write_text("built by scaleboard build; replaced on every build\n")
         tmp.chmod(0o755)  # mkdtemp makes it private; a site is meant to be read
         _swap(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _write(target: tuple[Path, bytes]) -> None:
+    target[0].write_bytes(target[1])
 
 
 def _swap(new: Path, out_dir: Path) -> None:
