@@ -164,17 +164,44 @@ REMOTE_COST = 0.3
 
 
 def assign(models: list[str], sizes: dict[str, list[int]], workers: int) -> dict[str, int]:
-    """Model → worker: the largest models first, each where the work it adds (its records, plus
-    :data:`REMOTE_COST` for each one that worker must parse again) leaves the least loaded end."""
-    load = [0.0] * workers
-    owner = {}
+    """Model → worker: each model where most of its records are (a model no worker validated
+    goes where the least work is), then, while that lowers the busiest worker's work, one model
+    moved off it. A model's work is its records, plus :data:`REMOTE_COST` for each one its
+    worker must parse again."""
     totals = {m: max(sum(sizes.get(m, ())), 1) for m in models}
+    local = {m: sizes.get(m) or [0] * workers for m in models}
+
+    def cost(model: str, worker: int) -> float:
+        return totals[model] + REMOTE_COST * (totals[model] - local[model][worker])
+
+    load = [0.0] * workers
+    owner: dict[str, int] = {}
     for model in sorted(models, key=lambda m: (-totals[m], m)):
-        local = sizes.get(model) or [0] * workers
-        costs = [totals[model] + REMOTE_COST * (totals[model] - local[w]) for w in range(workers)]
-        best = min(range(workers), key=lambda w: (load[w] + costs[w], w))
+        held = local[model]
+        if any(held):
+            best = max(range(workers), key=lambda w: (held[w], -w))
+        else:
+            best = min(range(workers), key=lambda w: (load[w], w))
         owner[model] = best
-        load[best] += costs[best]
+        load[best] += cost(model, best)
+    while workers > 1:
+        busiest = max(range(workers), key=lambda w: (load[w], -w))
+        move, peak = None, load[busiest]
+        for model in sorted(m for m, w in owner.items() if w == busiest):
+            for other in range(workers):
+                if other == busiest:
+                    continue
+                after = [*load]
+                after[busiest] -= cost(model, busiest)
+                after[other] += cost(model, other)
+                if max(after) < peak:
+                    move, peak = (model, other), max(after)
+        if move is None:
+            break
+        model, other = move
+        load[busiest] -= cost(model, busiest)
+        load[other] += cost(model, other)
+        owner[model] = other
     return owner
 
 

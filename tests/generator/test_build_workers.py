@@ -228,3 +228,8 @@ def test_models_go_where_their_records_are_unless_that_overloads_a_worker():
     owners = assign(list(crowded), crowded, 2)
     assert sorted(owners.values()) == [0, 0, 1, 1]  # parsing again elsewhere beats waiting
     assert set(assign(["x", "y"], {}, 2).values()) == {0, 1}  # no worker validated them: balanced
+    halves = {f"m{i:02d}": [100, 0] if i < 10 else [0, 100] for i in range(20)}
+    assert assign(list(halves), halves, 2) == {m: 0 if m < "m10" else 1 for m in halves}  # none parsed again
+    uneven = {"big": [300, 0], "s1": [100, 0], "s2": [100, 0], "s3": [0, 100]}
+    owners = assign(list(uneven), uneven, 2)
+    assert owners["big"] == 0 and owners["s3"] == 1 and sorted(owners.values()) == [0, 1, 1, 1]
