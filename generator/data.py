@@ -154,7 +154,7 @@ def scan(
     validated the new files, how many records of each model each holds. A file is read only
     when the cache does not know it with this size and modification time."""
     found: list[_File] = []
-    fresh: list[tuple[int, bytes, str, os.stat_result]] = []  # to validate: (index in found, bytes, text, stat)
+    fresh: list[tuple[int, bytes, os.stat_result]] = []  # to validate: (index in found, bytes, stat)
     for path in paths:
         name = display_path(path, root)
         stat = path.stat()  # before reading: a file written meanwhile is validated again next time
@@ -167,19 +167,18 @@ def scan(
         if entry is not None:  # the same content, touched: read again only if one of its models is made
             found.append(_File(path, name, entry, None, entry.models, _problems(name, entry)))
         else:
-            fresh.append((len(found), data, data.decode("utf-8", errors="replace"), stat))
+            fresh.append((len(found), data, stat))
             found.append(_File(path, name, None))
     sizes: dict[str, list[int]] = {}
-    if workers is not None and fresh and sum(len(data) for _, data, _, _ in fresh) >= MIN_BYTES:
-        texts = [data_workers.Text(found[i].name, text.split("\n"), text.endswith("\n")) for i, _, text, _ in fresh]
+    if workers is not None and fresh and sum(len(data) for _, data, _ in fresh) >= MIN_BYTES:
+        texts = [data_workers.Text(found[i].name, data) for i, data, _ in fresh]
         verdicts, sizes = data_workers.validate(workers, texts)
-        for n, ((i, data, _, stat), (problems, bad, models)) in enumerate(zip(fresh, verdicts, strict=True)):
+        for n, ((i, data, stat), (problems, bad, models)) in enumerate(zip(fresh, verdicts, strict=True)):
             entry = cache.store_file(found[i].name, data, stat, problems, bad, models)
             found[i] = _File(found[i].path, found[i].name, entry, None, models, problems, new=n)
     else:
-        for i, data, text, stat in fresh:
-            lines = data_workers.Text(found[i].name, text.split("\n"), text.endswith("\n"))
-            records, problems, bad = data_workers.check(lines)
+        for i, data, stat in fresh:
+            records, problems, bad = data_workers.check(data_workers.Text(found[i].name, data))
             models = tuple(sorted({record["model"] for record, _ in records}))
             entry = cache.store_file(found[i].name, data, stat, problems, bad, models)
             found[i] = _File(found[i].path, found[i].name, entry, records, models, problems)

@@ -32,12 +32,33 @@ from scaleboard.record import Record, iter_lines, parse_json, upgrade
 MIN_BYTES = 4_000_000
 
 
-class Text(NamedTuple):
-    """A new data file's text, as workers inherit it."""
+class Text:
+    """A new data file's bytes, as workers inherit them, cut into lines where first needed: each
+    worker decodes and splits only the files its runs touch, not the build's own process."""
 
-    name: str  # as problems name the file
-    lines: list[str]  # split at newlines
-    terminated: bool  # it ends with a newline
+    __slots__ = ("_lines", "data", "name")
+
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name = name  # as problems name the file
+        self.data = data
+        self._lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """The text split at newlines (undecodable bytes replaced)."""
+        if self._lines is None:
+            self._lines = self.data.decode("utf-8", errors="replace").split("\n")
+        return self._lines
+
+    @property
+    def length(self) -> int:
+        """``len(self.lines)``, without splitting: a newline byte is a newline character in UTF-8."""
+        return self.data.count(b"\n") + 1
+
+    @property
+    def terminated(self) -> bool:
+        """It ends with a newline."""
+        return self.data.endswith(b"\n")
 
 
 class Run(NamedTuple):
@@ -83,7 +104,7 @@ def validate(
     """Fork the workers and validate ``texts`` there: each file's problems (in line order), lines
     without a record and models; and how many records of each model each worker holds. The
     workers keep the records for :func:`make`."""
-    plan = runs([len(t.lines) for t in texts], workers.jobs)
+    plan = runs([t.length for t in texts], workers.jobs)
     workers.start({"texts": texts, "runs": plan}, count=len(plan))
     per_file: list[list[tuple[int, Verdict]]] = [[] for _ in texts]
     sizes: dict[str, list[int]] = {}

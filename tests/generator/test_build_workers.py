@@ -14,7 +14,7 @@ import pytest
 
 from scaleboard.generator import synthetic
 from scaleboard.generator.build import build
-from scaleboard.generator.data_workers import Run, assign, runs
+from scaleboard.generator.data_workers import Run, Text, assign, runs
 
 MACHINES = (synthetic.machine("epyc-2c", "cpu", 8, 1.0), synthetic.machine("NVIDIA T4", "cuda", 16, 6.0))
 
@@ -214,6 +214,16 @@ def test_the_lines_are_cut_in_consecutive_shares_of_about_equal_length(lengths, 
     sizes = [sum(run.stop - run.start for run in share) for share in shares]
     assert len(shares) <= workers
     assert max(sizes) - min(sizes) <= 1 or len(shares) < workers  # about equal, unless lines are fewer
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"\n", b"a\nb", b"a\nb\n", b'\xe2\n\xff\xfe\n{"x": "\xc3\xa9"}', "é · ⚠\n\n".encode()]
+)
+def test_a_new_file_counts_its_lines_without_splitting_them(data):
+    text = Text("data/x.jsonl", data)
+    plain = data.decode("utf-8", errors="replace")
+    assert text.length == len(plain.split("\n")) and text.terminated == plain.endswith("\n")
+    assert text.lines == plain.split("\n")
 
 
 def test_a_file_may_be_cut_between_workers():
