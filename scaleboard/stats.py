@@ -90,55 +90,61 @@ def _percentile_interval(values: Any, confidence: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _grouped_medians(groups: Sequence[Sequence[float]], draws: tuple[Any, ...]) -> Any:  # numpy: arrays in and out
+def _grouped_medians(groups: Sequence[Sequence[float]], plan: tuple[Any, Any]) -> Any:  # numpy: arrays in and out
     """Medians of two-stage resamples: groups with replacement, then samples within each.
-    ``draws`` are the indices :func:`_draws` drew for these groups' sizes."""
+    ``plan`` is what :func:`_draws` made of the indices it drew for these groups' sizes."""
     import numpy as np
 
     arrays = [np.asarray(g, dtype=float) for g in groups if len(g)]
     if not all(np.isfinite(a).all() for a in arrays):
         raise ValueError("samples must be finite numbers")
-    if len(arrays) == 1:
-        return _row_medians(arrays[0][draws[0]])
-    *within, picks = draws
-    resamples = len(picks)
-    # Resample r pools within[g][r] for each g of picks[r]: one row of a matrix padded with +inf
-    # (sorted last) where the picked groups are shorter than the longest.
-    lengths = np.array([len(a) for a in arrays])
-    padded = np.full((len(arrays), resamples, int(lengths.max())), np.inf)
-    for g, drawn in enumerate(within):
-        padded[g, :, : lengths[g]] = arrays[g][drawn]
-    pooled = padded[picks, np.arange(resamples)[:, None], :].reshape(resamples, -1)
-    return _row_medians(pooled, lengths[picks].sum(axis=1))
+    index, sizes = plan
+    if sizes is None:  # one group: resample its samples
+        return _row_medians(arrays[0][index])
+    return _row_medians(np.concatenate([*arrays, [np.inf]])[index], sizes)
 
 
 #: Bootstraps whose draws are kept (:func:`_draws`): up to this many indices a bootstrap.
 KEPT_DRAWS = 2000 * 64
 
 
-def _draws(sides: tuple[tuple[int, ...], ...], resamples: int) -> tuple[tuple[Any, ...], ...]:
-    """The indices a bootstrap draws for each side (the sizes of its non-empty groups), from
-    one generator seeded with ``BOOTSTRAP_SEED``, in order: for each side, each group's
-    samples (``resamples`` × its size) and, with several groups, the groups
-    (``resamples`` × their count). They depend on the sizes alone, so comparisons of the same
-    shape (a page holds hundreds) share them."""
-    if resamples * sum(sum(side) + len(side) for side in sides) <= KEPT_DRAWS:
+def _draws(sides: tuple[tuple[int, ...], ...], resamples: int) -> tuple[tuple[Any, Any], ...]:
+    """For each side (the sizes of its non-empty groups), the bootstrap's resamples as indices
+    into the side's samples: ``(index, None)`` for one group, ``resamples`` × its size; for
+    several, ``(index, sizes)``: row r pools the groups resample r picked, each padded to the
+    longest with the index one past the last sample (where :func:`_grouped_medians` puts +inf,
+    sorted last), and ``sizes[r]`` counts its samples.
+
+    The indices are drawn from one generator seeded with ``BOOTSTRAP_SEED``, in order: for each
+    side, each group's samples (``resamples`` × its size) then, with several groups, the groups
+    (``resamples`` × their count). They depend on the sizes alone, so comparisons and points of
+    the same shape (a page holds hundreds) share them."""
+    if resamples * sum(len(side) * (max(side) + 1) for side in sides) <= KEPT_DRAWS:
         return _kept_draws(sides, resamples)
     return _drawn(sides, resamples)
 
 
-def _drawn(sides: tuple[tuple[int, ...], ...], resamples: int) -> tuple[tuple[Any, ...], ...]:
+def _drawn(sides: tuple[tuple[int, ...], ...], resamples: int) -> tuple[tuple[Any, Any], ...]:
     import numpy as np
 
     rng = np.random.default_rng(BOOTSTRAP_SEED)
-    out = []
+    out: list[tuple[Any, Any]] = []
     for sizes in sides:
         within = [rng.integers(0, n, size=(resamples, n)) for n in sizes]
-        picks = [rng.integers(0, len(sizes), size=(resamples, len(sizes)))] if len(sizes) > 1 else []
-        out.append((*within, *picks))
-    for side in out:
-        for array in side:
-            array.flags.writeable = False  # shared by the comparisons of that shape
+        if len(sizes) == 1:
+            out.append((within[0], None))
+            continue
+        picks = rng.integers(0, len(sizes), size=(resamples, len(sizes)))
+        past_last = sum(sizes)  # the +inf pad
+        padded = np.full((len(sizes), resamples, max(sizes)), past_last)
+        for g, (start, drawn) in enumerate(zip(np.cumsum([0, *sizes[:-1]]), within, strict=True)):
+            padded[g, :, : sizes[g]] = drawn + start  # into all the side's samples, group after group
+        index = padded[picks, np.arange(resamples)[:, None], :].reshape(resamples, -1)
+        out.append((index, np.array(sizes)[picks].sum(axis=1)))
+    for index, counts in out:
+        for array in (index, counts):
+            if array is not None:
+                array.flags.writeable = False  # shared by the comparisons of that shape
     return tuple(out)
 
 
@@ -149,10 +155,12 @@ def _row_medians(rows: Any, sizes: Any = None) -> Any:  # numpy arrays
     """``np.median`` of each row (of its first ``sizes[r]`` values, the rest being +inf), the
     same numbers: the mean of the two middle values, or the middle one. Sorting the rows is
     4-7x faster than ``np.median`` on a bootstrap's short rows (numpy sorts them with SIMD).
-    The values are finite (the +inf padding aside)."""
+    The values are finite (the +inf padding aside). ``rows`` is scratch: it is sorted in place
+    (a copy of a bootstrap's rows cost as much as sorting them)."""
     import numpy as np
 
-    ordered = np.sort(rows, axis=1)
+    rows.sort(axis=1)
+    ordered = rows
     count = np.full(len(rows), rows.shape[1]) if sizes is None else np.asarray(sizes)
     index = np.arange(len(rows))
     upper = ordered[index, count // 2]

@@ -164,8 +164,8 @@ def test_the_bootstrap_medians_are_exactly_those_of_np_median(seed):
     # 1-4 processes of 1-40 samples, odd and even sizes, ties from coarse rounding
     groups = [list(np.round(gen.random(gen.integers(1, 40)) * 100, int(gen.integers(0, 3))))
               for _ in range(int(gen.integers(1, 5)))]  # fmt: skip
-    (draws,) = stats._draws((stats._sizes(groups),), 500)  # kept, shared by comparisons of this shape
-    fast = stats._grouped_medians(groups, draws)
+    (plan,) = stats._draws((stats._sizes(groups),), 500)  # kept, shared by comparisons of this shape
+    fast = stats._grouped_medians(groups, plan)
     plain = _medians_by_definition(groups, np.random.default_rng(stats.BOOTSTRAP_SEED), 500)
     assert np.array_equal(fast, plain)  # the kept draws are those of rng.choice, in the same order
 
