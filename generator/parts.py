@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from scaleboard.generator.cache import key_of
+from scaleboard.generator.cache import lines_key
 from scaleboard.generator.frame import PageKey, Row, flatten, latest_per_point, pool_repeats
 from scaleboard.record import Record
 
@@ -113,7 +113,7 @@ def summarize(data: PartData, with_digests: bool) -> Summary:
     pages: dict[PageKey, PageInfo] = {}
     for key in sorted({(r["model"], r["machine"], r["suite"]) for r in data.rows}):
         rows = data.page_rows(key)
-        digest = key_of(data.raw_lines.get(key, [])) if with_digests else ""
+        digest = lines_key(data.raw_lines.get(key, [])) if with_digests else ""
         pages[key] = PageInfo(tuple(sorted({r["task"] for r in rows})), digest, len(rows))
     return Summary(
         pages=pages,
