@@ -60,8 +60,11 @@ def latency_throughput(
     figures = {}
     for work, points in sorted(by_workload.items()):
         traces = []
-        for config in sorted({r["config"] for r in points}, key=config_order):
-            mine = sorted((r for r in points if r["config"] == config), key=lambda r: r["batch_size"])
+        by_config: dict[str, list[Row]] = defaultdict(list)
+        for r in points:
+            by_config[r["config"]].append(r)
+        for config in sorted(by_config, key=config_order):
+            mine = sorted(by_config[config], key=lambda r: r["batch_size"])
             name = f"{config} ⚠" if config in flagged else config
             traces.append({
                 "type": "scatter", "mode": "lines+markers", "name": name,

@@ -6,9 +6,9 @@ significance tests) and its pages and downloads come from its own records alone
 (:mod:`scaleboard.generator.parts`). With ``-j N``, the models whose parts the workers made
 (:mod:`scaleboard.generator.data_workers`) get those made there too: each worker builds the
 same :class:`Site` from every model's summary, makes its models' share and leaves it in the
-cache (pages and downloads as files; leaderboard rows and their cells, and compare sections, sent
-back for the cache's memo). The build then gathers and renders as it always does and finds them there, so
-the site is the one a single process writes.
+cache (pages and downloads as files; leaderboard rows and their cells, and compare sections,
+sent back for the cache's memo). The build then gathers and renders as it always does and
+finds them there, so the site is the one a single process writes.
 """
 
 from __future__ import annotations
