@@ -21,6 +21,7 @@ import random
 import resource
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from scaleboard.generator import synthetic
@@ -80,13 +81,39 @@ def main() -> None:
         root = Path(args.keep or tmp)
         shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
         count = make_project(root, args.models, args.machines, threads, args.repeats)
+        alone, together = reference_ms(max(1, args.jobs))
         cold, cpu = timed(lambda: build(root, out=root / "site", jobs=args.jobs))
         report(root / "site", count, cold, cpu, args.jobs)
+        print(
+            f"machine speed:         a fixed loop took {alone:.0f} ms alone, {together:.0f} ms in each of "
+            f"{max(1, args.jobs)} processes at once, just before (lower is faster)"
+        )
         warm, _ = timed(lambda: build(root, out=root / "site", jobs=args.jobs))
         changed = change_one_file(root)
         incremental, _ = timed(lambda: build(root, out=root / "site", jobs=args.jobs))
         print(f"no change, cached:     {line(warm)}")
         print(f"one file changed:      {line(incremental)}  ({changed}; goal ≤ 1 s)")
+
+
+def _loop(_: int = 0) -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i % 7
+    return time.perf_counter() - started
+
+
+def reference_ms(processes: int) -> tuple[float, float]:
+    """A fixed pure-Python loop's best of 3 timings in ms, alone and in each of ``processes`` at
+    once. A virtual machine's speed changes from one minute to the next at the same load
+    average (other tenants, CPU steal): the speed of one core, and how much of a second one it
+    gives, by up to half here. Build times compare only beside these."""
+    import multiprocessing
+
+    alone = min(_loop() for _ in range(3))
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        together = min(max(pool.map(_loop, range(processes))) for _ in range(3))
+    return alone * 1000, together * 1000
 
 
 def timed(run):
