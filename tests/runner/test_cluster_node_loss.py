@@ -56,11 +56,11 @@ def test_a_group_lost_with_its_node_is_measured_on_another(tmp_path):
                               device=first["device"], env=first["env"])  # fmt: skip
         plan = cluster.cluster_plan(groups, index_records(tmp_path), described)
         removed = []
+        done = threading.Event()
 
         def remove_the_hanging_node():  # the node whose raylet is the grandparent of the hanging child
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:  # again until found: the pid file may be half written
-                time.sleep(0.1)
+            while not done.is_set():  # again until found, for as long as the sweep runs: under load the
+                time.sleep(0.1)  # hang may come late, and the pid file may be half written
                 try:
                     raylet = _parent(_parent(int(hang_pid.read_text())))
                 except (OSError, ValueError):
@@ -79,11 +79,13 @@ def test_a_group_lost_with_its_node_is_measured_on_another(tmp_path):
             result = cluster.run_sweep_ray(plan, run_file, progress, device_type="cpu", options=options,
                                            nodes=described, extra_env=extra, check_supported=lambda *a: None,
                                            group_function="fake_group:run_group")  # fmt: skip
+        done.set()
         records = [r for _, r, _ in iter_file(tmp_path / "r.jsonl") if r is not None]
         assert removed  # a node did go away mid-group
         assert len(records) == 6 and all(r["status"] == "ok" for r in records)
         assert len({point_key(r) for r in records}) == 6  # batch 1 of the lost group is not measured twice
         assert len(set(result.placements.values())) == 1  # every group finished on the node left
     finally:
+        done.set()
         ray.shutdown()
         nodes.shutdown()
