@@ -84,10 +84,8 @@ def main() -> None:
         alone, together = reference_ms(max(1, args.jobs))
         cold, cpu = timed(lambda: build(root, out=root / "site", jobs=args.jobs))
         report(root / "site", count, cold, cpu, args.jobs)
-        print(
-            f"machine speed:         a fixed loop took {alone:.0f} ms alone, {together:.0f} ms in each of "
-            f"{max(1, args.jobs)} processes at once, just before (lower is faster)"
-        )
+        at_once = f", {together:.0f} ms in each of {args.jobs} processes at once" if args.jobs > 1 else ""
+        print(f"machine speed:         a fixed loop took {alone:.0f} ms alone{at_once}, just before (lower is faster)")
         warm, _ = timed(lambda: build(root, out=root / "site", jobs=args.jobs))
         changed = change_one_file(root)
         incremental, _ = timed(lambda: build(root, out=root / "site", jobs=args.jobs))
@@ -107,10 +105,13 @@ def reference_ms(processes: int) -> tuple[float, float]:
     """A fixed pure-Python loop's best of 3 timings in ms, alone and in each of ``processes`` at
     once. A virtual machine's speed changes from one minute to the next at the same load
     average (other tenants, CPU steal): the speed of one core, and how much of a second one it
-    gives, by up to half here. Build times compare only beside these."""
+    gives, by up to half here. They say how the machine was just before; it can change during
+    the build too, so compare builds over several runs, taken in turn."""
     import multiprocessing
 
     alone = min(_loop() for _ in range(3))
+    if processes < 2:
+        return alone * 1000, alone * 1000
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         together = min(max(pool.map(_loop, range(processes))) for _ in range(3))
     return alone * 1000, together * 1000
