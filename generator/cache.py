@@ -3,7 +3,7 @@
 Four kinds of entries, each valid only for the same ScaleBoard code and theme:
 
 - **data files**: which lines of a ``data/`` file are valid, what problems it has and which
-  models it holds, keyed by the file's size and modification time, confirmed by a BLAKE2 hash
+  models it holds, keyed by the file's size and modification time, confirmed by a SHA-256 hash
   of its content when those changed (a ``touch`` or a fresh checkout costs a hash, not a
   validation). An unchanged file is not even read unless a model it holds changed elsewhere.
 - **parts**: each model's summary (``generator/parts.py``: its pages, configurations and
@@ -174,13 +174,7 @@ class BuildCache:
         """The page cached under ``key`` (marked as used), or None."""
         if not self.enabled:
             return None
-        try:
-            body = self._page_path(key).read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        self.hits += key not in self._prepared
-        return body
+        return self._counted(key, _read_or_none(self._page_path(key)))
 
     def cached_pages(self, keys: list[str]) -> list[bytes | None]:
         """:meth:`cached_page` of each key, read by a few threads at once (a cold build reads back
@@ -190,12 +184,16 @@ class BuildCache:
         paths = [self._page_path(key) for key in keys]
         with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:
             bodies = list(pool.map(_read_or_none, paths))
-        for key, body in zip(keys, bodies, strict=True):
-            if body is None:
-                self.misses += 1
-            else:
-                self.hits += key not in self._prepared
-        return bodies
+        return [self._counted(key, body) for key, body in zip(keys, bodies, strict=True)]
+
+    def _counted(self, key: str, body: bytes | None) -> bytes | None:
+        """``body`` read for ``key``, counted: a miss when there was none, a hit unless a worker
+        made it this build."""
+        if body is None:
+            self.misses += 1
+        else:
+            self.hits += key not in self._prepared
+        return body
 
     def has_page(self, key: str) -> bool:
         return self.enabled and self._page_path(key).exists()
