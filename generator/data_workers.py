@@ -266,7 +266,7 @@ def _records(ref: FileRef) -> list[tuple[Record, str]]:
 
 def read_trusted(path: Path, bad: frozenset[int]) -> list[tuple[Record, str]]:
     """The records of a data file validated before with this very content, read now."""
-    return trusted(path.read_bytes().decode("utf-8", errors="replace").split("\n"), bad)
+    return trusted(Text(str(path), path.read_bytes()).lines, bad)
 
 
 def trusted(lines: list[str], bad: frozenset[int], start: int = 0, stop: int | None = None) -> list[tuple[Record, str]]:

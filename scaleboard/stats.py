@@ -160,11 +160,10 @@ def _row_medians(rows: Any, sizes: Any = None) -> Any:  # numpy arrays
     import numpy as np
 
     rows.sort(axis=1)
-    ordered = rows
     count = np.full(len(rows), rows.shape[1]) if sizes is None else np.asarray(sizes)
     index = np.arange(len(rows))
-    upper = ordered[index, count // 2]
-    lower = ordered[index, np.maximum(count // 2 - 1, 0)]
+    upper = rows[index, count // 2]
+    lower = rows[index, np.maximum(count // 2 - 1, 0)]
     return np.where(count % 2 == 0, (lower + upper) / 2, upper)
 
 
