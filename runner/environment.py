@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from scaleboard import __version__
 from scaleboard.errors import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -99,7 +100,7 @@ def software_details() -> dict[str, Any]:
         "transformers": _version("transformers"),
         "cuda": torch.version.cuda,
         "driver": nvidia_driver(),
-        "scaleboard": _version("scaleboard") or "unknown",
+        "scaleboard": __version__,
         "git_sha": git_sha(),
         "cpu": cpu_model(),
         "cores": _cores(),
