@@ -5,7 +5,8 @@ once and then measures group after group: the parent sends each
 :class:`~scaleboard.runner.spec.GroupSpec` as one JSON line on the worker's stdin; the
 worker writes one JSON record per line to a dedicated pipe (never stdout, where libraries
 print) and a ``group_done`` line when the group is finished. Its stdout and stderr go to
-a log file whose last lines explain a crash.
+an unnamed temporary file whose last lines explain a crash: it has no name on disk, so
+nothing is left behind however the parent ends (a Ray actor is killed, not closed).
 
 Isolation is kept where it matters: a worker that crashes, hangs, is stopped, or ends a
 group with an ``oom``, ``timeout`` or ``error`` point is killed, and the next group starts
@@ -44,8 +45,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from scaleboard.record import validate
 from scaleboard.runner.child import GROUP_DONE, HEARTBEAT, PROBE_RESULT
@@ -86,13 +86,15 @@ def describe_exit(returncode: int) -> str:
     return f"exited with code {returncode}"
 
 
-def stderr_tail(path: Path, start: int = 0) -> str:
-    """The last lines of a worker's output since byte ``start``, for an error record's reason."""
+def stderr_tail(log: BinaryIO | None, start: int = 0) -> str:
+    """The last lines of a worker's output (``log``) since byte ``start``, for an error record's reason."""
+    if log is None:
+        return ""
     try:
-        with open(path, "rb") as f:
-            f.seek(max(start, f.seek(0, os.SEEK_END) - 16384))
-            text = f.read().decode("utf-8", errors="replace")
-    except OSError:
+        end = os.fstat(log.fileno()).st_size
+        offset = max(start, end - 16384)
+        text = os.pread(log.fileno(), end - offset, offset).decode("utf-8", errors="replace")
+    except (OSError, ValueError):
         return ""
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     return "\n".join(lines[-STDERR_TAIL_LINES:])[-STDERR_TAIL_CHARS:]
@@ -115,8 +117,6 @@ class Worker:
 
     def __init__(self, options: ChildOptions | None = None):
         self.options = options or ChildOptions()
-        self._tmp = tempfile.TemporaryDirectory(prefix="scaleboard-worker-")
-        self.tmp = Path(self._tmp.name)
         self.proc: subprocess.Popen[bytes] | None = None
         self.read_fd: int | None = None
         self.buffer = b""
@@ -124,7 +124,7 @@ class Worker:
         self.started = 0  # processes started so far
         self.startup_s: list[float] = []  # per process: spawn until its imports were done
         self._spawned_at = 0.0
-        self.log_path = self.tmp / "worker.log"
+        self.log: BinaryIO | None = None  # the current process's stdout and stderr (an unnamed file)
 
     def __enter__(self) -> Worker:
         return self
@@ -133,9 +133,9 @@ class Worker:
         self.close()
 
     def close(self) -> None:
-        """Kill the worker (if any) and remove its files."""
+        """Kill the worker (if any) and close its log."""
         self._retire()
-        self._tmp.cleanup()
+        self._close_log()
 
     def retire(self) -> None:
         """End the current measuring process (if any): the next group starts a fresh one."""
@@ -184,7 +184,8 @@ class Worker:
     def _spawn(self) -> None:
         read_fd, write_fd = os.pipe()
         self.started += 1
-        self.log_path = self.tmp / f"worker-{self.started}.log"
+        self._close_log()  # the last process's: its group has read it
+        self.log = tempfile.TemporaryFile(prefix="scaleboard-worker-")  # noqa: SIM115 (open until the next spawn)
         command = [sys.executable, "-m", "scaleboard.runner.child", "--record-fd", str(write_fd)]
         command += ["--parent-pid", str(os.getpid())]
         if self.options.group_function:
@@ -195,16 +196,15 @@ class Worker:
         env.setdefault("HF_HUB_OFFLINE", "1")  # never wait on the network inside a measurement
         env.setdefault("PYTHONUNBUFFERED", "1")  # the log's last lines are the last lines printed
         try:
-            with open(self.log_path, "wb") as log:
-                self.proc = subprocess.Popen(
-                    command,
-                    stdin=subprocess.PIPE,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    pass_fds=(write_fd,),
-                    env=env,
-                    start_new_session=True,
-                )
+            self.proc = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,),
+                env=env,
+                start_new_session=True,
+            )
         finally:
             os.close(write_fd)
         self.read_fd, self.buffer, self.ready = read_fd, b"", False
@@ -222,10 +222,16 @@ class Worker:
             os.close(self.read_fd)
         self.proc, self.read_fd, self.buffer, self.ready = None, None, b"", False
 
+    def _close_log(self) -> None:
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
     def log_size(self) -> int:
+        """Bytes the current process has written to its log so far."""
         try:
-            return self.log_path.stat().st_size
-        except OSError:
+            return os.fstat(self.log.fileno()).st_size if self.log is not None else 0
+        except (OSError, ValueError):
             return 0
 
 
@@ -238,6 +244,7 @@ class _Group:
         self.recorded = 0
         self.failed = False  # a point ended oom / timeout / error: do not reuse the worker
         self.log_start = worker.log_size()
+        self.log = worker.log  # this group's process's, read after it is retired
         self.isolation: dict[str, Any] | None = None  # what else ran as the current point started
         self.info: dict[str, Any] = {}  # weights/params as the worker reported them
         self.proc = worker.proc
@@ -350,7 +357,7 @@ class _Group:
             what = f"child exited without a record for batch size {self.pending[0]}"
         else:
             what = f"child {describe_exit(returncode if returncode is not None else -9)}"
-        tail = stderr_tail(self.worker.log_path, self.log_start)
+        tail = stderr_tail(self.log, self.log_start)
         return f"{what}; last output:\n{tail}" if tail else what
 
     def _record(self, batch_size: int, status: str, reason: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ The real engine's fault injection is exercised in ``test_faults.py``.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -185,6 +186,32 @@ def test_a_worker_is_not_reused_after_an_oom(tmp_path, monkeypatch):
         worker.run(make_spec(), records.append)
         assert worker.started == 2
     assert [r["status"] for r in records] == ["ok", "oom", "ok"] * 2
+
+
+def test_a_worker_killed_with_its_owner_leaves_no_file_behind(tmp_path):
+    """A Ray actor is killed, never closed: the worker's log must have no name on disk to leak.
+    The owner runs a group that crashes (its reason reads the log), then SIGKILLs itself."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    script = textwrap.dedent(f"""
+        import json, os, signal
+        from scaleboard.runner.isolate import ChildOptions, Worker
+        from test_isolate import make_spec
+        worker = Worker(ChildOptions(extra_env={{"PYTHONPATH": {HERE!r}, "FAKE_MODE": "raise@2"}},
+                                     group_function="fake_group:run_group"))
+        records = []
+        worker.run(make_spec(), records.append)
+        worker.run(make_spec(), records.append)  # in a fresh process: a second log
+        print(json.dumps([len(records), records[1]["reason"], os.listdir({str(scratch)!r})]), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": HERE}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    count, reason, listed = json.loads(done.stdout)
+    assert count == 6 and "RuntimeError: fake failure in the measurement" in reason  # the tail was read
+    assert listed == []  # nothing named while it ran…
+    assert list(scratch.iterdir()) == []  # …nor after its owner was killed
 
 
 def test_describe_exit():
