@@ -1,15 +1,18 @@
-"""``scaleboard build``: gather everything, render every page, then write the site at once.
+"""``scaleboard build``: gather everything, render every page, then swap the site in at once.
 
 The order matters (as in mkdocs)::
 
     config = load_config(root)
+    staging = Staging(out_dir)                           # a temporary directory beside site/
     data = load_data(config, strict, cache)              # data/**/*.jsonl, validated line by line, one part per model
     content = load_site_content(config, drafts)          # content/ (the blog side), when present
     site = make_site(config, data.parts, content, drafts)  # the one typed context object
-    files = render_pages(site, gather_pages(site))       # every page rendered in memory…
-    write_site(out_dir, files, assets(site))             # …then written into a temporary directory and swapped in
+    written = prepare(site, workers, owners, staging)    # with -j N: the models' pages, written by the workers
+    files = render_pages(site, gather_pages(site), written)  # the other pages rendered in memory…
+    staging.publish(files)                               # …then written there and swapped in
 
-A failure anywhere before the swap leaves the previous ``site/`` untouched. Nothing
+A failure anywhere before the swap removes the staging directory and leaves the previous
+``site/`` untouched. Nothing
 in the output depends on the clock or on iteration order, so the same inputs give
 byte-identical output.
 
@@ -22,28 +25,24 @@ from __future__ import annotations
 import concurrent.futures
 import gc
 import multiprocessing
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from scaleboard.errors import BuildError
 from scaleboard.generator.cache import DIR_NAME as CACHE_DIR
-from scaleboard.generator.cache import IO_THREADS, BuildCache, key_of, tree_fingerprint
+from scaleboard.generator.cache import BuildCache, key_of, tree_fingerprint
 from scaleboard.generator.config import SiteConfig, load_config, normalize_base_url
 from scaleboard.generator.data import load_data, save_part
+from scaleboard.generator.output import Staging
 from scaleboard.generator.prepare import prepare
 from scaleboard.generator.render import can_fork, render_page
 from scaleboard.generator.site import Page, Site, make_site
 from scaleboard.generator.theme import asset_files, template_dirs
 from scaleboard.generator.workers import Workers
-
-#: Written into every built site: a directory without it is never replaced (it is not ours).
-MARKER = ".scaleboard-site"
 
 
 @dataclass
@@ -79,27 +78,23 @@ def gather_pages(site: Site) -> list[Page]:
     return found
 
 
-def safe_file(root: Path, relative: str) -> Path:
-    """``root / relative``, refusing anything that would land outside ``root``."""
-    rel = PurePosixPath(relative)
-    target = (root / rel).resolve()
-    if rel.is_absolute() or ".." in rel.parts or not target.is_relative_to(root.resolve()):
-        raise BuildError(f"refusing to write {relative!r}: it is outside the site directory")
-    return target
-
-
-def render_pages(site: Site, pages: Iterable[Page], jobs: int = 1) -> dict[str, bytes]:
+def render_pages(
+    site: Site, pages: Iterable[Page], jobs: int = 1, written: frozenset[str] = frozenset()
+) -> dict[str, bytes]:
     """Render every page in memory: output file → bytes. Two pages on one file is an error.
 
     With ``jobs`` > 1, pages with a ``make_context`` (the model pages) are rendered by
     that many forked processes when there are many of them; the output is the same.
+    ``written``: files the workers already wrote into the staging directory, left out.
     """
     pages = list(pages)
-    files: dict[str, bytes] = {}
+    seen: set[str] = set()
     for page in pages:
-        if page.file in files:
+        if page.file in seen:
             raise BuildError(f"two pages would be written to {page.file!r}")
-        files[page.file] = b""
+        seen.add(page.file)
+    pages = [page for page in pages if page.file not in written]
+    files: dict[str, bytes] = dict.fromkeys((page.file for page in pages), b"")
     keyed = [i for i, page in enumerate(pages) if page.cache_key]  # pages the cache holds, made from the same inputs
     bodies = site.cache.cached_pages([pages[i].cache_key or "" for i in keyed])
     done: dict[int, bytes] = {i: body for i, body in zip(keyed, bodies, strict=True) if body is not None}
@@ -163,47 +158,6 @@ def open_cache(config: SiteConfig, use_cache: bool = True) -> BuildCache:
     return BuildCache.open(config.root / CACHE_DIR, fingerprint)
 
 
-def write_site(out_dir: Path, files: dict[str, bytes]) -> None:
-    """Write ``files`` into a temporary directory beside ``out_dir``, then swap it in."""
-    out_dir = out_dir.resolve()
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
-        raise BuildError(f"refusing to replace {out_dir}: it is not empty and was not built by scaleboard")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-build-", dir=out_dir.parent))
-    try:
-        targets = [(safe_file(tmp, name), data) for name, data in sorted(files.items())]
-        for folder in sorted({target.parent for target, _ in targets}):
-            folder.mkdir(parents=True, exist_ok=True)
-        with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:  # the kernel copies in parallel
-            for _ in pool.map(_write, targets):
-                pass
-        (tmp / MARKER).write_text("built by scaleboard build; replaced on every build\n")
-        tmp.chmod(0o755)  # mkdtemp makes it private; a site is meant to be read
-        _swap(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _write(target: tuple[Path, bytes]) -> None:
-    target[0].write_bytes(target[1])
-
-
-def _swap(new: Path, out_dir: Path) -> None:
-    if not out_dir.exists():
-        new.rename(out_dir)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-old-", dir=out_dir.parent))
-    old.rmdir()
-    out_dir.rename(old)
-    try:
-        new.rename(out_dir)
-    except BaseException:
-        old.rename(out_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def build(
     root: str | Path = ".",
     out: str | Path | None = None,
@@ -255,6 +209,26 @@ def _build(
         config = replace(config, base_url=normalize_base_url(base_url))
     if site_url:
         config = replace(config, url=site_url.rstrip("/"))
+    out_dir = Path(out) if out is not None else config.path("out_dir")
+    staging = Staging(out_dir if out_dir.is_absolute() else Path.cwd() / out_dir)  # the workers write into it
+    try:
+        site, pages, files, written = _make(config, strict, drafts, jobs, use_cache, staging.root, clock)
+        staging.publish(files)
+    except BaseException:
+        staging.discard()
+        raise
+    clock.lap("write")
+    seconds = time.perf_counter() - started
+    cache = site.cache
+    return BuildResult(out_dir, len(pages), len(files) + len(written), seconds, site.warnings, cache.hits,
+                       cache.misses, clock.laps)  # fmt: skip
+
+
+def _make(
+    config: SiteConfig, strict: bool, drafts: bool, jobs: int, use_cache: bool, staging: Path, clock: _Phases
+) -> tuple[Site, list[Page], dict[str, bytes], frozenset[str]]:
+    """Every page of the site: the site, its pages, the files still to write and the files the
+    workers wrote into ``staging``."""
     cache = open_cache(config, use_cache)
     late = None
     with Workers(jobs, cache=cache) as workers:  # forked only if the work is large enough
@@ -266,23 +240,20 @@ def _build(
         if workers.started:  # no more forks from here
             late = threading.Thread(target=_warm_up, args=(site,), name="scaleboard-warm-up", daemon=True)
             late.start()
-        prepare(site, workers, data.owners)  # the models made in workers: their pages made there, into the cache
+        # the models made in workers: their pages and downloads made there, written into staging
+        written = prepare(site, workers, data.owners, staging)
     if late is not None:
         late.join()
     for part in data.parts.values():
         save_part(cache, part)  # those prepare did not keep
     pages = gather_pages(site)
     clock.lap("gather")
-    files = render_pages(site, pages, jobs)
+    files = render_pages(site, pages, jobs, written)
     cache.save()
     clock.lap("render")
     for name, body in assets(site).items():
         files.setdefault(name, body)
-    out_dir = Path(out) if out is not None else config.path("out_dir")
-    write_site(out_dir if out_dir.is_absolute() else Path.cwd() / out_dir, files)
-    clock.lap("write")
-    seconds = time.perf_counter() - started
-    return BuildResult(out_dir, len(pages), len(files), seconds, site.warnings, cache.hits, cache.misses, clock.laps)
+    return site, pages, files, written
 
 
 def _warm_up(site: Site) -> None:

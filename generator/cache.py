@@ -195,23 +195,27 @@ class BuildCache:
             self.hits += key not in self._prepared
         return body
 
-    def has_page(self, key: str) -> bool:
-        return self.enabled and self._page_path(key).exists()
+    def peek_page(self, key: str) -> bytes | None:
+        """The page cached under ``key``, not counted (a worker's read: the build counts it when
+        it adopts what the worker made)."""
+        return _read_or_none(self._page_path(key)) if self.enabled else None
 
     def store_page(self, key: str, body: bytes) -> None:
         if self.enabled:
             _write_atomic(self._page_path(key), body)
             self.stored_pages.append(key)
 
-    def adopt(self, memo: dict[str, Any], pages: list[str], parts: list[str], made: int) -> None:
+    def adopt(self, memo: dict[str, Any], pages: list[str], made: int, reused: Iterable[str] = ()) -> None:
         """Take what a worker process made (:mod:`scaleboard.generator.prepare`): its memo
-        entries, the keys of the pages and parts it stored and how many things it made."""
+        entries, the keys of the pages it stored, how many things it made and the keys of the
+        pages it found here (:meth:`peek_page`)."""
         self.memo.update(memo)
         self._prepared.update(memo, pages)
         for key in pages:
             self._page_path(key)  # marks it as used by this build
-        for key in parts:
-            self._part_path(key)
+        for key in reused:
+            self._page_path(key)
+            self.hits += 1
         self.misses += made
         self._dirty = self._dirty or bool(memo)
 

@@ -14,7 +14,8 @@ from site_fixtures import ESCAPER, XSS, html_files, links, make_project, resolve
 from scaleboard import record as rec
 from scaleboard.cli import main
 from scaleboard.errors import BuildError
-from scaleboard.generator.build import MARKER, build
+from scaleboard.generator.build import build
+from scaleboard.generator.output import MARKER
 from scaleboard.generator.site import slugify
 
 

@@ -56,6 +56,12 @@ from scaleboard.generator.config import load_config
 from scaleboard.generator.workers import Workers, state
 
 root = Path(sys.argv[1])
+
+
+def site_files(out):
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
 data_module.MIN_BYTES = 0  # the small project goes to the workers too
 rounds = []
 run = Workers.run
@@ -111,13 +117,40 @@ def cells_in_workers(*args):  # the leaderboard's cells are made with each model
     return cells(*args)
 
 
+from scaleboard.generator import build as build_module
+from scaleboard.generator import output
+
+written_here = []
+write_files = output.write_files
+output.write_files = lambda where, files: written_here.extend(files) or write_files(where, files)
 leaderboard._cells = cells_in_workers
 first = build(root, out=root / "site", jobs=2)
 leaderboard._cells = cells
+output.write_files = write_files
 assert rounds == ["_validate", "_make", "_prepare_models"], rounds
 assert first.cache_misses > 0
+models = [p for p in (root / "site").rglob("*") if p.is_file() and "models" in p.parts or p.suffix == ".json"]
+assert len(models) > 4 and first.files == len(list((root / "site").rglob("*.*"))) - 1  # the marker
+here = {name for name in written_here if name.startswith("models/") or name.endswith(".json")}
+assert here == {"data/colors.json"}, here  # the model pages and downloads: written by the workers
+
 again = build(root, out=root / "site", jobs=2)
 assert len(rounds) == 3 and again.cache_misses == 0, (rounds, again.cache_misses)  # nothing new: no fork
+
+before = site_files(root / "site")
+shutil.rmtree(root / ".scaleboard-cache")
+gather = build_module.gather_pages
+build_module.gather_pages = lambda site: (_ for _ in ()).throw(BuildError("after the workers wrote"))
+try:
+    build(root, out=root / "site", jobs=2)
+except BuildError:
+    pass
+else:
+    raise AssertionError("no error")
+build_module.gather_pages = gather
+assert rounds[-1] == "_prepare_models", rounds  # the workers had written the model pages
+assert site_files(root / "site") == before  # the pages the workers wrote went with the staging directory
+assert sorted(p.name for p in root.iterdir()) == [".scaleboard-cache", "data", "site"], list(root.iterdir())
 
 rerun = root / "data" / "rerun.jsonl"  # holds one point of model-a: one model to make
 record = json.loads(rerun.read_text())

@@ -1,0 +1,95 @@
+"""Where a build writes: a staging directory beside the output, swapped in at the end.
+
+A build opens its :class:`Staging` before it makes anything: the worker processes of
+``build -j N`` write the models' pages and downloads into it as they make them (while the
+other worker still works), and the build's own process writes the rest. Only when every page
+is there is the staging directory renamed into place; a failure anywhere removes it and
+leaves the previous site untouched.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from scaleboard.errors import BuildError
+from scaleboard.generator.cache import IO_THREADS
+
+#: Written into every built site: a directory without it is never replaced (it is not ours).
+MARKER = ".scaleboard-site"
+
+
+def safe_file(root: Path, relative: str) -> Path:
+    """``root / relative``, refusing anything that would land outside ``root``."""
+    rel = PurePosixPath(relative)
+    target = (root / rel).resolve()
+    if rel.is_absolute() or ".." in rel.parts or not target.is_relative_to(root.resolve()):
+        raise BuildError(f"refusing to write {relative!r}: it is outside the site directory")
+    return target
+
+
+def write_files(root: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (path below ``root`` → bytes) under ``root``, a few threads at once (the
+    kernel copies in parallel, the GIL released)."""
+    targets = [(safe_file(root, name), data) for name, data in sorted(files.items())]
+    for folder in sorted({target.parent for target, _ in targets}):
+        folder.mkdir(parents=True, exist_ok=True)
+    if len(targets) < 2 * IO_THREADS:
+        for target in targets:
+            _write(target)
+        return
+    with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:
+        for _ in pool.map(_write, targets):
+            pass
+
+
+def _write(target: tuple[Path, bytes]) -> None:
+    target[0].write_bytes(target[1])
+
+
+class Staging:
+    """A temporary directory beside ``out_dir`` that becomes it (:meth:`publish`) or is removed
+    (:meth:`discard`). Opening it refuses an ``out_dir`` that holds files scaleboard did not write."""
+
+    def __init__(self, out_dir: Path) -> None:
+        out_dir = out_dir.resolve()
+        if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
+            raise BuildError(f"refusing to replace {out_dir}: it is not empty and was not built by scaleboard")
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.out_dir = out_dir
+        self.root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-build-", dir=out_dir.parent))
+
+    def publish(self, files: dict[str, bytes]) -> None:
+        """Write ``files`` (the pages no worker wrote), then swap the directory in."""
+        write_files(self.root, files)
+        (self.root / MARKER).write_text("built by scaleboard build; replaced on every build\n")
+        self.root.chmod(0o755)  # mkdtemp makes it private; a site is meant to be read
+        _swap(self.root, self.out_dir)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _swap(new: Path, out_dir: Path) -> None:
+    if not out_dir.exists():
+        new.rename(out_dir)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-old-", dir=out_dir.parent))
+    old.rmdir()
+    out_dir.rename(old)
+    try:
+        new.rename(out_dir)
+    except BaseException:
+        old.rename(out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_file(root: Path, relative: str, data: bytes) -> None:
+    """One file under ``root`` (its folders made as needed): what a worker writes of a page."""
+    target = safe_file(root, relative)
+    os.makedirs(target.parent, exist_ok=True)
+    target.write_bytes(data)
