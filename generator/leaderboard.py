@@ -21,15 +21,14 @@ and ``sort`` (a column key), ``order`` (asc / desc) and ``limit``.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
+from scaleboard.generator import csvout
 from scaleboard.generator.charts import (
     FILTERS,
     ChartSpecError,
@@ -237,12 +236,7 @@ CSV_FIELDS = (
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for r in rows:
-        writer.writerow(["" if r[f] is None else r[f] for f in CSV_FIELDS])
-    return out.getvalue()
+    return ",".join(CSV_FIELDS) + "\n" + csvout.text(rows, CSV_FIELDS)
 
 
 def validate_spec(spec: Mapping[str, Any], site: Site | None = None) -> list[str]:

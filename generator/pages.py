@@ -3,15 +3,12 @@ compare, and the CSV / JSON downloads under ``/data/``."""
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import json
 from collections import defaultdict
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from scaleboard.generator import compare, leaderboard, model_page
+from scaleboard.generator import compare, csvout, leaderboard, model_page
 from scaleboard.generator.cache import key_of
 from scaleboard.generator.frame import COLUMNS, PageKey, Row
 from scaleboard.generator.jsonout import dumps
@@ -21,20 +18,6 @@ from scaleboard.generator.site import Page, Site
 
 if TYPE_CHECKING:  # blog imports this module's neighbours: imported where it is used
     from scaleboard.generator.blog import PostLink
-
-
-def csv_lines(rows: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> list[str]:
-    """One CSV line per row (header excluded): empty cells for nulls, floats exact (``repr``)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")  # writes None as an empty cell
-    get = itemgetter(*columns)
-    writer.writerows([get(r) for r in rows])
-    return out.getvalue().splitlines(keepends=True)
-
-
-def rows_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> str:
-    """Rows as CSV with a header line."""
-    return ",".join(columns) + "\n" + "".join(csv_lines(rows, columns))
 
 
 def records_json(records: list[dict[str, Any]], lines: list[str] | None = None) -> str:
@@ -170,7 +153,7 @@ def page_csv(site: Site, key: PageKey, info: PageInfo) -> str:
     kept = site.cache.cached_page(cache_key) if cache_key else None
     if kept is not None:
         return kept.decode("utf-8")
-    text = "".join(csv_lines(page_rows(site, key)))
+    text = csvout.text(page_rows(site, key), COLUMNS)
     if cache_key:
         site.cache.store_page(cache_key, text.encode("utf-8"))
     return text
