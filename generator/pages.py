@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -27,6 +28,10 @@ def records_json(records: list[dict[str, Any]], lines: list[str] | None = None) 
     """
     text = "[" + ",".join(lines) + "]" if lines else json.dumps(records, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+#: The first line of every records CSV download.
+CSV_HEADER = (",".join(COLUMNS) + "\n").encode("utf-8")
 
 
 def page_keys(site: Site) -> dict[PageKey, PageInfo]:
@@ -146,16 +151,16 @@ def index_page(site: Site, keys: dict[PageKey, PageInfo], board: list[BoardRow])
     return Page("", "index.html", context, title="")
 
 
-def page_csv(site: Site, key: PageKey, info: PageInfo) -> str:
-    """One page's rows as CSV lines (no header). A page's rows (speed-ups included) come from its
-    records alone, so the cache keeps its lines by the hash of those."""
+def page_csv(site: Site, key: PageKey, info: PageInfo) -> bytes:
+    """One page's rows as CSV lines (no header), UTF-8. A page's rows (speed-ups included) come
+    from its records alone, so the cache keeps its lines by the hash of those."""
     cache_key = key_of("csv", key, info.digest) if info.digest else None
     kept = site.cache.cached_page(cache_key) if cache_key else None
     if kept is not None:
-        return kept.decode("utf-8")
-    text = csvout.text(page_rows(site, key), COLUMNS)
+        return kept
+    text = csvout.text(page_rows(site, key), COLUMNS).encode("utf-8")
     if cache_key:
-        site.cache.store_page(cache_key, text.encode("utf-8"))
+        site.cache.store_page(cache_key, text)
     return text
 
 
@@ -164,9 +169,10 @@ def _json_download(site: Site, key: PageKey) -> bytes:
     return records_json(data.raw.get(key, []), data.raw_lines.get(key)).encode("utf-8")
 
 
-def model_pages(site: Site, keys: dict[PageKey, PageInfo], csv_text: dict[PageKey, str]) -> list[Page]:
-    """Each (model, machine, suite) page and its CSV / JSON downloads."""
-    header = ",".join(COLUMNS) + "\n"
+def model_pages(site: Site, keys: dict[PageKey, PageInfo], csv_lines: dict[PageKey, bytes]) -> list[Page]:
+    """Each (model, machine, suite) page and its CSV / JSON downloads (the CSV joined to its
+    header only if it is written here: the workers of ``build -j N`` write most)."""
+    header = CSV_HEADER
     points = site.points
     pages = []
     for key, info in keys.items():
@@ -178,7 +184,8 @@ def model_pages(site: Site, keys: dict[PageKey, PageInfo], csv_text: dict[PageKe
         # record count (the footer); the configuration and code are in the cache's fingerprint
         cache_key = key_of(path, title, info.digest, site.colors, site.slugs, points) if info.digest else None
         pages.append(Page(path, "model.html", title=title, make_context=make, cache_key=cache_key))
-        pages.append(Page(site.data_path(model, machine, suite, "csv"), body=header + csv_text[key]))
+        pages.append(Page(site.data_path(model, machine, suite, "csv"),
+                          make_body=functools.partial(operator.add, header, csv_lines[key])))  # fmt: skip
         json_path = site.data_path(model, machine, suite, "json")
         json_key = key_of("json", key, info.digest) if info.digest else None
         pages.append(Page(json_path, make_body=functools.partial(_json_download, site, key), cache_key=json_key))
@@ -195,8 +202,8 @@ def pages(site: Site) -> list[Page]:
     keys = page_keys(site)
     board, cells = leaderboard.board_with_cells(site)
     found = [index_page(site, keys, board)]
-    csv_text = {key: page_csv(site, key, info) for key, info in keys.items()}
-    found.extend(model_pages(site, keys, csv_text))
+    csv_lines = {key: page_csv(site, key, info) for key, info in keys.items()}
+    found.extend(model_pages(site, keys, csv_lines))
     lb_context: LeaderboardContext = {
         "rows": board,
         "columns": leaderboard.COLUMNS,
@@ -206,6 +213,6 @@ def pages(site: Site) -> list[Page]:
     found.append(Page("leaderboard/", "leaderboard.html", lb_context, title="Leaderboard"))
     found.append(Page("compare/", "compare.html", compare.context(site), title="Compare"))
     found.append(Page("data/leaderboard.csv", body=leaderboard.to_csv(board)))
-    found.append(Page("data/records.csv", body=",".join(COLUMNS) + "\n" + "".join(csv_text.values())))
+    found.append(Page("data/records.csv", body=CSV_HEADER + b"".join(csv_lines.values())))
     found.append(Page("data/colors.json", body=dumps(site.colors)))
     return found

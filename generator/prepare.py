@@ -82,8 +82,8 @@ def _prepare_models(
         leaderboard.model_cells(site, part, leaderboard.model_rows(site, part))
         compare.section(site, model)
         keys = part.summary.pages
-        csv_text = {key: core.page_csv(site, key, info) for key, info in keys.items()}
-        for page in core.model_pages(site, keys, csv_text):
+        csv_lines = {key: core.page_csv(site, key, info) for key, info in keys.items()}
+        for page in core.model_pages(site, keys, csv_lines):
             body = cache.peek_page(page.cache_key) if page.cache_key else None
             if body is not None:
                 reused.append(page.cache_key or "")
