@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from markupsafe import Markup
@@ -83,7 +84,13 @@ def throughput_key(r: dict[str, Any]) -> tuple[float, float]:
 
 
 def _best(group: list[dict[str, Any]]) -> dict[str, Any]:
-    return max(group, key=lambda r: (*throughput_key(r), -r["batch_size"], -r["threads"]))
+    return max(group, key=_best_key)
+
+
+def _best_key(r: dict[str, Any]) -> tuple[float, float, int, int]:
+    """:func:`throughput_key`, then the smaller batch size and thread count among equals."""
+    tokens, samples = r["tokens_per_s"], r["samples_per_s"]
+    return (-1.0 if tokens is None else tokens), (-1.0 if samples is None else samples), -r["batch_size"], -r["threads"]
 
 
 def _or(value: float | None) -> float:
@@ -166,9 +173,10 @@ def build_rows(site: Site, rows: Iterable[Row] | None = None) -> list[BoardRow]:
 def _unranked(site: Site, rows: Iterable[Row]) -> list[BoardRow]:
     """Leaderboard rows in key order (model, machine, workload, configuration)."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    key_of_row = itemgetter(*KEY)
     for r in rows:
         if r["status"] == "ok" and (r["tokens_per_s"] is not None or r["samples_per_s"] is not None):
-            groups.setdefault(tuple(r[k] for k in KEY), []).append(r)
+            groups.setdefault(key_of_row(r), []).append(r)
     best = {k: _best(g) for k, g in groups.items()}
     b = site.config.baseline
     out: list[BoardRow] = []
