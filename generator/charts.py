@@ -272,11 +272,12 @@ def _best_cells(rows: Iterable[Row], spec: ChartSpec, metric: Metric) -> Cells:
     cells: Cells = {}
     column, higher, x, series = metric.column, metric.higher_is_better, spec.x, spec.series
     single = series[0] if len(series) == 1 else None
+    several = itemgetter(*series) if len(series) > 1 else None
     for r in rows:
         value = r.get(column)
         if value is None or value != value:  # missing or NaN
             continue
-        key = (r[single],) if single is not None else tuple([r[s] for s in series])
+        key = (r[single],) if single is not None else several(r) if several is not None else ()
         line = cells.get(key)
         if line is None:
             line = cells[key] = {}
@@ -372,8 +373,12 @@ INTERVAL_METRICS = {"latency_ms": False, "samples_per_s": True, "tokens_per_s": 
 def _points(line: dict[Any, tuple[float, Row]], xs: list[Any], metric: Metric, points: Points) -> list[Any]:
     """The drawn point of each x: its rounded value and the rounded error bars of the median's
     95% interval (None where it has none: a mean, or under 6 samples; and for other metrics)."""
-    out = []
     memo = points.setdefault(metric.column if metric.scale == 1 else f"{metric.column}*{metric.scale}", {})
+    try:  # each row's point made before (fill_points, or another figure of the page): looked up
+        return [memo[id(line[x][1])] for x in xs]
+    except KeyError:
+        pass
+    out = []
     for x in xs:
         value, row = line[x]
         point = memo.get(id(row))
