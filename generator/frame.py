@@ -166,6 +166,8 @@ def pool_repeats(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     between processes. A point some pass did not measure keeps the passes that did. Memory,
     warm-up, quality and generation figures are the first measured pass's.
     """
+    if all(record.get("repeat") is None for record in records):  # no --repeats passes: nothing to pool
+        return records
     from scaleboard import stats
 
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
