@@ -522,8 +522,8 @@ def _check_own(record: dict[str, Any]) -> list[str]:
     if record["status"] != "ok":
         return errors
     for name, keys in (("latency_ms", _OWN_LATENCY), ("throughput", throughput_keys)):
-        missing = [k for k in keys if (record[name] or {}).get(k) is None]
-        if record[name] is not None and missing:
+        section = record[name]
+        if section is not None and (missing := [k for k in keys if section.get(k) is None]):
             errors.append(f"field '{name}' of a record measured by ScaleBoard lacks {', '.join(missing)}")
     if not record["samples_ms"]:
         errors.append("field 'samples_ms' must not be empty when status is 'ok'")
