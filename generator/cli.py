@@ -45,7 +45,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--no-cache",
         action="store_true",
         help="neither read nor write .scaleboard-cache/ (what a rebuild reuses: validated data files, "
-        "model pages, compare verdicts); the site is the same either way",
+        "model pages, compare verdicts) nor the compiled templates in the per-user cache; the site is "
+        "the same either way",
     )
     build.set_defaults(func=run_build)
 

@@ -17,9 +17,9 @@ or (for a local model directory) changed model files never reuse a stale entry. 
 are written to a temporary name and renamed into place, so a crash mid-write leaves
 nothing half-written behind a valid name.
 
-Location: ``$SCALEBOARD_CACHE``, else ``$XDG_CACHE_HOME/scaleboard``, else
-``~/.cache/scaleboard``. ``SCALEBOARD_CACHE=off`` disables it. Deleting the folder is
-always safe.
+Location: the per-user cache folder of :mod:`scaleboard.user_cache` (``$SCALEBOARD_CACHE``,
+else ``$XDG_CACHE_HOME/scaleboard``, else ``~/.cache/scaleboard``). ``SCALEBOARD_CACHE=off``
+disables it. Deleting the folder is always safe.
 """
 
 from __future__ import annotations
@@ -33,18 +33,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-CACHE_ENV = "SCALEBOARD_CACHE"
+from scaleboard.user_cache import cache_root
+
 #: Reference outputs larger than this are computed, not stored (gpt2-xl at 1,024 tokens: 823 MB).
 MAX_REFERENCE_BYTES = 256 * 1024 * 1024
-
-
-def cache_root() -> Path | None:
-    """The cache folder, or None when ``SCALEBOARD_CACHE=off``."""
-    value = os.environ.get(CACHE_ENV)
-    if value:
-        return None if value.lower() in ("off", "0", "none") else Path(value).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "scaleboard"
 
 
 def digest(key: dict[str, Any]) -> str:

@@ -200,3 +200,63 @@ def test_a_post_embedding_one_models_chart_loads_that_model_only(project, monkey
     assert "model-a" in page and "model-b" not in page
     build(project, out=project / "plain", use_cache=False)
     assert site_files(project / "site") == site_files(project / "plain")
+
+
+def compilations(monkeypatch) -> list[str]:
+    """The templates Jinja compiles from source (appended as it compiles them)."""
+    import jinja2
+
+    compiled: list[str] = []
+    compile_of = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        compiled.append(name)
+        return compile_of(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return compiled
+
+
+def test_compiled_templates_are_kept_per_user_and_an_edited_one_is_compiled_again(project, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCALEBOARD_CACHE", str(tmp_path / "user-cache"))
+    compiled = compilations(monkeypatch)
+    first = build(project, out=project / "site")
+    assert "model.html" in compiled and list((tmp_path / "user-cache" / "templates").iterdir())
+    compiled.clear()
+    (project / DIR_NAME).rename(tmp_path / "moved")  # a cold build: no project cache
+    second = build(project, out=project / "site")
+    assert compiled == []  # the theme was compiled once, for every later build
+    assert second.cache_misses == first.cache_misses
+    templates = project / "templates"
+    templates.mkdir()
+    (templates / "page.html").write_text('{% extends "base.html" %}{% block content %}first{% endblock %}')
+    (project / "content" / "pages").mkdir(parents=True)
+    (project / "content" / "pages" / "about.md").write_text("---\ntitle: About\n---\nHello\n")
+    build(project, out=project / "site")
+    (templates / "page.html").write_text('{% extends "base.html" %}{% block content %}second{% endblock %}')
+    compiled.clear()
+    build(project, out=project / "site")
+    assert compiled == ["page.html"]  # Jinja checks the source it compiled
+    assert "second" in (project / "site" / "about" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("where", ["off", "a file"])
+def test_a_build_without_a_usable_user_cache_compiles_its_templates(project, tmp_path, monkeypatch, where):
+    if where == "a file":
+        (tmp_path / "a-file").write_text("not a folder")
+        monkeypatch.setenv("SCALEBOARD_CACHE", str(tmp_path / "a-file" / "cache"))  # cannot be made
+    else:
+        monkeypatch.setenv("SCALEBOARD_CACHE", "off")
+    compiled = compilations(monkeypatch)
+    build(project, out=project / "site")
+    build(project, out=project / "site")
+    assert compiled.count("leaderboard.html") == 2  # rendered by every build, compiled by every build
+    assert not (tmp_path / "a-file" / "cache").exists()
+
+
+def test_no_cache_compiles_every_template(project, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCALEBOARD_CACHE", str(tmp_path / "user-cache"))
+    build(project, out=project / "site")
+    compiled = compilations(monkeypatch)
+    build(project, out=project / "site", use_cache=False)
+    assert {"model.html", "leaderboard.html"} <= set(compiled)  # --no-cache reads no cache, compiled templates included
