@@ -8,6 +8,7 @@ from the two medians' 95% intervals, and ``speedup_significant`` says whether it
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 
@@ -18,16 +19,19 @@ def add_speedups(rows: list[dict[str, Any]], baseline: tuple[str, str, str]) -> 
     measured on the same model, machine, suite, task, threads and batch size. The site's
     rows already hold it (computed once by ``make_site``); this recomputes it for a baseline.
     """
+    cell = itemgetter(*CELL)  # the statistic is part of it: a mean is never divided by a median
     base = {}
     for r in rows:
         if (r["optimization"], r["precision"], r["attention"]) == baseline and r["latency_ms"]:
-            base[_cell(r)] = r
+            base[cell(r)] = r
     for r in rows:
-        # _cell holds the statistic: a mean is never divided by a median.
-        ref, own = base.get(_cell(r)), r["latency_ms"]
-        r["speedup"] = ref["latency_ms"] / own if ref and own else None
-        r["speedup_low"], r["speedup_high"] = speedup_interval(ref, r) if ref and own else (None, None)
-        r["speedup_significant"] = significant(r["speedup"], r["speedup_low"], r["speedup_high"])
+        ref, own = base.get(cell(r)), r["latency_ms"]
+        if ref and own:
+            r["speedup"] = ratio = ref["latency_ms"] / own
+            r["speedup_low"], r["speedup_high"] = low, high = speedup_interval(ref, r)
+            r["speedup_significant"] = significant(ratio, low, high)
+        else:
+            r["speedup"] = r["speedup_low"] = r["speedup_high"] = r["speedup_significant"] = None
     return rows
 
 
@@ -50,15 +54,5 @@ def significant(ratio: float | None, low: float | None, high: float | None) -> b
     return (low > 1.0 or high < 1.0) and abs(ratio - 1.0) >= MIN_EFFECT
 
 
-def _cell(r: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        r["model"],
-        r["machine"],
-        r["suite"],
-        r["task"],
-        r["seq_len"],
-        r.get("new_tokens"),
-        r["threads"],
-        r["batch_size"],
-        r["latency_stat"],
-    )
+#: The columns a row and its baseline share: the same point, measured with the same statistic.
+CELL = ("model", "machine", "suite", "task", "seq_len", "new_tokens", "threads", "batch_size", "latency_stat")
