@@ -78,14 +78,14 @@ def load_data(
     sources = {model: key_of([(f.name, f.entry.digest) for f in files if f.entry is not None])
                for model, files in held.items()} if cache.enabled else {}  # fmt: skip
     baseline = config.baseline.key
+    loaders = {model: functools.partial(_make, model, files, baseline) for model, files in held.items()}
     parts: dict[str, Part] = {}
     to_make = []
     for model in sorted(held):
-        make = functools.partial(_make, model, held[model], baseline)
         source = sources.get(model)
         summary = cache.load_part(key_of("summary", model, source)) if source is not None else None
         if source is not None and isinstance(summary, Summary):  # its records are read if a page needs them
-            parts[model] = Part(model, source, summary, make)
+            parts[model] = Part(model, source, summary, loaders[model])
         else:
             to_make.append(model)
     owners: dict[str, int] = {}
@@ -94,7 +94,7 @@ def load_data(
     if workers is not None and to_make and (workers.started or large):
         refs = {model: [_ref(file) for file in files] for model, files in held.items()}
         for model, (summary, worker) in data_workers.make(workers, to_make, refs, sizes, baseline).items():
-            parts[model] = Part(model, sources[model], summary, functools.partial(_make, model, held[model], baseline))
+            parts[model] = Part(model, sources[model], summary, loaders[model])
             parts[model].unsaved = True
             owners[model] = worker
     for model in to_make:
