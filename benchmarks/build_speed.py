@@ -9,6 +9,13 @@ Goals: cold ≤ 3 s and one file changed ≤ 1 s on 2 cores; a model page and th
 ≤ 150 KB gzipped (plotly.js, written once under assets/ and cached by the browser, not counted).
 
     .venv/bin/python benchmarks/build_speed.py [--models 20] [--machines 4] [--threads 1] [--repeats 1] [--jobs N] [--keep DIR]
+        [--instructions]
+
+``--instructions`` also counts the instructions of one cold ``-j 1`` build under valgrind's
+callgrind (``apt install valgrind``): the same count, within about 1 % (hash seeds), on a fast
+or a slow machine, where wall and CPU times on a shared virtual machine move by a third from
+one hour to the next. It runs about 50 times slower than the build (5 minutes for the default
+set).
 """
 
 from __future__ import annotations
@@ -18,8 +25,11 @@ import gzip
 import json
 import os
 import random
+import re
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -75,7 +85,14 @@ def main() -> None:
         help=f"scaleboard build -j: processes (default {default_jobs()}, as the CLI)",
     )
     parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it (default: a temporary directory)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the instructions of a cold -j 1 build under valgrind (slow; the same on any machine speed)",
+    )
     args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind: apt install valgrind")
     threads = tuple(int(t) for t in args.threads.split(","))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.keep or tmp)
@@ -91,6 +108,20 @@ def main() -> None:
         incremental, _ = timed(lambda: build(root, out=root / "site", jobs=args.jobs))
         print(f"no change, cached:     {line(warm)}")
         print(f"one file changed:      {line(incremental)}  ({changed}; goal ≤ 1 s)")
+        if args.instructions:
+            print(f"instructions:          {count_instructions(root) / 1e9:.2f} G for a cold -j 1 build (callgrind)")
+
+
+def count_instructions(root: Path) -> int:
+    """The instructions a cold ``-j 1`` build of ``root`` executes, counted by callgrind."""
+    shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
+    code = f"from pathlib import Path; from scaleboard.generator.build import build; build(Path({str(root)!r}), jobs=1)"
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        raise SystemExit(f"no instruction count in valgrind's output:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
 
 
 def _loop(_: int = 0) -> float:
