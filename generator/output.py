@@ -32,22 +32,23 @@ def safe_file(root: Path, relative: str) -> Path:
 
 
 def write_files(root: Path, files: dict[str, bytes]) -> None:
-    """Write ``files`` (path below ``root`` → bytes) under ``root``, a few threads at once (the
-    kernel copies in parallel, the GIL released)."""
-    targets = [(safe_file(root, name), data) for name, data in sorted(files.items())]
-    for folder in sorted({target.parent for target, _ in targets}):
-        folder.mkdir(parents=True, exist_ok=True)
-    if len(targets) < 2 * IO_THREADS:
-        for target in targets:
-            _write(target)
+    """:func:`write_file` for each of ``files`` (path below ``root`` → bytes), a few threads at
+    once (the kernel copies in parallel, the GIL released)."""
+    items = sorted(files.items())
+    if len(items) < 2 * IO_THREADS:
+        for name, data in items:
+            write_file(root, name, data)
         return
     with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:
-        for _ in pool.map(_write, targets):
+        for _ in pool.map(lambda item: write_file(root, *item), items):
             pass
 
 
-def _write(target: tuple[Path, bytes]) -> None:
-    target[0].write_bytes(target[1])
+def write_file(root: Path, relative: str, data: bytes) -> None:
+    """One file under ``root``, its folders made as needed (a worker writes its pages so)."""
+    target = safe_file(root, relative)
+    os.makedirs(target.parent, exist_ok=True)
+    target.write_bytes(data)
 
 
 class Staging:
@@ -86,10 +87,3 @@ def _swap(new: Path, out_dir: Path) -> None:
         old.rename(out_dir)
         raise
     shutil.rmtree(old, ignore_errors=True)
-
-
-def write_file(root: Path, relative: str, data: bytes) -> None:
-    """One file under ``root`` (its folders made as needed): what a worker writes of a page."""
-    target = safe_file(root, relative)
-    os.makedirs(target.parent, exist_ok=True)
-    target.write_bytes(data)
