@@ -34,11 +34,17 @@ def script_json(obj: Any) -> Markup:
     cost more than encoding them.
     """
     if orjson is None:  # pragma: no cover - orjson is a dependency
-        text = _encode(obj, sort_keys=False)
-        return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-    # escaped as UTF-8 bytes: 40% faster than in a str holding a "·" or "⚠" (wider characters)
-    data = orjson.dumps(obj, default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
-    return Markup(data.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026").decode("utf-8"))
+        data = _encode(obj, sort_keys=False).encode("utf-8")
+    else:
+        data = orjson.dumps(obj, default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
+    return Markup(script_safe(data).decode("utf-8"))
+
+
+def script_safe(data: bytes) -> bytes:
+    """UTF-8 JSON with ``<``, ``>`` and ``&`` written as ``\\u003c``, ``\\u003e`` and ``\\u0026``:
+    the same JSON, which no browser can read as HTML. Escaped as bytes: 40% faster than in a
+    str holding a "·" or "⚠" (wider characters)."""
+    return data.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
 
 
 def _check_finite(obj: Any) -> Any:

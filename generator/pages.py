@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from scaleboard.generator import compare, csvout, leaderboard, model_page
 from scaleboard.generator.cache import key_of
 from scaleboard.generator.frame import COLUMNS, PageKey, Row
-from scaleboard.generator.jsonout import dumps
+from scaleboard.generator.jsonout import dumps, script_safe
 from scaleboard.generator.leaderboard import BoardRow
 from scaleboard.generator.parts import PageInfo
 from scaleboard.generator.site import Page, Site
@@ -21,13 +21,13 @@ if TYPE_CHECKING:  # blog imports this module's neighbours: imported where it is
     from scaleboard.generator.blog import PostLink
 
 
-def records_json(records: list[dict[str, Any]], lines: list[str] | None = None) -> str:
-    """Records as a JSON array; ``<``, ``>``, ``&`` escaped so no browser can read it as HTML.
+def records_json(records: list[dict[str, Any]], lines: list[str] | None = None) -> bytes:
+    """Records as a JSON array (UTF-8); ``<``, ``>``, ``&`` escaped so no browser can read it as HTML.
 
     ``lines``, the records' own JSON text from data/, saves encoding them again.
     """
     text = "[" + ",".join(lines) + "]" if lines else json.dumps(records, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return script_safe(text.encode("utf-8"))
 
 
 #: The first line of every records CSV download.
@@ -166,7 +166,7 @@ def page_csv(site: Site, key: PageKey, info: PageInfo) -> bytes:
 
 def _json_download(site: Site, key: PageKey) -> bytes:
     data = site.parts[key[0]].data()
-    return records_json(data.raw.get(key, []), data.raw_lines.get(key)).encode("utf-8")
+    return records_json(data.raw.get(key, []), data.raw_lines.get(key))
 
 
 def model_pages(site: Site, keys: dict[PageKey, PageInfo], csv_lines: dict[PageKey, bytes]) -> list[Page]:
