@@ -89,8 +89,7 @@ def _best(group: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _best_key(r: dict[str, Any]) -> tuple[float, float, int, int]:
     """:func:`throughput_key`, then the smaller batch size and thread count among equals."""
-    tokens, samples = r["tokens_per_s"], r["samples_per_s"]
-    return (-1.0 if tokens is None else tokens), (-1.0 if samples is None else samples), -r["batch_size"], -r["threads"]
+    return (*throughput_key(r), -r["batch_size"], -r["threads"])
 
 
 def _or(value: float | None) -> float:
