@@ -79,13 +79,15 @@ def gather_pages(site: Site) -> list[Page]:
 
 
 def render_pages(
-    site: Site, pages: Iterable[Page], jobs: int = 1, written: frozenset[str] = frozenset()
-) -> dict[str, bytes]:
+    site: Site, pages: Iterable[Page], jobs: int = 1, written: frozenset[str] = frozenset(), linked: bool = False
+) -> dict[str, bytes | Path]:
     """Render every page in memory: output file → bytes. Two pages on one file is an error.
 
     With ``jobs`` > 1, pages with a ``make_context`` (the model pages) are rendered by
     that many forked processes when there are many of them; the output is the same.
     ``written``: files the workers already wrote into the staging directory, left out.
+    ``linked``: a page the build cache holds comes as the path of its file there, not its
+    bytes (:meth:`Staging.publish` links it into the site: nothing read, nothing copied).
     """
     pages = list(pages)
     seen: set[str] = set()
@@ -94,19 +96,20 @@ def render_pages(
             raise BuildError(f"two pages would be written to {page.file!r}")
         seen.add(page.file)
     pages = [page for page in pages if page.file not in written]
-    files: dict[str, bytes] = dict.fromkeys((page.file for page in pages), b"")
+    files: dict[str, bytes | Path] = dict.fromkeys((page.file for page in pages), b"")
     keyed = [i for i, page in enumerate(pages) if page.cache_key]  # pages the cache holds, made from the same inputs
-    bodies = site.cache.cached_pages([pages[i].cache_key or "" for i in keyed])
-    done: dict[int, bytes] = {i: body for i, body in zip(keyed, bodies, strict=True) if body is not None}
+    held = [pages[i].cache_key or "" for i in keyed]
+    found = site.cache.cached_files(held) if linked else site.cache.cached_pages(held)
+    done: dict[int, bytes | Path] = {i: kept for i, kept in zip(keyed, found, strict=True) if kept is not None}
     heavy = [i for i, page in enumerate(pages) if page.make_context is not None and i not in done]
     rendered = _render_in_processes(site, pages, heavy, jobs) if len(heavy) >= PARALLEL_MIN_PAGES else {}
     for i, page in enumerate(pages):
         if i in done:
             files[page.file] = done[i]
             continue
-        files[page.file] = rendered[i] if i in rendered else render_page(site, page)
+        body = files[page.file] = rendered[i] if i in rendered else render_page(site, page)
         if page.cache_key:
-            site.cache.store_page(page.cache_key, files[page.file])
+            site.cache.store_page(page.cache_key, body)
     return files
 
 
@@ -226,7 +229,7 @@ def _build(
 
 def _make(
     config: SiteConfig, strict: bool, drafts: bool, jobs: int, use_cache: bool, staging: Path, clock: _Phases
-) -> tuple[Site, list[Page], dict[str, bytes], frozenset[str]]:
+) -> tuple[Site, list[Page], dict[str, bytes | Path], frozenset[str]]:
     """Every page of the site: the site, its pages, the files still to write and the files the
     workers wrote into ``staging``."""
     cache = open_cache(config, use_cache)
@@ -248,7 +251,7 @@ def _make(
         save_part(cache, part)  # those prepare did not keep
     pages = gather_pages(site)
     clock.lap("gather")
-    files = render_pages(site, pages, jobs, written)
+    files = render_pages(site, pages, jobs, written, linked=True)
     cache.save()
     clock.lap("render")
     for name, body in assets(site).items():

@@ -10,7 +10,10 @@ Four kinds of entries, each valid only for the same ScaleBoard code and theme:
   counts), keyed by a hash of the data files holding the model; a build reads the model's
   records again only when a page needs them.
 - **pages**: a heavy page's rendered bytes (model pages, downloads), keyed by a hash of
-  everything the page is made from.
+  everything the page is made from. A page a worker of ``build -j N`` wrote into the site is
+  kept as a hard link to that file (no copy, no new inode) and put into the next site the
+  same way; the index keeps each page's size and modification time, and a page whose file
+  no longer has them (a site file edited in place) is made again.
 - **memo**: results of pure functions over raw samples (``scaleboard compare``'s judgement on
   the compare page), keyed by a hash of their arguments.
 
@@ -33,7 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 DIR_NAME = ".scaleboard-cache"
-_FORMAT = 2  # bump when the layout of the index changes
+_FORMAT = 3  # bump when the layout of the index changes
 T = TypeVar("T")
 
 
@@ -58,12 +61,13 @@ class BuildCache:
     fingerprint: str = ""
     files: dict[str, FileEntry] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)
+    pages: dict[str, Stamp] = field(default_factory=dict)  # page file name → its size and mtime as stored
     hits: int = 0
     misses: int = 0
     _used_pages: set[str] = field(default_factory=set)
     _used_parts: set[str] = field(default_factory=set)
-    stored_pages: list[str] = field(default_factory=list)  # keys of the pages stored by this process
-    _prepared: set[str] = field(default_factory=set)  # made by worker processes: counted as made, not reused
+    stored_pages: dict[str, Stamp] = field(default_factory=dict)  # key → stamp of the pages stored by this process
+    _counted: set[str] = field(default_factory=set)  # pages and memo entries counted, made or reused this build
     _used_memo: set[str] = field(default_factory=set)
     _dirty: bool = False
 
@@ -76,7 +80,7 @@ class BuildCache:
             with open(directory / "index.pickle", "rb") as f:
                 saved = pickle.load(f)
             if saved.get("format") == _FORMAT and saved.get("fingerprint") == fingerprint:
-                cache.files, cache.memo = saved["files"], saved["memo"]
+                cache.files, cache.memo, cache.pages = saved["files"], saved["memo"], saved["pages"]
         except Exception:  # missing, truncated, from another version: start afresh
             pass
         return cache
@@ -174,55 +178,86 @@ class BuildCache:
         """The page cached under ``key`` (marked as used), or None."""
         if not self.enabled:
             return None
-        return self._counted(key, _read_or_none(self._page_path(key)))
+        return self._count(key, self._read_page(key))
 
     def cached_pages(self, keys: list[str]) -> list[bytes | None]:
         """:meth:`cached_page` of each key, read by a few threads at once (a cold build reads back
         the ~90 MB of pages its workers stored: reading releases the GIL)."""
         if not self.enabled or not keys:
             return [None] * len(keys)
-        paths = [self._page_path(key) for key in keys]
         with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:
-            bodies = list(pool.map(_read_or_none, paths))
-        return [self._counted(key, body) for key, body in zip(keys, bodies, strict=True)]
+            bodies = list(pool.map(self._read_page, keys))
+        return [self._count(key, body) for key, body in zip(keys, bodies, strict=True)]
 
-    def _counted(self, key: str, body: bytes | None) -> bytes | None:
-        """``body`` read for ``key``, counted: a miss when there was none, a hit unless a worker
-        made it this build."""
-        if body is None:
-            self.misses += 1
-        else:
-            self.hits += key not in self._prepared
-        return body
+    def cached_files(self, keys: list[str]) -> list[Path | None]:
+        """The file of the page cached under each key (:meth:`page_file`), counted."""
+        return [self._count(key, self.page_file(key)) for key in keys]
 
-    def peek_page(self, key: str) -> bytes | None:
-        """The page cached under ``key``, not counted (a worker's read: the build counts it when
-        it adopts what the worker made)."""
-        return _read_or_none(self._page_path(key)) if self.enabled else None
+    def _count(self, key: str, found: T | None) -> T | None:
+        """What was found for ``key``, counted once a build: a miss when nothing, else a hit
+        (not when this build made it, nor when a worker reused it: counted there)."""
+        if key not in self._counted:
+            self._counted.add(key)
+            if found is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+        return found
 
-    def store_page(self, key: str, body: bytes) -> None:
-        if self.enabled:
-            _write_atomic(self._page_path(key), body)
-            self.stored_pages.append(key)
+    def page_file(self, key: str) -> Path | None:
+        """The file of the page cached under ``key`` if it holds what was stored (marked as used,
+        not counted: a worker's lookup, counted when the build adopts what the worker did)."""
+        if not self.enabled:
+            return None
+        path, stamp = self._page_path(key), self.pages.get(self._page_name(key))
+        try:
+            return path if stamp is not None and _stamp(path.stat()) == stamp else None
+        except OSError:
+            return None
 
-    def adopt(self, memo: dict[str, Any], pages: list[str], made: int, reused: Iterable[str] = ()) -> None:
+    def store_page(self, key: str, body: bytes, written: Path | None = None) -> None:
+        """Keep ``body`` under ``key``: as a hard link to ``written``, a file just written with
+        these bytes, where the file system allows, else as a copy."""
+        if not self.enabled:
+            return
+        path = self._page_path(key)
+        stamp = _link_atomic(written, path) if written is not None else None
+        if stamp is None:
+            stamp = _write_atomic(path, body)
+        self.stored_pages[key] = self.pages[self._page_name(key)] = stamp
+        self._counted.add(key)  # made this build: finding it again is no hit
+        self._dirty = True
+
+    def adopt(self, memo: dict[str, Any], pages: dict[str, Stamp], made: int, reused: Iterable[str] = ()) -> None:
         """Take what a worker process made (:mod:`scaleboard.generator.prepare`): its memo
-        entries, the keys of the pages it stored, how many things it made and the keys of the
-        pages it found here (:meth:`peek_page`)."""
+        entries, the pages it stored (key → stamp), how many things it made and the keys of
+        the pages it reused (:meth:`page_file`)."""
         self.memo.update(memo)
-        self._prepared.update(memo, pages)
-        for key in pages:
+        self._counted.update(memo, pages, reused)
+        for key, stamp in pages.items():
             self._page_path(key)  # marks it as used by this build
+            self.pages[self._page_name(key)] = stamp
         for key in reused:
             self._page_path(key)
             self.hits += 1
         self.misses += made
-        self._dirty = self._dirty or bool(memo)
+        self._dirty = self._dirty or bool(memo) or bool(pages)
+
+    def _read_page(self, key: str) -> bytes | None:
+        """The bytes of the page cached under ``key`` if its file holds what was stored."""
+        stamp = self.pages.get(self._page_name(key))
+        if stamp is None:
+            self._page_path(key)
+            return None
+        return _read_stamped(self._page_path(key), stamp)
+
+    def _page_name(self, key: str) -> str:
+        return key_of(self.fingerprint, key)
 
     def _page_path(self, key: str) -> Path:
         """Where a page lives: its key and this code's fingerprint together name the file."""
         assert self.directory is not None
-        name = key_of(self.fingerprint, key)
+        name = self._page_name(key)
         self._used_pages.add(name)
         return self.directory / "pages" / f"{name}.bin"
 
@@ -233,7 +268,7 @@ class BuildCache:
         key = kind + ":" + key_of(args)
         self._used_memo.add(key)
         if key in self.memo:
-            self.hits += key not in self._prepared
+            self.hits += key not in self._counted
             found: T = self.memo[key]
             return found
         self.misses += 1
@@ -253,8 +288,11 @@ class BuildCache:
             unused = [k for k in self.memo if k not in self._used_memo]
             for key in unused:
                 del self.memo[key]
-            if self._dirty or unused:
-                saved = {"format": _FORMAT, "fingerprint": self.fingerprint, "files": self.files, "memo": self.memo}
+            pages = {name: stamp for name, stamp in self.pages.items() if name in self._used_pages}
+            if self._dirty or unused or len(pages) != len(self.pages):
+                self.pages = pages
+                saved = {"format": _FORMAT, "fingerprint": self.fingerprint, "files": self.files, "memo": self.memo,
+                         "pages": pages}  # fmt: skip
                 _write_atomic(self.directory / "index.pickle", pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL))
             for folder, suffix, used in (("pages", ".bin", self._used_pages), ("parts", ".pickle", self._used_parts)):
                 if (self.directory / folder).is_dir():
@@ -311,20 +349,50 @@ def tree_fingerprint(paths: Iterable[Path]) -> str:
 IO_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
-def _read_or_none(path: Path) -> bytes | None:
+#: A page file's size and modification time (ns) as stored: a hard-linked page shares its file
+#: with the site, so an edit of that file in place shows as a change of these.
+Stamp = tuple[int, int]
+
+
+def _stamp(stat: os.stat_result) -> Stamp:
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _read_stamped(path: Path, stamp: Stamp) -> bytes | None:
+    """The bytes of ``path`` if its size and modification time are ``stamp``, else None."""
     try:
-        return path.read_bytes()
+        with open(path, "rb") as f:
+            return f.read() if _stamp(os.fstat(f.fileno())) == stamp else None
     except OSError:
         return None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _write_atomic(path: Path, data: bytes) -> Stamp:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            stamp = _stamp(os.fstat(fd))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return stamp
+
+
+def _link_atomic(source: Path, path: Path) -> Stamp | None:
+    """Make ``path`` a hard link to ``source`` (replacing any file there); its stamp, or None
+    where the file system refuses (another device, no hard links): the caller writes a copy."""
+    tmp = path.with_name(f".{path.name}-{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.unlink(missing_ok=True)
+        os.link(source, tmp)
+        stamp = _stamp(tmp.stat())
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return None
+    return stamp

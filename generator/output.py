@@ -23,32 +23,62 @@ MARKER = ".scaleboard-site"
 
 
 def safe_file(root: Path, relative: str) -> Path:
-    """``root / relative``, refusing anything that would land outside ``root``."""
+    """``root / relative``, refusing anything that would land outside ``root``. A lexical check:
+    ``root`` is a staging directory the build made, which holds no links."""
     rel = PurePosixPath(relative)
-    target = (root / rel).resolve()
-    if rel.is_absolute() or ".." in rel.parts or not target.is_relative_to(root.resolve()):
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts:
         raise BuildError(f"refusing to write {relative!r}: it is outside the site directory")
-    return target
+    return root / rel
 
 
-def write_files(root: Path, files: dict[str, bytes]) -> None:
-    """:func:`write_file` for each of ``files`` (path below ``root`` → bytes), a few threads at
-    once (the kernel copies in parallel, the GIL released)."""
-    items = sorted(files.items())
+def write_files(root: Path, files: dict[str, bytes | Path]) -> None:
+    """Each of ``files`` (path below ``root`` → bytes, or a file of the build cache to link
+    there: :func:`put_file`): their folders first, then the files, a few threads at once (the
+    kernel copies in parallel, the GIL released)."""
+    targets = {name: safe_file(root, name) for name in files}
+    for folder in sorted({target.parent for target in targets.values()}):
+        folder.mkdir(parents=True, exist_ok=True)
+    items = [(targets[name], data) for name, data in sorted(files.items())]
     if len(items) < 2 * IO_THREADS:
-        for name, data in items:
-            write_file(root, name, data)
+        for target, data in items:
+            put_file(target, data)
         return
     with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:
-        for _ in pool.map(lambda item: write_file(root, *item), items):
+        for _ in pool.map(lambda item: put_file(*item), items):
             pass
 
 
-def write_file(root: Path, relative: str, data: bytes) -> None:
-    """One file under ``root``, its folders made as needed (a worker writes its pages so)."""
+def put_file(target: Path, data: bytes | Path) -> None:
+    """``data`` at ``target``, whose folder exists: bytes written, or a file hard-linked (copied
+    where the file system refuses)."""
+    if isinstance(data, bytes):
+        target.write_bytes(data)
+        return
+    try:
+        os.link(data, target)
+    except OSError:
+        shutil.copyfile(data, target)
+
+
+def write_file(root: Path, relative: str, data: bytes) -> Path:
+    """One file under ``root``, its folders made as needed (a worker writes its pages so); its path."""
     target = safe_file(root, relative)
     os.makedirs(target.parent, exist_ok=True)
     target.write_bytes(data)
+    return target
+
+
+def link_file(root: Path, relative: str, source: Path) -> bool:
+    """Put ``source`` at ``root / relative`` as a hard link (a page the build cache holds: no
+    copy), its folders made as needed; False where the file system refuses (the caller writes
+    the file)."""
+    target = safe_file(root, relative)
+    os.makedirs(target.parent, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
 
 
 class Staging:
@@ -63,7 +93,7 @@ class Staging:
         self.out_dir = out_dir
         self.root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-build-", dir=out_dir.parent))
 
-    def publish(self, files: dict[str, bytes]) -> None:
+    def publish(self, files: dict[str, bytes | Path]) -> None:
         """Write ``files`` (the pages no worker wrote), then swap the directory in."""
         write_files(self.root, files)
         (self.root / MARKER).write_text("built by scaleboard build; replaced on every build\n")

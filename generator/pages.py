@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import operator
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -151,17 +150,28 @@ def index_page(site: Site, keys: dict[PageKey, PageInfo], board: list[BoardRow])
     return Page("", "index.html", context, title="")
 
 
-def page_csv(site: Site, key: PageKey, info: PageInfo) -> bytes:
-    """One page's rows as CSV lines (no header), UTF-8. A page's rows (speed-ups included) come
-    from its records alone, so the cache keeps its lines by the hash of those."""
-    cache_key = key_of("csv", key, info.digest) if info.digest else None
+def csv_download(site: Site, key: PageKey) -> bytes:
+    """One page's CSV download: the header, then a line per row; UTF-8."""
+    return CSV_HEADER + csvout.text(page_rows(site, key), COLUMNS).encode("utf-8")
+
+
+def csv_key(key: PageKey, info: PageInfo) -> str | None:
+    """The cache key of a page's CSV download: a page's rows (speed-ups included) come from its
+    records alone, so the hash of those is enough."""
+    return key_of("csv", key, info.digest) if info.digest else None
+
+
+def cached_download(site: Site, key: PageKey, info: PageInfo) -> bytes:
+    """:func:`csv_download`, from the cache where it holds it (kept there if made now): the
+    build's own process needs every page's for ``records.csv``."""
+    cache_key = csv_key(key, info)
     kept = site.cache.cached_page(cache_key) if cache_key else None
     if kept is not None:
         return kept
-    text = csvout.text(page_rows(site, key), COLUMNS).encode("utf-8")
+    body = csv_download(site, key)
     if cache_key:
-        site.cache.store_page(cache_key, text)
-    return text
+        site.cache.store_page(cache_key, body)
+    return body
 
 
 def _json_download(site: Site, key: PageKey) -> bytes:
@@ -169,10 +179,10 @@ def _json_download(site: Site, key: PageKey) -> bytes:
     return records_json(data.raw.get(key, []), data.raw_lines.get(key))
 
 
-def model_pages(site: Site, keys: dict[PageKey, PageInfo], csv_lines: dict[PageKey, bytes]) -> list[Page]:
-    """Each (model, machine, suite) page and its CSV / JSON downloads (the CSV joined to its
-    header only if it is written here: the workers of ``build -j N`` write most)."""
-    header = CSV_HEADER
+def model_pages(site: Site, keys: dict[PageKey, PageInfo], downloads: dict[PageKey, bytes] | None = None) -> list[Page]:
+    """Each (model, machine, suite) page and its CSV / JSON downloads. ``downloads``: the CSV
+    downloads made already (:func:`cached_download`); without them (in the workers of
+    ``build -j N``), each is made when written, and kept in the cache then."""
     points = site.points
     pages = []
     for key, info in keys.items():
@@ -184,8 +194,12 @@ def model_pages(site: Site, keys: dict[PageKey, PageInfo], csv_lines: dict[PageK
         # record count (the footer); the configuration and code are in the cache's fingerprint
         cache_key = key_of(path, title, info.digest, site.colors, site.slugs, points) if info.digest else None
         pages.append(Page(path, "model.html", title=title, make_context=make, cache_key=cache_key))
-        pages.append(Page(site.data_path(model, machine, suite, "csv"),
-                          make_body=functools.partial(operator.add, header, csv_lines[key])))  # fmt: skip
+        csv_path = site.data_path(model, machine, suite, "csv")
+        if downloads is not None:
+            pages.append(Page(csv_path, body=downloads[key], cache_key=csv_key(key, info)))
+        else:
+            pages.append(Page(csv_path, make_body=functools.partial(csv_download, site, key),
+                              cache_key=csv_key(key, info)))  # fmt: skip
         json_path = site.data_path(model, machine, suite, "json")
         json_key = key_of("json", key, info.digest) if info.digest else None
         pages.append(Page(json_path, make_body=functools.partial(_json_download, site, key), cache_key=json_key))
@@ -202,8 +216,8 @@ def pages(site: Site) -> list[Page]:
     keys = page_keys(site)
     board, cells = leaderboard.board_with_cells(site)
     found = [index_page(site, keys, board)]
-    csv_lines = {key: page_csv(site, key, info) for key, info in keys.items()}
-    found.extend(model_pages(site, keys, csv_lines))
+    downloads = {key: cached_download(site, key, info) for key, info in keys.items()}
+    found.extend(model_pages(site, keys, downloads))
     lb_context: LeaderboardContext = {
         "rows": board,
         "columns": leaderboard.COLUMNS,
@@ -213,6 +227,7 @@ def pages(site: Site) -> list[Page]:
     found.append(Page("leaderboard/", "leaderboard.html", lb_context, title="Leaderboard"))
     found.append(Page("compare/", "compare.html", compare.context(site), title="Compare"))
     found.append(Page("data/leaderboard.csv", body=leaderboard.to_csv(board)))
-    found.append(Page("data/records.csv", body=CSV_HEADER + b"".join(csv_lines.values())))
+    skip = len(CSV_HEADER)  # every page's rows under one header
+    found.append(Page("data/records.csv", body=CSV_HEADER + b"".join(memoryview(d)[skip:] for d in downloads.values())))
     found.append(Page("data/colors.json", body=dumps(site.colors)))
     return found

@@ -16,15 +16,16 @@ process writes.
 from __future__ import annotations
 
 import functools
+import itertools
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from scaleboard.generator import compare, leaderboard
 from scaleboard.generator import pages as core
-from scaleboard.generator.cache import BuildCache
+from scaleboard.generator.cache import BuildCache, Stamp
 from scaleboard.generator.config import SiteConfig
 from scaleboard.generator.data_workers import make_part
-from scaleboard.generator.output import write_file
+from scaleboard.generator.output import link_file, write_file
 from scaleboard.generator.parts import Part, PartData, Summary
 from scaleboard.generator.render import render_page
 from scaleboard.generator.site import Site, make_site
@@ -36,7 +37,7 @@ class Made(NamedTuple):
     and the files it wrote."""
 
     memo: dict[str, Any]  # the memo entries it made
-    stored: list[str]  # keys of the pages it stored in the cache
+    stored: dict[str, Stamp]  # the pages it stored in the cache: key → stamp
     reused: list[str]  # keys of the pages it found there
     made: int  # how many things it made
     files: list[str]  # written into the staging directory
@@ -82,17 +83,17 @@ def _prepare_models(
         leaderboard.model_cells(site, part, leaderboard.model_rows(site, part))
         compare.section(site, model)
         keys = part.summary.pages
-        csv_lines = {key: core.page_csv(site, key, info) for key, info in keys.items()}
-        for page in core.model_pages(site, keys, csv_lines):
-            body = cache.peek_page(page.cache_key) if page.cache_key else None
-            if body is not None:
+        for page in core.model_pages(site, keys):
+            kept = cache.page_file(page.cache_key) if page.cache_key else None
+            if kept is not None and link_file(staging, page.file, kept):
                 reused.append(page.cache_key or "")
             else:
                 body = render_page(site, page)
+                written = write_file(staging, page.file, body)
                 if page.cache_key:
-                    cache.store_page(page.cache_key, body)
+                    cache.store_page(page.cache_key, body, written)  # a hard link to the file written
                     cache.misses += 1
-            write_file(staging, page.file, body)
             files.append(page.file)
     memo = {key: value for key, value in cache.memo.items() if key not in known}
-    return Made(memo, cache.stored_pages[stored:], reused, cache.misses - misses, files)
+    new = dict(itertools.islice(cache.stored_pages.items(), stored, None))
+    return Made(memo, new, reused, cache.misses - misses, files)

@@ -521,3 +521,12 @@ def test_the_home_page_gives_each_task_its_own_best_card(tmp_path):
     labels = [" ".join(t.split()) for t in page.xpath('//section[@class="cards"]/div/div[@class="label"]/text()')]
     machine = synthetic.DEFAULT_MACHINES[0]["name"]
     assert f"Best forward on {machine}" in labels and f"Best generate on {machine}" in labels
+
+
+@pytest.mark.parametrize("relative", ["../x.html", "/etc/passwd", "a/../../b.html", "", "."])
+def test_nothing_is_written_outside_the_site_directory(tmp_path, relative):
+    from scaleboard.generator.output import safe_file
+
+    with pytest.raises(BuildError, match="outside the site directory"):
+        safe_file(tmp_path, relative)
+    assert safe_file(tmp_path, "models/a/b/index.html") == tmp_path / "models" / "a" / "b" / "index.html"

@@ -260,3 +260,51 @@ def test_no_cache_compiles_every_template(project, tmp_path, monkeypatch):
     compiled = compilations(monkeypatch)
     build(project, out=project / "site", use_cache=False)
     assert {"model.html", "leaderboard.html"} <= set(compiled)  # --no-cache reads no cache, compiled templates included
+
+
+def pages_dir(project: Path) -> Path:
+    return project / DIR_NAME / "pages"
+
+
+def cached_inodes(project: Path) -> set[int]:
+    return {path.stat().st_ino for path in pages_dir(project).iterdir() if path.suffix == ".bin"}
+
+
+def heavy_files(out: Path) -> list[Path]:
+    """The model pages and their downloads: the files the cache keeps."""
+    pages = list((out / "models").rglob("index.html"))
+    downloads = [p for p in (out / "data").rglob("*.*") if p.parent != out / "data"]  # not records.csv & co
+    assert pages and len(downloads) == 2 * len(pages)
+    return pages + downloads
+
+
+def test_a_rebuild_links_the_pages_it_reuses_and_makes_again_a_site_file_edited_in_place(project):
+    build(project, out=project / "site")
+    before = site_files(project / "site")
+    second = build(project, out=project / "site")
+    assert second.cache_misses == 0
+    inodes = cached_inodes(project)
+    assert all(path.stat().st_ino in inodes for path in heavy_files(project / "site"))  # linked, not copied
+    assert site_files(project / "site") == before
+
+    page = heavy_files(project / "site")[0]
+    with page.open("r+b") as f:  # edited in place: the cache's file is the same file
+        f.write(b"<!-- edited -->")
+    third = build(project, out=project / "site")
+    assert third.cache_misses == 1  # that page, made again; the other pages still linked
+    assert site_files(project / "site") == before
+    build(project, out=project / "plain", use_cache=False)
+    assert site_files(project / "plain") == before
+
+
+def test_pages_are_copied_where_the_file_system_refuses_hard_links(project, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    build(project, out=project / "site")
+    second = build(project, out=project / "site")
+    assert second.cache_misses == 0 and second.cache_hits >= 2 + 4
+    assert not any(path.stat().st_nlink > 1 for path in heavy_files(project / "site"))
+    build(project, out=project / "plain", use_cache=False)
+    assert site_files(project / "site") == site_files(project / "plain")
