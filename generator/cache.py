@@ -125,12 +125,14 @@ class BuildCache:
         problems: Iterable[Any],
         bad_lines: Iterable[int],
         models: Iterable[str] = (),
+        hashed: str | None = None,
     ) -> FileEntry | None:
-        """Remember a validated file: its problems, the lines that gave no record, its models."""
+        """Remember a validated file: its problems, the lines that gave no record, its models
+        (``hashed``: its :func:`digest`, where a worker made it)."""
         if not self.enabled:
             return None
         found = [(p.line, p.message, p.severity) for p in problems]
-        entry = FileEntry(stat.st_size, stat.st_mtime_ns, digest(data), found, frozenset(bad_lines),
+        entry = FileEntry(stat.st_size, stat.st_mtime_ns, hashed or digest(data), found, frozenset(bad_lines),
                           tuple(sorted(set(models))))  # fmt: skip
         self.files[name] = entry
         self._dirty = True

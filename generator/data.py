@@ -173,8 +173,8 @@ def scan(
     if workers is not None and fresh and sum(len(data) for _, data, _ in fresh) >= MIN_BYTES:
         texts = [data_workers.Text(found[i].name, data) for i, data, _ in fresh]
         verdicts, sizes = data_workers.validate(workers, texts)
-        for n, ((i, data, stat), (problems, bad, models)) in enumerate(zip(fresh, verdicts, strict=True)):
-            entry = cache.store_file(found[i].name, data, stat, problems, bad, models)
+        for n, ((i, data, stat), (problems, bad, models, hashed)) in enumerate(zip(fresh, verdicts, strict=True)):
+            entry = cache.store_file(found[i].name, data, stat, problems, bad, models, hashed)
             found[i] = _File(found[i].path, found[i].name, entry, None, models, problems, new=n)
     else:
         for i, data, stat in fresh:

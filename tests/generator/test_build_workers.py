@@ -139,6 +139,10 @@ assert len(kept) == 3 * 4 and all(p.stat().st_ino in cached for p in kept), kept
 
 again = build(root, out=root / "site", jobs=2)
 assert len(rounds) == 3 and again.cache_misses == 0, (rounds, again.cache_misses)  # nothing new: no fork
+from scaleboard.generator.cache import digest
+
+entries = open_cache(config, True).files  # each file's hash, made by the worker that validated its start
+assert len(entries) == 2 and all(e.digest == digest((root / name).read_bytes()) for name, e in entries.items())
 
 before = site_files(root / "site")
 shutil.rmtree(root / ".scaleboard-cache")
