@@ -248,7 +248,7 @@ def _make(
     if late is not None:
         late.join()
     for part in data.parts.values():
-        save_part(cache, part)  # those prepare did not keep
+        save_part(cache, part)  # those made in this process (the workers keep theirs)
     pages = gather_pages(site)
     clock.lap("gather")
     files = render_pages(site, pages, jobs, written, linked=True)

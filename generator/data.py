@@ -83,7 +83,7 @@ def load_data(
     to_make = []
     for model in sorted(held):
         source = sources.get(model)
-        summary = cache.load_part(key_of("summary", model, source)) if source is not None else None
+        summary = cache.load_part(summary_key(model, source)) if source is not None else None
         if source is not None and isinstance(summary, Summary):  # its records are read if a page needs them
             parts[model] = Part(model, source, summary, loaders[model])
         else:
@@ -93,9 +93,10 @@ def load_data(
     large = len(to_make) >= MIN_MODELS and _bytes(held, to_make) >= MIN_BYTES
     if workers is not None and to_make and (workers.started or large):
         refs = {model: [_ref(file) for file in files] for model, files in held.items()}
-        for model, (summary, worker) in data_workers.make(workers, to_make, refs, sizes, baseline).items():
+        keys = {model: summary_key(model, sources[model]) for model in to_make}  # the workers keep the summaries
+        for model, (summary, worker) in data_workers.make(workers, to_make, refs, sizes, baseline, keys).items():
             parts[model] = Part(model, sources[model], summary, loaders[model])
-            parts[model].unsaved = True
+            cache.keep_part(keys[model])
             owners[model] = worker
     for model in to_make:
         if model not in parts:
@@ -130,7 +131,12 @@ def save_part(cache: BuildCache, part: Part) -> None:
 
 def part_key(part: Part) -> str:
     """The cache key a part's summary is kept under."""
-    return key_of("summary", part.model, part.source)
+    return summary_key(part.model, part.source)
+
+
+def summary_key(model: str, source: str | None) -> str:
+    """The cache key of the summary of ``model`` made from the data files hashed as ``source``."""
+    return key_of("summary", model, source)
 
 
 def _make(model: str, files: list[_File], baseline: tuple[str, str, str]) -> PartData:

@@ -171,14 +171,16 @@ def make(
     refs: dict[str, list[FileRef]],
     sizes: dict[str, list[int]],
     baseline: tuple[str, str, str],
+    keys: dict[str, str] | None = None,
 ) -> dict[str, tuple[Summary, int]]:
     """Make the parts of ``models`` in the workers (forked now if they are not running): model →
     (its summary, the worker that holds its part). ``refs``: every model's files; ``sizes``: how
-    many records of each model each worker validated (empty when none did)."""
+    many records of each model each worker validated (empty when none did); ``keys``: the cache
+    key each worker keeps a model's summary under."""
     if not workers.started:
         workers.start({}, count=len(models))
     owner = assign(models, sizes, workers.count)
-    calls = [([m for m in models if owner[m] == w], refs, baseline) for w in range(workers.count)]
+    calls = [([m for m in models if owner[m] == w], refs, baseline, keys or {}) for w in range(workers.count)]
     made: dict[str, tuple[Summary, int]] = {}
     for worker, summaries in enumerate(workers.run(_make, calls)):
         for model, summary in summaries.items():
@@ -232,14 +234,19 @@ def assign(models: list[str], sizes: dict[str, list[int]], workers: int) -> dict
     return owner
 
 
-def _make(models: list[str], refs: dict[str, list[FileRef]], baseline: tuple[str, str, str]) -> dict[str, Summary]:
-    """In a worker: make and keep the parts of ``models``; their summaries."""
+def _make(
+    models: list[str], refs: dict[str, list[FileRef]], baseline: tuple[str, str, str], keys: dict[str, str]
+) -> dict[str, Summary]:
+    """In a worker: make and keep the parts of ``models``; their summaries, each kept in the
+    build cache under its key of ``keys``."""
     state["refs"], state["baseline"] = refs, baseline
     parts: dict[str, PartData] = state.setdefault("parts", {})
     summaries = {}
     for model in models:
         parts[model] = make_part(model)
         summaries[model] = summarize(parts[model], with_digests=True)
+        if model in keys:
+            state["cache"].store_part(keys[model], summaries[model])
     return summaries
 
 
