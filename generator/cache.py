@@ -12,8 +12,9 @@ Four kinds of entries, each valid only for the same ScaleBoard code and theme:
 - **pages**: a heavy page's rendered bytes (model pages, downloads), keyed by a hash of
   everything the page is made from. A page a worker of ``build -j N`` wrote into the site is
   kept as a hard link to that file (no copy, no new inode) and put into the next site the
-  same way; the index keeps each page's size and modification time, and a page whose file
-  no longer has them (a site file edited in place) is made again.
+  same way; the index keeps each page's size, modification time and CRC-32: a page whose
+  file changed (a site file edited in place) is made again, one only touched (or restored
+  without nanoseconds) costs a checksum.
 - **memo**: results of pure functions over raw samples (``scaleboard compare``'s judgement on
   the compare page), keyed by a hash of their arguments.
 
@@ -30,6 +31,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,12 +63,12 @@ class BuildCache:
     fingerprint: str = ""
     files: dict[str, FileEntry] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)
-    pages: dict[str, Stamp] = field(default_factory=dict)  # page file name → its size and mtime as stored
+    pages: dict[str, Stamp] = field(default_factory=dict)  # page file name → its stamp as stored
     hits: int = 0
     misses: int = 0
     _used_pages: set[str] = field(default_factory=set)
     _used_parts: set[str] = field(default_factory=set)
-    stored_pages: dict[str, Stamp] = field(default_factory=dict)  # key → stamp of the pages stored by this process
+    stored_pages: dict[str, Stamp] = field(default_factory=dict)  # key → stamp of the pages stored or re-stamped here
     _counted: set[str] = field(default_factory=set)  # pages and memo entries counted, made or reused this build
     _used_memo: set[str] = field(default_factory=set)
     _dirty: bool = False
@@ -212,10 +214,14 @@ class BuildCache:
         if not self.enabled:
             return None
         path, stamp = self._page_path(key), self.pages.get(self._page_name(key))
+        if stamp is None:
+            return None
         try:
-            return path if stamp is not None and _stamp(path.stat()) == stamp else None
+            if _when(path.stat()) == stamp[:2]:
+                return path
         except OSError:
             return None
+        return path if self._read_page(key) is not None else None  # touched or restored: its bytes decide
 
     def store_page(self, key: str, body: bytes, written: Path | None = None) -> None:
         """Keep ``body`` under ``key``: as a hard link to ``written``, a file just written with
@@ -223,10 +229,10 @@ class BuildCache:
         if not self.enabled:
             return
         path = self._page_path(key)
-        stamp = _link_atomic(written, path) if written is not None else None
-        if stamp is None:
-            stamp = _write_atomic(path, body)
-        self.stored_pages[key] = self.pages[self._page_name(key)] = stamp
+        when = _link_atomic(written, path) if written is not None else None
+        if when is None:
+            when = _write_atomic(path, body)
+        self.stored_pages[key] = self.pages[self._page_name(key)] = (*when, zlib.crc32(body))
         self._counted.add(key)  # made this build: finding it again is no hit
         self._dirty = True
 
@@ -246,12 +252,27 @@ class BuildCache:
         self._dirty = self._dirty or bool(memo) or bool(pages)
 
     def _read_page(self, key: str) -> bytes | None:
-        """The bytes of the page cached under ``key`` if its file holds what was stored."""
-        stamp = self.pages.get(self._page_name(key))
+        """The bytes of the page cached under ``key`` if its file holds what was stored: the
+        same size and modification time, or (a file touched, or restored by a tool that keeps
+        no nanoseconds) the same size and checksum, its new time then kept."""
+        name, path = self._page_name(key), self._page_path(key)
+        stamp = self.pages.get(name)
         if stamp is None:
-            self._page_path(key)
             return None
-        return _read_stamped(self._page_path(key), stamp)
+        try:
+            with open(path, "rb") as f:
+                size, mtime = _when(os.fstat(f.fileno()))
+                if size != stamp[0]:
+                    return None
+                body = f.read()
+        except OSError:
+            return None
+        if mtime != stamp[1]:
+            if zlib.crc32(body) != stamp[2]:
+                return None
+            self.stored_pages[key] = self.pages[name] = (size, mtime, stamp[2])  # a worker reports it
+            self._dirty = True
+        return body
 
     def _page_name(self, key: str) -> str:
         return key_of(self.fingerprint, key)
@@ -351,50 +372,42 @@ def tree_fingerprint(paths: Iterable[Path]) -> str:
 IO_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
-#: A page file's size and modification time (ns) as stored: a hard-linked page shares its file
-#: with the site, so an edit of that file in place shows as a change of these.
-Stamp = tuple[int, int]
+#: A page file's size, modification time (ns) and CRC-32 as stored: a hard-linked page shares
+#: its file with the site, so an edit of that file in place shows as a change of these.
+Stamp = tuple[int, int, int]
 
 
-def _stamp(stat: os.stat_result) -> Stamp:
+def _when(stat: os.stat_result) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _read_stamped(path: Path, stamp: Stamp) -> bytes | None:
-    """The bytes of ``path`` if its size and modification time are ``stamp``, else None."""
-    try:
-        with open(path, "rb") as f:
-            return f.read() if _stamp(os.fstat(f.fileno())) == stamp else None
-    except OSError:
-        return None
-
-
-def _write_atomic(path: Path, data: bytes) -> Stamp:
+def _write_atomic(path: Path, data: bytes) -> tuple[int, int]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            stamp = _stamp(os.fstat(fd))
+            when = _when(os.fstat(fd))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return stamp
+    return when
 
 
-def _link_atomic(source: Path, path: Path) -> Stamp | None:
-    """Make ``path`` a hard link to ``source`` (replacing any file there); its stamp, or None
+def _link_atomic(source: Path, path: Path) -> tuple[int, int] | None:
+    """Make ``path`` a hard link to ``source`` (replacing any file there); its size and
+    modification time, or None
     where the file system refuses (another device, no hard links): the caller writes a copy."""
     tmp = path.with_name(f".{path.name}-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.unlink(missing_ok=True)
         os.link(source, tmp)
-        stamp = _stamp(tmp.stat())
+        when = _when(tmp.stat())
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
         return None
-    return stamp
+    return when

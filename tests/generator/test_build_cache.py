@@ -308,3 +308,24 @@ def test_pages_are_copied_where_the_file_system_refuses_hard_links(project, monk
     assert not any(path.stat().st_nlink > 1 for path in heavy_files(project / "site"))
     build(project, out=project / "plain", use_cache=False)
     assert site_files(project / "site") == site_files(project / "plain")
+
+
+def test_a_cached_page_only_touched_is_checked_and_reused(project, monkeypatch):
+    import zlib
+
+    from scaleboard.generator import cache as cache_module
+
+    build(project, out=project / "site")
+    before = site_files(project / "site")
+    for path in pages_dir(project).iterdir():  # a restore that keeps seconds only, say
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns // 10**9 * 10**9 - 10**9))
+    checked: list[int] = []
+    crc32 = zlib.crc32
+    monkeypatch.setattr(cache_module.zlib, "crc32", lambda data: checked.append(1) or crc32(data))
+    second = build(project, out=project / "site")
+    assert second.cache_misses == 0 and second.cache_hits >= 2 + 4
+    assert site_files(project / "site") == before
+    assert len(checked) >= 4 * 3  # each page and download: read and checked
+    checked.clear()
+    third = build(project, out=project / "site")
+    assert third.cache_misses == 0 and not checked  # their new times were kept
