@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -113,6 +114,10 @@ def _serve(pipe: Connection, inherited: list[Connection]) -> None:
     """A worker's loop: run each call sent, send back ``(True, result)`` or ``(False, error)``."""
     for other in inherited:
         other.close()
+    # The build does no linear algebra. Imported with the default, numpy's OpenBLAS starts a
+    # thread per core that spins about 0.1 s waiting for work: on the core the other worker
+    # needs (an import took 120 ms of CPU with one thread, 170-260 ms with the default).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     while True:
         try:
             message = pipe.recv()

@@ -6,6 +6,7 @@ tests' threads (servers, browsers) run.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -193,6 +194,7 @@ def test_workers_read_make_and_build_what_one_process_does(tmp_path):
 
 FAILURES_CHECK = """
 import os
+import sys
 
 from scaleboard.errors import BuildError
 from scaleboard.generator.workers import WorkerFailed, Workers, state
@@ -227,6 +229,17 @@ with Workers(2) as workers:
         assert str(error) == "data/x.jsonl:3: not valid JSON"
     assert not workers.started  # stopped: a failed worker's state is not to be trusted
 
+def threads_after_numpy():
+    import numpy  # noqa: F401
+
+    return len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
+
+
+assert "numpy" not in sys.modules  # the build's own process has not loaded it: the workers do
+with Workers(2) as workers:
+    workers.start({})
+    assert workers.run(threads_after_numpy, [(), ()]) == [1, 1]  # no BLAS threads spinning beside the work
+
 for failing, words in ((bug, "KeyError: 'missing'"), (die, "a build process died")):
     with Workers(2) as workers:
         workers.start({})
@@ -240,7 +253,8 @@ for failing, words in ((bug, "KeyError: 'missing'"), (die, "a build process died
 
 
 def test_a_worker_that_fails_or_dies_fails_the_build_with_its_reason():
-    subprocess.run([sys.executable, "-c", FAILURES_CHECK], check=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}  # the workers' own default
+    subprocess.run([sys.executable, "-c", FAILURES_CHECK], check=True, timeout=120, env=env)
 
 
 @pytest.mark.parametrize("lengths", [[10], [3, 0, 7, 1], [1], [100, 5, 5, 5]])
