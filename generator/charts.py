@@ -269,23 +269,25 @@ Cells = dict[tuple[Any, ...], dict[Any, tuple[float, Row]]]
 
 def _best_cells(rows: Iterable[Row], spec: ChartSpec, metric: Metric) -> Cells:
     """series key → x → (value, row): the best value of each cell."""
-    cells: Cells = {}
     column, higher, x, series = metric.column, metric.higher_is_better, spec.x, spec.series
-    single = series[0] if len(series) == 1 else None
-    several = itemgetter(*series) if len(series) > 1 else None
+    # grouped by the series' value itself (or its tuple), made a key tuple at the end
+    group = itemgetter(*series) if series else None
+    lines: dict[Any, dict[Any, tuple[float, Row]]] = {}
     for r in rows:
         value = r.get(column)
         if value is None or value != value:  # missing or NaN
             continue
-        key = (r[single],) if single is not None else several(r) if several is not None else ()
-        line = cells.get(key)
+        key = group(r) if group is not None else ()
+        line = lines.get(key)
         if line is None:
-            line = cells[key] = {}
+            line = lines[key] = {}
         xv = r[x]
         old = line.get(xv)
         if old is None or (value > old[0] if higher else value < old[0]):
             line[xv] = (value, r)
-    return cells
+    if len(series) == 1:
+        return {(key,): line for key, line in lines.items()}
+    return lines
 
 
 def _order(dim: str, values: Iterable[Any]) -> list[Any]:
@@ -462,13 +464,18 @@ def _origins(line: dict[str, Any], xs: list[Any], spec: ChartSpec) -> list[str] 
     parts = [d for d in ("config", "threads") if d not in named and d in sample]
     if not parts or ("config" in parts and {"optimization", "precision", "attention"} <= named):
         return None
-    get = itemgetter(*parts)
+    get, named_parts = itemgetter(*parts), tuple(parts)
     keys = [get(line[x][1]) for x in xs]
-    texts = {}
-    for key in set(keys):
-        values = key if len(parts) > 1 else (key,)
-        texts[key] = " · ".join(_label(d, v) for d, v in zip(parts, values, strict=True))
-    return next(iter(texts.values())) if len(texts) == 1 else [texts[k] for k in keys]
+    if keys.count(keys[0]) == len(keys):
+        return _origin_text(named_parts, keys[0])
+    return [_origin_text(named_parts, key) for key in keys]
+
+
+@functools.lru_cache(maxsize=4096)
+def _origin_text(parts: tuple[str, ...], key: Any) -> str:
+    """The text of a point's origin: its value of each of ``parts`` (``key``: a tuple if several)."""
+    values = key if len(parts) > 1 else (key,)
+    return " · ".join(_label(d, v) for d, v in zip(parts, values, strict=True))
 
 
 def _hover_text(text: str) -> str:
@@ -561,8 +568,10 @@ TIME_UNITS = ("ms", "s")
 
 
 def _wide(metric: Metric, cells: Cells) -> bool:
+    if metric.unit not in TIME_UNITS:
+        return False
     values = [v for line in cells.values() for v, _ in line.values() if v and v > 0]
-    return metric.unit in TIME_UNITS and bool(values) and max(values) / min(values) > WIDE_RANGE
+    return bool(values) and max(values) / min(values) > WIDE_RANGE
 
 
 def _scale_buttons(log_y: bool) -> dict[str, Any]:
