@@ -36,8 +36,14 @@ def write_files(root: Path, files: dict[str, bytes | Path]) -> None:
     there: :func:`put_file`): their folders first, then the files, a few threads at once (the
     kernel copies in parallel, the GIL released)."""
     targets = {name: safe_file(root, name) for name in files}
-    for folder in sorted({target.parent for target in targets.values()}):
-        folder.mkdir(parents=True, exist_ok=True)
+    folders: set[Path] = set()
+    for target in targets.values():
+        folder = target.parent
+        while folder != root and folder not in folders:  # every folder below root, each once
+            folders.add(folder)
+            folder = folder.parent
+    for folder in sorted(folders):  # a parent before its children: one mkdir each
+        folder.mkdir(exist_ok=True)
     items = [(targets[name], data) for name, data in sorted(files.items())]
     if len(items) < 2 * IO_THREADS:
         for target, data in items:
