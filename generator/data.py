@@ -125,13 +125,8 @@ def save_part(cache: BuildCache, part: Part) -> None:
     not change (a template or configuration changed), and pickling every part made a cold build
     about 1 s slower and the cache twice the size of the data."""
     if part.unsaved and part.source is not None:
-        cache.store_part(part_key(part), part.summary)
+        cache.store_part(summary_key(part.model, part.source), part.summary)
         part.unsaved = False
-
-
-def part_key(part: Part) -> str:
-    """The cache key a part's summary is kept under."""
-    return summary_key(part.model, part.source)
 
 
 def summary_key(model: str, source: str | None) -> str:

@@ -171,7 +171,7 @@ def make(
     refs: dict[str, list[FileRef]],
     sizes: dict[str, list[int]],
     baseline: tuple[str, str, str],
-    keys: dict[str, str] | None = None,
+    keys: dict[str, str],
 ) -> dict[str, tuple[Summary, int]]:
     """Make the parts of ``models`` in the workers (forked now if they are not running): model →
     (its summary, the worker that holds its part). ``refs``: every model's files; ``sizes``: how
@@ -180,7 +180,7 @@ def make(
     if not workers.started:
         workers.start({}, count=len(models))
     owner = assign(models, sizes, workers.count)
-    calls = [([m for m in models if owner[m] == w], refs, baseline, keys or {}) for w in range(workers.count)]
+    calls = [([m for m in models if owner[m] == w], refs, baseline, keys) for w in range(workers.count)]
     made: dict[str, tuple[Summary, int]] = {}
     for worker, summaries in enumerate(workers.run(_make, calls)):
         for model, summary in summaries.items():
