@@ -213,7 +213,8 @@ class BuildCache:
         not counted: a worker's lookup, counted when the build adopts what the worker did)."""
         if not self.enabled:
             return None
-        path, stamp = self._page_path(key), self.pages.get(self._page_name(key))
+        name, path = self._page(key)
+        stamp = self.pages.get(name)
         if stamp is None:
             return None
         try:
@@ -221,18 +222,19 @@ class BuildCache:
                 return path
         except OSError:
             return None
-        return path if self._read_page(key) is not None else None  # touched or restored: its bytes decide
+        touched = self._read_stamped(key, name, path)  # touched or restored: its bytes decide
+        return path if touched is not None else None
 
     def store_page(self, key: str, body: bytes, written: Path | None = None) -> None:
         """Keep ``body`` under ``key``: as a hard link to ``written``, a file just written with
         these bytes, where the file system allows, else as a copy."""
         if not self.enabled:
             return
-        path = self._page_path(key)
+        name, path = self._page(key)
         when = _link_atomic(written, path) if written is not None else None
         if when is None:
             when = _write_atomic(path, body)
-        self.stored_pages[key] = self.pages[self._page_name(key)] = (*when, zlib.crc32(body))
+        self.stored_pages[key] = self.pages[name] = (*when, zlib.crc32(body))
         self._counted.add(key)  # made this build: finding it again is no hit
         self._dirty = True
 
@@ -243,19 +245,22 @@ class BuildCache:
         self.memo.update(memo)
         self._counted.update(memo, pages, reused)
         for key, stamp in pages.items():
-            self._page_path(key)  # marks it as used by this build
-            self.pages[self._page_name(key)] = stamp
+            name, _ = self._page(key)  # marks it as used by this build
+            self.pages[name] = stamp
         for key in reused:
-            self._page_path(key)
+            self._page(key)
             self.hits += 1
         self.misses += made
         self._dirty = self._dirty or bool(memo) or bool(pages)
 
     def _read_page(self, key: str) -> bytes | None:
-        """The bytes of the page cached under ``key`` if its file holds what was stored: the
-        same size and modification time, or (a file touched, or restored by a tool that keeps
-        no nanoseconds) the same size and checksum, its new time then kept."""
-        name, path = self._page_name(key), self._page_path(key)
+        """The bytes of the page cached under ``key`` if its file holds what was stored."""
+        return self._read_stamped(key, *self._page(key))
+
+    def _read_stamped(self, key: str, name: str, path: Path) -> bytes | None:
+        """The bytes of ``path``, the file of ``key`` named ``name``, if it holds what was stored:
+        the same size and modification time, or (a file touched, or restored by a tool that
+        keeps no nanoseconds) the same size and checksum, its new time then kept."""
         stamp = self.pages.get(name)
         if stamp is None:
             return None
@@ -274,15 +279,13 @@ class BuildCache:
             self._dirty = True
         return body
 
-    def _page_name(self, key: str) -> str:
-        return key_of(self.fingerprint, key)
-
-    def _page_path(self, key: str) -> Path:
-        """Where a page lives: its key and this code's fingerprint together name the file."""
+    def _page(self, key: str) -> tuple[str, Path]:
+        """A page's name (its key and this code's fingerprint, hashed) and the file it lives in,
+        marked as used by this build."""
         assert self.directory is not None
-        name = self._page_name(key)
+        name = key_of(self.fingerprint, key)
         self._used_pages.add(name)
-        return self.directory / "pages" / f"{name}.bin"
+        return name, self.directory / "pages" / f"{name}.bin"
 
     def remember(self, kind: str, args: Any, compute: Callable[[], T]) -> T:
         """``compute()``, or what it returned before for the same ``kind`` and ``args``."""
