@@ -59,10 +59,7 @@ def put_file(target: Path, data: bytes | Path) -> None:
     where the file system refuses)."""
     if isinstance(data, bytes):
         target.write_bytes(data)
-        return
-    try:
-        os.link(data, target)
-    except OSError:
+    elif not _link(data, target):
         shutil.copyfile(data, target)
 
 
@@ -80,6 +77,12 @@ def link_file(root: Path, relative: str, source: Path) -> bool:
     the file)."""
     target = safe_file(root, relative)
     os.makedirs(target.parent, exist_ok=True)
+    return _link(source, target)
+
+
+def _link(source: Path, target: Path) -> bool:
+    """Hard-link ``source`` at ``target``; False where the file system refuses (another device,
+    no hard links)."""
     try:
         os.link(source, target)
     except OSError:
