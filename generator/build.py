@@ -245,15 +245,16 @@ def _make(
             late.start()
         # the models made in workers: their pages and downloads made there, written into staging
         written = prepare(site, workers, data.owners, staging)
-    if late is not None:
-        late.join()
-    for part in data.parts.values():
-        save_part(cache, part)  # those made in this process (the workers keep theirs)
-    pages = gather_pages(site)
-    clock.lap("gather")
-    files = render_pages(site, pages, jobs, written, linked=True)
-    cache.save()
-    clock.lap("render")
+        workers.stop()  # they exit while this process goes on (joined when the block ends)
+        if late is not None:
+            late.join()
+        for part in data.parts.values():
+            save_part(cache, part)  # those made in this process (the workers keep theirs)
+        pages = gather_pages(site)
+        clock.lap("gather")
+        files = render_pages(site, pages, jobs, written, linked=True)
+        cache.save()
+        clock.lap("render")
     for name, body in assets(site).items():
         files.setdefault(name, body)
     return site, pages, files, written

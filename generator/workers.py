@@ -39,6 +39,7 @@ class Workers:
         self.shared = shared  # what every worker finds in :data:`state`
         self._pipes: list[Connection] = []
         self._processes: list[Any] = []
+        self._stopped = False
 
     @property
     def started(self) -> bool:
@@ -70,6 +71,8 @@ class Workers:
 
     def run(self, function: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> list[Any]:
         """``function(*calls[i])`` in worker ``i``, all at once; their results, in order."""
+        if self._stopped:
+            raise RuntimeError("the workers were stopped")
         if len(calls) > len(self._pipes):
             raise ValueError(f"{len(calls)} calls for {len(self._pipes)} workers")
         for pipe, args in zip(self._pipes, calls, strict=False):
@@ -89,11 +92,19 @@ class Workers:
             raise kind(text)
         return results
 
-    def close(self) -> None:
-        """Stop every worker (what they made is gone)."""
+    def stop(self) -> None:
+        """Ask every worker to exit, without waiting: a worker takes a while to hand back its
+        memory, which it does while this process goes on; :meth:`close` then finds it gone. No
+        call can be made after."""
         for pipe in self._pipes:
             with contextlib.suppress(OSError):
                 pipe.send(None)
+        self._stopped = True
+
+    def close(self) -> None:
+        """Stop every worker (what they made is gone)."""
+        if not self._stopped:
+            self.stop()
         for process in self._processes:
             process.join(timeout=5)
             if process.is_alive():
@@ -102,6 +113,7 @@ class Workers:
         for pipe in self._pipes:
             pipe.close()
         self._pipes, self._processes = [], []
+        self._stopped = False
 
     def __enter__(self) -> Workers:
         return self

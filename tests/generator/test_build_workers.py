@@ -229,6 +229,20 @@ with Workers(2) as workers:
         assert str(error) == "data/x.jsonl:3: not valid JSON"
     assert not workers.started  # stopped: a failed worker's state is not to be trusted
 
+with Workers(2) as workers:  # stopped: each exits on its own, while the build goes on
+    workers.start({})
+    processes = list(workers._processes)
+    workers.stop()
+    for process in processes:
+        process.join(timeout=30)
+        assert process.exitcode == 0, process.exitcode
+    try:
+        workers.run(remember, [(1,)])
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("a stopped worker was called")
+
 def threads_after_numpy():
     import numpy  # noqa: F401
 
