@@ -63,9 +63,9 @@ def across_machines(site: Site, rows: list[Row], baseline: str, flagged: set[str
 
 
 def across_suites(site: Site, rows: list[Row], baseline: str, flagged: set[str]) -> ChartBlock | None:
-    suites = _suite_order(rows)
-    if len(suites) < 2:
+    if len({r["suite"] for r in rows}) < 2:
         return None
+    suites = _suite_order(rows)
     best = _best(rows)
     rank = {s: i for i, s in enumerate(suites)}
     figures, options = {}, []

@@ -15,8 +15,9 @@ verdict, and the legend and tables say the verdict in words too.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, TypedDict
 
 from scaleboard import compare as cmp
@@ -147,20 +148,24 @@ def _best_points(
     records: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in raw:
         if r["status"] == "ok" and r["samples_ms"]:  # records without samples cannot be tested
-            key = (r["machine"], r["suite"], *cmp.match_key(r))  # not inside [...]: Python 3.10 has no star there
-            records[key].append(r)
+            records[_point(r)].append(r)
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row["status"] == "ok" and row["samples_per_s"]:
-            groups[(row["machine"], row["workload"], row["config"])].append(row)
+            groups[_group(row)].append(row)
     best: dict[tuple[str, str, str], tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for key, group in groups.items():
         for row in sorted(group, key=_faster_first):  # stable: among equals, the first row
-            point = records.get((row["machine"], row["suite"], *cmp.match_key(row)))
+            point = records.get(_point(row))
             if point:
                 best[key] = (row, point)
                 break
     return best
+
+
+#: A point's key, in a record or a row (both hold these fields: validated records require them).
+_point = itemgetter("machine", "suite", *cmp.MATCH_FIELDS)
+_group = itemgetter("machine", "workload", "config")
 
 
 def _faster_first(row: dict[str, Any]) -> float:
@@ -169,10 +174,10 @@ def _faster_first(row: dict[str, Any]) -> float:
 
 def machine_comparisons(rows: list[Row], raw: list[Record], judge: cmp.JudgeFn = cmp.judge) -> Versus | None:
     """One model's configurations on every machine against a reference machine (None with one machine)."""
-    machines = sorted({r["machine"] for r in rows if r["status"] == "ok"})
+    counts = Counter(r["machine"] for r in rows if r["status"] == "ok")
+    machines = sorted(counts)
     if len(machines) < 2:
         return None
-    counts = {m: sum(1 for r in rows if r["machine"] == m and r["status"] == "ok") for m in machines}
     reference = max(machines, key=lambda m: (counts[m], [-ord(c) for c in m]))
     best = _best_points(rows, raw)
     found: list[MachineComparison] = []
