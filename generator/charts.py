@@ -327,6 +327,13 @@ def _label(dim: str, value: Any, flagged: frozenset[str] = frozenset()) -> str:
     return str(value)
 
 
+def _config_labels(configs: list[Any], flagged: frozenset[Any]) -> list[str]:
+    """``_label("config", c, flagged)`` of each of ``configs``: a bar chart's x labels."""
+    if flagged.isdisjoint(configs):
+        return [str(c) for c in configs]
+    return [_label("config", c, flagged) for c in configs]
+
+
 def _traces(
     cells: Cells, spec: ChartSpec, metric: Metric, colors: Mapping[str, str], flagged: frozenset[Any], points: Points
 ) -> list[dict[str, Any]]:
@@ -342,7 +349,7 @@ def _traces(
             name += " ⚠"  # a point of this line comes from a configuration failing the correctness gate
         trace: dict[str, Any] = {
             "name": name,
-            "x": [_label("config", x, flagged) for x in xs] if spec.x == "config" else xs,
+            "x": _config_labels(xs, flagged) if spec.x == "config" else xs,
         }
         drawn = _points(line, xs, metric, points)
         trace["y"] = [y for y, _, _ in drawn]
