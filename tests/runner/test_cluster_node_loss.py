@@ -71,7 +71,8 @@ def test_a_group_lost_with_its_node_is_measured_on_another(tmp_path):
                     removed.append(victim)
                     return
 
-        threading.Thread(target=remove_the_hanging_node, daemon=True).start()
+        watcher = threading.Thread(target=remove_the_hanging_node, daemon=True)
+        watcher.start()
         progress = Progress(console=Console(file=open(os.devnull, "w")))  # noqa: SIM115
         extra = {"PYTHONPATH": HERE, "FAKE_MODE": "hang-once@2", "FAKE_MARKER": str(tmp_path / "hung"),
                  "FAKE_HANG_PID_FILE": str(hang_pid)}  # fmt: skip
@@ -80,6 +81,9 @@ def test_a_group_lost_with_its_node_is_measured_on_another(tmp_path):
                                            nodes=described, extra_env=extra, check_supported=lambda *a: None,
                                            group_function="fake_group:run_group")  # fmt: skip
         done.set()
+        # remove_node returns once the node's processes are gone: the sweep, which saw the node
+        # die and went on without it, may end first
+        watcher.join(timeout=120)
         records = [r for _, r, _ in iter_file(tmp_path / "r.jsonl") if r is not None]
         assert removed  # a node did go away mid-group
         assert len(records) == 6 and all(r["status"] == "ok" for r in records)
