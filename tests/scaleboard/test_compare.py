@@ -185,6 +185,27 @@ def test_a_ratio_interval_is_the_same_with_kept_draws_or_fresh_ones(monkeypatch)
     assert kept == tuple(float(v) for v in np.percentile(ratios, [2.5, 97.5]))
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 10, 39, 40, 1999, 2000, 2001])
+def test_the_interval_ends_are_exactly_those_of_np_percentile(count):
+    import numpy as np
+
+    gen = np.random.default_rng(count)
+    for trial in range(60):
+        values = gen.normal(1, 0.1, count) * 10.0 ** int(gen.integers(-5, 5))
+        if trial % 4 == 1:
+            values = np.round(values, 2)  # ties
+        elif trial % 4 == 2:
+            values[gen.integers(0, count)] = (np.inf, -np.inf)[trial % 8 // 4]
+        elif trial % 4 == 3 and count > 2:
+            values[gen.integers(0, count)] = np.nan  # numpy: both ends NaN
+        confidence = float(gen.choice([0.5, 0.8, 0.9, 0.95, 0.99]))
+        tail = (1 - confidence) / 2 * 100
+        with np.errstate(invalid="ignore"):
+            expected = np.percentile(values.copy(), [tail, 100 - tail])
+            found = stats._percentile_interval(values.copy(), confidence)
+        assert np.array(found).tobytes() == expected.tobytes(), (trial, found, expected)  # bit for bit
+
+
 def test_the_bootstrap_refuses_samples_that_are_not_finite():
     with pytest.raises(ValueError, match="finite"):
         stats.grouped_median_ci([[1.0, float("nan"), 2.0]])
