@@ -401,8 +401,8 @@ def _write_atomic(path: Path, data: bytes) -> tuple[int, int]:
 
 def _link_atomic(source: Path, path: Path) -> tuple[int, int] | None:
     """Make ``path`` a hard link to ``source`` (replacing any file there); its size and
-    modification time, or None
-    where the file system refuses (another device, no hard links): the caller writes a copy."""
+    modification time, or None where the file system refuses (another device, no hard links):
+    the caller writes a copy."""
     tmp = path.with_name(f".{path.name}-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -245,8 +245,7 @@ def _make(
     for model in models:
         parts[model] = make_part(model)
         summaries[model] = summarize(parts[model], with_digests=True)
-        if model in keys:
-            state["cache"].store_part(keys[model], summaries[model])
+        state["cache"].store_part(keys[model], summaries[model])
     return summaries
 
 
