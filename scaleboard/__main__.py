@@ -1,5 +1,3 @@
-import sys
+from scaleboard.cli import program
 
-from scaleboard.cli import main
-
-sys.exit(main())
+program()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from site_fixtures import make_project
 
@@ -61,3 +64,35 @@ def test_build_uses_the_cpus_it_may_run_on_unless_told(tmp_path, monkeypatch):
         assert default_jobs() == len(os.sched_getaffinity(0))
     monkeypatch.setattr(sys, "platform", "darwin")
     assert default_jobs() == 1  # fork is not safe beside macOS system frameworks
+
+
+def _program(*argv: str) -> subprocess.CompletedProcess[str]:
+    """The ``scaleboard`` program (``python -m scaleboard``) in its own process, output piped."""
+    return subprocess.run([sys.executable, "-m", "scaleboard", *argv], capture_output=True, text=True, timeout=120)
+
+
+def test_the_program_ends_quickly_after_a_build_with_every_line_it_printed(tmp_path):
+    root = make_project(tmp_path)
+    done = _program("build", "-C", str(root), "-j", "1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("built ") and done.stdout.endswith(" s\n")  # flushed before the quick exit
+    assert (root / "site" / "index.html").exists() and not list(tmp_path.glob(".site-*"))
+    checked = _program("validate", "-C", str(root))
+    assert checked.returncode == 0 and checked.stdout.startswith("ok: "), checked.stderr
+
+
+def test_the_program_exits_with_the_code_and_message_of_a_failed_build(tmp_path):
+    root = make_project(tmp_path)
+    (root / "data" / "bad.jsonl").write_text("{not json\n")
+    done = _program("build", "-C", str(root))
+    assert done.returncode == 1
+    assert "bad.jsonl:1" in done.stderr and "not valid JSON" in done.stderr
+    assert not (root / "site").exists()
+
+
+def test_main_returns_after_a_build_in_the_calling_process(tmp_path, capsys):
+    """Only the program ends the process; ``main`` called from Python returns its code."""
+    root = make_project(tmp_path)
+    assert main(["validate", "-C", str(root)]) == 0
+    assert main(["build", "-C", str(root), "-j", "1"]) == 0
+    assert capsys.readouterr().out.count("\n") == 2
