@@ -4,9 +4,9 @@ docs/columns.md derive from, checked against the record contract."""
 from pathlib import Path
 
 from scaleboard import columns
-from scaleboard.generator import charts, synthetic
+from scaleboard.generator import charts, frame, synthetic
 from scaleboard.generator.frame import COLUMNS, flatten
-from scaleboard.record import FIELDS, validate
+from scaleboard.record import FIELDS, config_name, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,3 +66,29 @@ def test_every_record_field_is_documented():
 
     assert set(DOCS) == set(FIELDS)
     assert all(DOCS.values())
+
+
+def test_a_rows_labels_are_those_of_its_own_record_whatever_came_before():
+    """flatten keeps the labels of each kind of record once (frame._labels): a record that
+    differs in any field a label writes gets its own, an image its shape, and a number that
+    compares equal but is written differently (128.0, True) is never given another's label."""
+    base = synthetic.dataset(models=[("m", 1000)], batch_sizes=(1,))[0]
+    variants = [
+        {},
+        {"task": "generate", "new_tokens": 32},
+        {"task": "generate", "new_tokens": 16},
+        {"seq_len": 256, "input": {"kind": "tokens", "shape": [256]}},
+        {"seq_len": 256.0, "input": {"kind": "tokens", "shape": [256]}},  # not valid: written as it is
+        {"seq_len": None, "input": None},
+        {"optimization": "compile", "precision": None, "attention": None},
+        {"precision": "bf16", "attention": "eager"},
+        {"seq_len": None, "input": {"kind": "pixels", "shape": [3, 224, 224]}},
+        {"seq_len": None, "input": {"kind": "pixels", "shape": [3, 32, 32]}},
+        {"new_tokens": True, "task": "generate"},  # not valid either
+    ]
+    for _ in range(2):  # the second time, every kind is already known
+        for change in variants:
+            record = {**base, **change}
+            row = flatten(record)
+            expected = (frame.sample_unit(record), frame.workload(record), config_name(record))
+            assert (row["sample_unit"], row["workload"], row["config"]) == expected, change
