@@ -271,31 +271,49 @@ def test_a_worker_that_fails_or_dies_fails_the_build_with_its_reason():
     subprocess.run([sys.executable, "-c", FAILURES_CHECK], check=True, timeout=120, env=env)
 
 
-@pytest.mark.parametrize("lengths", [[10], [3, 0, 7, 1], [1], [100, 5, 5, 5]])
+@pytest.mark.parametrize("sizes", [[10], [3, 0, 7, 1], [1], [100, 5, 5, 5], [0], [0, 4, 0]])
 @pytest.mark.parametrize("workers", [1, 2, 3, 8])
-def test_the_lines_are_cut_in_consecutive_shares_of_about_equal_length(lengths, workers):
-    shares = runs(lengths, workers)
+def test_the_bytes_are_cut_in_consecutive_shares_of_about_equal_size(sizes, workers):
+    shares = runs(sizes, workers)
     flat = [run for share in shares for run in share]
-    covered = [(run.file, line) for run in flat for line in range(run.start, run.stop)]
-    assert covered == [(f, line) for f, n in enumerate(lengths) for line in range(n)]  # each line once, in order
-    assert all(run.stop > run.start for run in flat)
-    sizes = [sum(run.stop - run.start for run in share) for share in shares]
+    covered = [(run.file, byte) for run in flat for byte in range(run.begin, run.end)]
+    assert covered == [(f, b) for f, n in enumerate(sizes) for b in range(n)]  # each byte once, in order
+    assert sorted({run.file for run in flat}) == list(range(len(sizes)))  # an empty file too: it is hashed
+    assert [run.begin for run in flat if run.begin == 0] == [0] * len(sizes)  # one run starts each file
+    totals = [sum(run.end - run.begin for run in share) for share in shares]
     assert len(shares) <= workers
-    assert max(sizes) - min(sizes) <= 1 or len(shares) < workers  # about equal, unless lines are fewer
+    assert max(totals) - min(totals) <= 1 or len(shares) < workers  # about equal, unless bytes are fewer
 
 
-@pytest.mark.parametrize(
-    "data", [b"", b"\n", b"a\nb", b"a\nb\n", b'\xe2\n\xff\xfe\n{"x": "\xc3\xa9"}', "é · ⚠\n\n".encode()]
-)
-def test_a_new_file_counts_its_lines_without_splitting_them(data):
+LINES = [b"", b"\n", b"a\nb", b"a\nb\n", b'\xe2\n\xff\xfe\n{"x": "\xc3\xa9"}', "é · ⚠\n\n".encode(), b"ab\n\ncd\nef\n"]
+
+
+@pytest.mark.parametrize("data", LINES)
+def test_a_new_file_is_split_as_decoded(data):
     text = Text("data/x.jsonl", data)
     plain = data.decode("utf-8", errors="replace")
-    assert text.length == len(plain.split("\n")) and text.terminated == plain.endswith("\n")
-    assert text.lines == plain.split("\n")
+    assert text.terminated == plain.endswith("\n") and text.lines == plain.split("\n")
+
+
+@pytest.mark.parametrize("data", LINES)
+@pytest.mark.parametrize("workers", [2, 3, 5])
+def test_the_runs_of_a_file_hold_each_of_its_lines_once_in_order(data, workers):
+    """A line belongs to the run its first byte is in: counted in the bytes, the same lines as
+    in the decoded text, whatever the cut."""
+    text = Text("data/x.jsonl", data)
+    held = [line for share in runs([len(data)], workers) for run in share for line in range(*_stop(run, text))]
+    assert held == list(range(len(text.lines)))
+
+
+def _stop(run, text):
+    start, stop = run.lines(text)
+    return start, len(text.lines) if stop is None else stop
 
 
 def test_a_file_may_be_cut_between_workers():
-    assert runs([10], 2) == [[Run(0, 0, 5)], [Run(0, 5, 10)]]
+    text = Text("data/x.jsonl", b"one\ntwo\nthree\nfour\n")  # 19 bytes: cut at byte 9, in "three"
+    assert runs([19], 2) == [[Run(0, 0, 9)], [Run(0, 9, 19)]]
+    assert [run.lines(text) for share in runs([19], 2) for run in share] == [(0, 3), (3, None)]
 
 
 def test_models_go_where_their_records_are_unless_that_overloads_a_worker():
