@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from scaleboard.generator import compare, csvout, leaderboard, model_page
 from scaleboard.generator.cache import key_of
@@ -82,6 +82,38 @@ class LeaderboardContext(TypedDict):
     columns: tuple[leaderboard.Column, ...]
     csv_url: str
     cells: list[str]  # each row's table cells as HTML, made once per model (leaderboard.board_with_cells)
+    filters: list[Filter]  # the filter menus above the table
+
+
+class Filter(NamedTuple):
+    """A filter menu of the leaderboard: a column and the values its rows hold."""
+
+    key: str
+    label: str
+    values: list[Any]
+
+
+#: The leaderboard's filter menus: (column, label).
+FILTERS = (("model", "Model"), ("machine", "Machine"), ("optimization", "Optimization"), ("precision", "Precision"),
+           ("attention", "Attention"))  # fmt: skip
+
+
+def filters(rows: list[BoardRow]) -> list[Filter]:
+    """Each menu's values: those the rows hold (not empty), one per spelling that differs in more
+    than letter case (the first one met), sorted regardless of case, as the template filters
+    ``select|unique|sort`` gave them."""
+    menus = []
+    for key, label in FILTERS:
+        kept: dict[Any, Any] = {}
+        for value in (row[key] for row in rows):
+            if value:
+                kept.setdefault(value.lower() if isinstance(value, str) else value, value)
+        menus.append(Filter(key, label, sorted(kept.values(), key=_case_blind)))
+    return menus
+
+
+def _case_blind(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def headline(site: Site, board: list[BoardRow]) -> Headline:
@@ -223,11 +255,14 @@ def pages(site: Site) -> list[Page]:
         "columns": leaderboard.COLUMNS,
         "csv_url": site.url("data/leaderboard.csv"),
         "cells": cells,
+        "filters": filters(board),
     }
     found.append(Page("leaderboard/", "leaderboard.html", lb_context, title="Leaderboard"))
     found.append(Page("compare/", "compare.html", compare.context(site), title="Compare"))
     found.append(Page("data/leaderboard.csv", body=leaderboard.to_csv(board)))
     skip = len(CSV_HEADER)  # every page's rows under one header
-    found.append(Page("data/records.csv", body=CSV_HEADER + b"".join(memoryview(d)[skip:] for d in downloads.values())))
+    found.append(
+        Page("data/records.csv", body=b"".join([CSV_HEADER, *(memoryview(d)[skip:] for d in downloads.values())]))
+    )
     found.append(Page("data/colors.json", body=dumps(site.colors)))
     return found

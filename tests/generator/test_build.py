@@ -530,3 +530,22 @@ def test_nothing_is_written_outside_the_site_directory(tmp_path, relative):
     with pytest.raises(BuildError, match="outside the site directory"):
         safe_file(tmp_path, relative)
     assert safe_file(tmp_path, "models/a/b/index.html") == tmp_path / "models" / "a" / "b" / "index.html"
+
+
+def test_the_leaderboard_filters_hold_what_jinjas_select_unique_sort_gives():
+    """pages.filters makes the menus in Python, as the template's ``map|select|unique|sort``
+    made them: empty values left out, one per spelling up to letter case (the first met),
+    sorted regardless of case."""
+    import jinja2
+
+    from scaleboard.generator.pages import FILTERS, filters
+
+    names = ["gpt2", "GPT2", "bert", "", None, "Bert-large", "bert", "a100", "A100 80GB", "cpu"]
+    rows = [{key: names[(i * 7 + k) % len(names)] for k, (key, _) in enumerate(FILTERS)} for i in range(40)]
+    template = jinja2.Environment().from_string(
+        "{% for key, _ in menus %}{% for v in rows|map(attribute=key)|select|unique|sort %}{{ v }}|{% endfor %};"
+        "{% endfor %}"
+    )
+    expected = template.render(rows=rows, menus=FILTERS)
+    assert "".join("".join(f"{v}|" for v in menu.values) + ";" for menu in filters(rows)) == expected
+    assert [menu.key for menu in filters(rows)] == [key for key, _ in FILTERS]
