@@ -174,10 +174,16 @@ def connect(address: str | None) -> bool:
 
 
 def open_queue() -> Any:
-    """The queue records stream back through (an actor: open it early, its process starts in the background)."""
+    """The queue records stream back through (an actor: open it early, its process starts in the
+    background). It lives on this process's node: placed anywhere, it could go down with a node
+    lost mid-sweep, and every record that node's groups had sent with it, where the sweep must
+    go on on the nodes left."""
+    import ray
     from ray.util.queue import Queue
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    return Queue(actor_options={"num_cpus": 0})
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    return Queue(actor_options={"num_cpus": 0, "scheduling_strategy": here})
 
 
 def resolve_device(requested: str) -> str:

@@ -48,6 +48,11 @@ def test_a_group_lost_with_its_node_is_measured_on_another(tmp_path):
     ray.init(address=nodes.address, log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": HERE}})
     hang_pid = tmp_path / "hang.pid"
     try:
+        # The records' queue lives on this node, never on one that may go: where Ray chose, it was
+        # on a worker node in 2 of 8 tries, and went down with it when that node was the one lost.
+        here = ray.get_runtime_context().get_node_id()
+        queue = cluster.open_queue()
+        assert ray.get(queue.actor.__ray_call__.remote(lambda _: ray.get_runtime_context().get_node_id())) == here
         options = cluster.RayOptions(describe="fake_nodes:describe")
         described = cluster.describe_nodes("cpu", options)
         assert len(described) == 2  # the head has no CPU to give
