@@ -549,3 +549,18 @@ def test_the_leaderboard_filters_hold_what_jinjas_select_unique_sort_gives():
     expected = template.render(rows=rows, menus=FILTERS)
     assert "".join("".join(f"{v}|" for v in menu.values) + ";" for menu in filters(rows)) == expected
     assert [menu.key for menu in filters(rows)] == [key for key, _ in FILTERS]
+
+
+def test_the_index_counts_in_the_singular_where_there_is_one(tmp_path):
+    root = make_project(tmp_path)
+    machine = json.loads((root / "data" / "gpt2.jsonl").read_text().splitlines()[0])["machine"]
+    for path in (root / "data").glob("*.jsonl"):  # one machine left
+        lines = [line for line in path.read_text().splitlines() if json.loads(line)["machine"] == machine]
+        path.write_text("".join(line + "\n" for line in lines))
+    build(root)
+    detail = re.search(r'<div class="detail">(\d+ models? · \d+ machines? · \d+ configurations?)</div>',
+                       (root / "site" / "index.html").read_text())  # fmt: skip
+    assert detail is not None
+    counts = [part.split() for part in detail.group(1).split(" · ")]
+    assert ["1", "machine"] in counts
+    assert all(unit.endswith("s") == (n != "1") for n, unit in counts), counts
