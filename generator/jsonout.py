@@ -144,6 +144,11 @@ def fmt_num(value: float | None, digits: int = 3) -> str:
     return f"{float(f'{value:.{digits}g}'):g}"
 
 
+def fmt_count(count: int, noun: str) -> str:
+    """A count and its noun: ``1, "point"`` → ``1 point``; ``35520, "record"`` → ``35,520 records``."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def fmt_bytes(value: float | None) -> str:
     """``1536`` → ``1.5 KiB``."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):

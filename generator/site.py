@@ -219,6 +219,7 @@ def make_env(config: SiteConfig, cache: BuildCache | None = None) -> jinja2.Envi
         script_json=jsonout.script_json,
         rnd=jsonout.rnd,
         num=jsonout.fmt_num,
+        counted=jsonout.fmt_count,
         bytes=jsonout.fmt_bytes,
         pct=jsonout.fmt_pct,
     )

@@ -564,3 +564,10 @@ def test_the_index_counts_in_the_singular_where_there_is_one(tmp_path):
     counts = [part.split() for part in detail.group(1).split(" · ")]
     assert ["1", "machine"] in counts
     assert all(unit.endswith("s") == (n != "1") for n, unit in counts), counts
+
+
+def test_counts_are_written_with_their_noun_in_the_singular_or_plural():
+    from scaleboard.generator.jsonout import fmt_count
+
+    assert fmt_count(1, "point") == "1 point"
+    assert [fmt_count(n, "record") for n in (0, 2, 35520)] == ["0 records", "2 records", "35,520 records"]
