@@ -180,10 +180,15 @@ def open_queue() -> Any:
     go on on the nodes left."""
     import ray
     from ray.util.queue import Queue
+
+    return Queue(actor_options={"num_cpus": 0, "scheduling_strategy": on_node(ray.get_runtime_context().get_node_id())})
+
+
+def on_node(node: str) -> Any:
+    """Ray's scheduling strategy for a task or actor that runs on ``node`` and nowhere else."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
-    return Queue(actor_options={"num_cpus": 0, "scheduling_strategy": here})
+    return NodeAffinitySchedulingStrategy(node, soft=False)
 
 
 def resolve_device(requested: str) -> str:
@@ -211,7 +216,6 @@ def alive_nodes(resources: dict[str, float]) -> list[dict[str, Any]]:
 def describe_nodes(device_type: str, options: RayOptions) -> list[dict[str, Any]]:
     """Each usable node's description, asked of the node itself."""
     import ray
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     nodes = alive_nodes(options.resources)
     needs = "GPU" if device_type == "cuda" else "CPU"  # a head started with no CPUs takes no group
@@ -228,7 +232,7 @@ def describe_nodes(device_type: str, options: RayOptions) -> list[dict[str, Any]
                  "cpus": int(nodes[0].get("Resources", {}).get("CPU", 1))}]  # fmt: skip
     remote = ray.remote(describe_node)
     refs = [
-        remote.options(num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(
+        remote.options(num_cpus=0, scheduling_strategy=on_node(n["NodeID"])).remote(
             device_type, options.machine, options.describe
         )
         for n in nodes
@@ -303,10 +307,8 @@ class RaySweep:
         resources = dict(self.options.resources)
         if self.device_type == "cuda":
             return {"num_gpus": 1, "num_cpus": 1, "resources": resources}
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
         return {"num_cpus": self.nodes[slot["node"]]["cpus"], "resources": resources,
-                "scheduling_strategy": NodeAffinitySchedulingStrategy(slot["node"], soft=False)}  # fmt: skip
+                "scheduling_strategy": on_node(slot["node"])}  # fmt: skip
 
     def submit(self, task: _Task) -> bool:
         """Start ``task`` now if it has somewhere to run; False when every slot is busy."""
