@@ -107,7 +107,7 @@ def filters(rows: list[BoardRow]) -> list[Filter]:
         kept: dict[Any, Any] = {}
         for value in (row[key] for row in rows):
             if value:
-                kept.setdefault(value.lower() if isinstance(value, str) else value, value)
+                kept.setdefault(_case_blind(value), value)
         menus.append(Filter(key, label, sorted(kept.values(), key=_case_blind)))
     return menus
 
