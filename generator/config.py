@@ -103,6 +103,7 @@ def load_config(root: str | Path, path: str | Path | None = None) -> SiteConfig:
     if not config_path.exists():
         if path:
             raise ConfigError(f"{config_path}: no such file")
+        require_project_dir(root)
         return SiteConfig(root=root)
     text = config_path.read_text(encoding="utf-8")
     display = config_path.name if not path else str(config_path)
@@ -115,6 +116,14 @@ def load_config(root: str | Path, path: str | Path | None = None) -> SiteConfig:
     if node is None:
         return SiteConfig(root=root)
     return _from_node(root, display, node)
+
+
+def require_project_dir(root: Path) -> None:
+    """Refuse a project directory that does not exist: a mistyped ``-C`` would otherwise make it
+    and build an empty site there. (An existing folder without ``scaleboard.yaml`` is a project
+    of defaults: ``No records yet`` until ``data/`` holds some.)"""
+    if not root.is_dir():
+        raise ConfigError(f"{root}: {'not a directory' if root.exists() else 'no such project directory'}")
 
 
 def _from_node(root: Path, display: str, node: yaml.Node) -> SiteConfig:

@@ -261,6 +261,9 @@ def serve(
     root: str | Path = ".", *, host: str = "127.0.0.1", port: int = 8000, drafts: bool = False, strict: bool = False
 ) -> int:
     """Run the preview server until Ctrl+C."""
+    from scaleboard.generator.config import require_project_dir
+
+    require_project_dir(Path(root))  # a broken file is served around; a missing project is not
     try:
         server = DevServer(root, host=host, port=port, drafts=drafts, strict=strict)
     except OSError as exc:

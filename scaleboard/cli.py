@@ -50,8 +50,17 @@ def program() -> None:
     written and nothing of theirs waits for the interpreter's exit. That teardown took 0.04 s
     after a cold ``build -j 2`` of 35,520 records, 0.1 s after ``-j 1`` and 0.07 s after
     a rebuild of one changed file (a tenth of it). Other commands (``run``, ``serve``) exit as
-    usual: their libraries clean up at exit (Ray, the measuring processes)."""
-    sys.exit(main(quick_exit=True))
+    usual: their libraries clean up at exit (Ray, the measuring processes).
+
+    When whatever reads the output stops reading (``scaleboard build | head -0``), the program
+    ends with code 1 and no traceback, as Python's documentation advises: the rest of its output
+    goes nowhere."""
+    try:
+        code = main(quick_exit=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        code = 1
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None, *, quick_exit: bool = False) -> int:

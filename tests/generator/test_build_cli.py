@@ -90,6 +90,35 @@ def test_the_program_exits_with_the_code_and_message_of_a_failed_build(tmp_path)
     assert not (root / "site").exists()
 
 
+def test_a_reader_that_stops_reading_ends_the_program_without_a_traceback(tmp_path):
+    """``scaleboard build | head -0``: the site is built, the line about it goes nowhere."""
+    root = make_project(tmp_path)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "scaleboard", "build", "-C", str(root), "-j", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    child.stdout.close()  # before the build prints anything: its one line meets a closed pipe
+    stderr = child.stderr.read()
+    assert child.wait(timeout=120) == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert (root / "site" / "index.html").exists()
+
+
+def test_a_project_directory_that_does_not_exist_is_an_error_and_is_not_made(tmp_path):
+    missing = tmp_path / "no-such-project"
+    done = _program("build", "-C", str(missing))
+    assert done.returncode == 1
+    assert done.stderr == f"error: {missing}: no such project directory\n"
+    assert not missing.exists()
+    (tmp_path / "a-file").write_text("")
+    checked = _program("validate", "-C", str(tmp_path / "a-file"))
+    assert checked.returncode == 1 and "a-file: not a directory" in checked.stderr
+    served = _program("serve", "-C", str(missing), "--port", "0")  # refused before it listens
+    assert served.returncode == 1 and served.stderr == f"error: {missing}: no such project directory\n"
+
+
 def test_main_returns_after_a_build_in_the_calling_process(tmp_path, capsys):
     """Only the program ends the process; ``main`` called from Python returns its code."""
     root = make_project(tmp_path)
