@@ -19,6 +19,12 @@
     return -1;
   }
 
+  // "3 of 1,204 rows", "1 of 1 row": the numbers and noun as the page wrote them (jsonout.fmt_count)
+  function counted(shown, total) {
+    var format = function (n) { return n.toLocaleString("en-US"); };
+    return format(shown) + " of " + format(total) + (total === 1 ? " row" : " rows");
+  }
+
   function value(row, index, numeric) {
     var raw = row.cells[index].getAttribute("data-value");
     if (numeric) return raw === "" ? null : parseFloat(raw);
@@ -62,7 +68,7 @@
       if (h.getAttribute("data-sort") === state.sort) h.setAttribute("aria-sort", state.dir === "asc" ? "ascending" : "descending");
       else h.removeAttribute("aria-sort");
     });
-    if (count) count.textContent = shown + " of " + rows.length + " rows";
+    if (count) count.textContent = counted(shown, rows.length);
   }
 
   function save() {

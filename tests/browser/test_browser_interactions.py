@@ -83,6 +83,7 @@ def test_leaderboard_sort_and_filter_update_the_url_and_the_url_restores_them(ro
     assert query == {"machine": [machines[1]], "sort": ["speedup"], "dir": ["asc"]}
     shown = page.evaluate(rows_js)
     assert shown and len(shown) < len(all_rows)
+    assert page.inner_text("[data-count]") == f"{len(shown)} of {len(all_rows)} rows"
     assert {r["machine"] for r in shown} == {machines[1]}
     # Configurations failing the correctness gate sort after every passing one, each part in order.
     passing = [r["quality"] != "fail" for r in shown]

@@ -15,6 +15,7 @@ from scaleboard import record as rec
 from scaleboard.cli import main
 from scaleboard.errors import BuildError
 from scaleboard.generator.build import build
+from scaleboard.generator.jsonout import fmt_count
 from scaleboard.generator.output import MARKER
 from scaleboard.generator.site import slugify
 
@@ -564,10 +565,11 @@ def test_the_index_counts_in_the_singular_where_there_is_one(tmp_path):
     counts = [part.split() for part in detail.group(1).split(" · ")]
     assert ["1", "machine"] in counts
     assert all(unit.endswith("s") == (n != "1") for n, unit in counts), counts
+    board = (root / "site" / "leaderboard" / "index.html").read_text()
+    rows = board.split("<tbody>", 1)[1].split("</tbody>", 1)[0].count("<tr")
+    assert re.search(r"<span [^>]*data-count>([^<]*)</span>", board).group(1) == fmt_count(rows, "row")
 
 
 def test_counts_are_written_with_their_noun_in_the_singular_or_plural():
-    from scaleboard.generator.jsonout import fmt_count
-
     assert fmt_count(1, "point") == "1 point"
     assert [fmt_count(n, "record") for n in (0, 2, 35520)] == ["0 records", "2 records", "35,520 records"]
