@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 DIR_NAME = ".scaleboard-cache"
-_FORMAT = 3  # bump when the layout of the index changes
+_FORMAT = 4  # bump when the layout of the index changes
 T = TypeVar("T")
 
 
@@ -53,6 +53,7 @@ class FileEntry:
     problems: list[tuple[int | None, str, str]]  # (line, message, severity)
     bad_lines: frozenset[int]
     models: tuple[str, ...] = ()
+    records: int = 0  # how many lines hold a valid record
 
 
 @dataclass
@@ -72,6 +73,7 @@ class BuildCache:
     _counted: set[str] = field(default_factory=set)  # pages and memo entries counted, made or reused this build
     _used_memo: set[str] = field(default_factory=set)
     _dirty: bool = False
+    _foreign: bool = False  # an index of another code, theme or configuration was found (and ignored)
 
     @classmethod
     def open(cls, directory: Path | None, fingerprint: str) -> BuildCache:
@@ -83,6 +85,8 @@ class BuildCache:
                 saved = pickle.load(f)
             if saved.get("format") == _FORMAT and saved.get("fingerprint") == fingerprint:
                 cache.files, cache.memo, cache.pages = saved["files"], saved["memo"], saved["pages"]
+            else:
+                cache._foreign = True
         except Exception:  # missing, truncated, from another version: start afresh
             pass
         return cache
@@ -128,14 +132,15 @@ class BuildCache:
         bad_lines: Iterable[int],
         models: Iterable[str] = (),
         hashed: str | None = None,
+        records: int = 0,
     ) -> FileEntry | None:
-        """Remember a validated file: its problems, the lines that gave no record, its models
-        (``hashed``: its :func:`digest`, where a worker made it)."""
+        """Remember a validated file: its problems, the lines that gave no record, its models,
+        how many records it holds (``hashed``: its :func:`digest`, where a worker made it)."""
         if not self.enabled:
             return None
         found = [(p.line, p.message, p.severity) for p in problems]
         entry = FileEntry(stat.st_size, stat.st_mtime_ns, hashed or digest(data), found, frozenset(bad_lines),
-                          tuple(sorted(set(models))))  # fmt: skip
+                          tuple(sorted(set(models))), records)  # fmt: skip
         self.files[name] = entry
         self._dirty = True
         return entry
@@ -304,22 +309,29 @@ class BuildCache:
 
     # ---------------------------------------------------------------- saving
 
-    def save(self) -> None:
+    def save(self, prune: bool = True) -> None:
         """Write the index and drop what this build did not use. Errors are ignored: a cache
-        that cannot be written costs the next build time, never its result."""
+        that cannot be written costs the next build time, never its result.
+
+        ``prune`` False (``scaleboard validate``, which uses the data files' entries only) keeps
+        every entry, and writes nothing over the index of another configuration (a build with
+        ``--base-url``): checking the data must not make the next build start afresh."""
         if not self.enabled:
             return
         assert self.directory is not None
         try:
+            if not prune:
+                if self._dirty and not self._foreign:
+                    self._write_index(self.pages)
+                    (self.directory / "CACHEDIR.TAG").write_text(_CACHEDIR_TAG)
+                return
             unused = [k for k in self.memo if k not in self._used_memo]
             for key in unused:
                 del self.memo[key]
             pages = {name: stamp for name, stamp in self.pages.items() if name in self._used_pages}
             if self._dirty or unused or len(pages) != len(self.pages):
                 self.pages = pages
-                saved = {"format": _FORMAT, "fingerprint": self.fingerprint, "files": self.files, "memo": self.memo,
-                         "pages": pages}  # fmt: skip
-                _write_atomic(self.directory / "index.pickle", pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL))
+                self._write_index(pages)
             for folder, suffix, used in (("pages", ".bin", self._used_pages), ("parts", ".pickle", self._used_parts)):
                 if (self.directory / folder).is_dir():
                     for path in (self.directory / folder).iterdir():
@@ -328,6 +340,12 @@ class BuildCache:
             (self.directory / "CACHEDIR.TAG").write_text(_CACHEDIR_TAG)
         except OSError:
             pass
+
+    def _write_index(self, pages: dict[str, Stamp]) -> None:
+        assert self.directory is not None
+        saved = {"format": _FORMAT, "fingerprint": self.fingerprint, "files": self.files, "memo": self.memo,
+                 "pages": pages}  # fmt: skip
+        _write_atomic(self.directory / "index.pickle", pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 #: Marks the directory as a cache for backup tools (https://bford.info/cachedir/).

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from scaleboard.generator.cli_options import add_project_option, default_jobs
+from scaleboard.generator.cli_options import add_jobs_option, add_project_option, default_jobs
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,15 +32,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     build.add_argument("--strict", action="store_true", help="fail on warnings (unknown fields, truncated lines)")
     build.add_argument("--drafts", action="store_true", help="include posts marked as drafts")
-    build.add_argument(
-        "-j",
-        "--jobs",
-        type=_positive_int,
-        metavar="N",
-        help="validate new data files and make each model's pages in N processes (default: the CPUs the build "
-        f"may use on Linux, {default_jobs()} here; 1 elsewhere). The output is the same; -j 1 leaves the other "
-        "cores to other work",
-    )
+    add_jobs_option(build, "validate new data files and make each model's pages")
     build.add_argument(
         "--no-cache",
         action="store_true",
@@ -57,17 +49,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add_project_option(validate)
     validate.add_argument("--strict", action="store_true", help="fail on warnings too")
+    add_jobs_option(validate, "validate new data files")
+    validate.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write .scaleboard-cache/, where build and validate remember the data files "
+        "they validated (a file unchanged since is not validated again); the verdict is the same either way",
+    )
     validate.set_defaults(func=run_validate)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -90,16 +79,21 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from scaleboard.generator.build import load_site_content
+    from scaleboard.generator.build import load_site_content, open_cache
     from scaleboard.generator.config import load_config
-    from scaleboard.generator.data import load_data
+    from scaleboard.generator.data import check_data
+    from scaleboard.generator.jsonout import fmt_count
+    from scaleboard.generator.workers import Workers
 
     config = load_config(Path(args.project))
-    data = load_data(config, strict=args.strict)
+    cache = open_cache(config, not args.no_cache)
+    with Workers(args.jobs if args.jobs is not None else default_jobs()) as workers:
+        data = check_data(config, strict=args.strict, cache=cache, workers=workers)
+    cache.save(prune=False)  # what a build caches besides stays for the next build
     for warning in data.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     content = load_site_content(config, drafts=True)
-    checked = f"{data.files} data files, {data.points} points"
+    checked = f"{fmt_count(data.files, 'data file')}, {fmt_count(data.records, 'record')}"
     if content is not None:
         checked += ", content/"
     print(f"ok: {checked}")

@@ -17,6 +17,28 @@ def add_project_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_jobs_option(parser: argparse.ArgumentParser, work: str) -> None:
+    """``-j N``: how many processes do ``work``."""
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help=f"{work} in N processes (default: the CPUs this may use on Linux, {default_jobs()} here; 1 "
+        "elsewhere). The result is the same; -j 1 leaves the other cores to other work",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
 def default_jobs() -> int:
     """How many processes ``scaleboard build`` uses unless told: the CPUs this process may run on,
     on Linux; one elsewhere (macOS forks badly beside its system frameworks; Windows cannot)."""

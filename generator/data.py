@@ -62,13 +62,9 @@ def load_data(
     has seen with the same content is not validated again. With ``workers`` (and a cache, where
     they leave what they make), many new lines are validated and many models made in them."""
     cache = cache if cache is not None else BuildCache(None)
-    if workers is not None and (workers.jobs < 2 or not cache.enabled or not can_fork()):
-        workers = None
+    workers = _usable(workers, cache)
     found, problems, sizes = scan(data_files(config.path("data_dir")), config.root, cache, workers)
-    warnings = [str(p) for p in problems if p.severity == "warning"]
-    errors = [str(p) for p in problems if p.severity == "error"] + (warnings if strict else [])
-    if errors:
-        _raise(errors, strict)
+    warnings = _warnings_or_raise(problems, strict)
     held: dict[str, list[_File]] = defaultdict(list)
     for file in found:
         for model in file.models:
@@ -104,6 +100,45 @@ def load_data(
             parts[model] = Part(model, sources.get(model), summarize(data, with_digests=cache.enabled), data)
             parts[model].unsaved = model in sources  # saved by save_part once the site is made
     return Data(dict(sorted(parts.items())), warnings, len(found), owners)
+
+
+@dataclass
+class Checked:
+    """What :func:`check_data` found in valid data."""
+
+    files: int
+    records: int  # lines holding a valid record (warnings or not)
+    warnings: list[str]
+
+
+def check_data(
+    config: SiteConfig, strict: bool = False, cache: BuildCache | None = None, workers: Workers | None = None
+) -> Checked:
+    """Validate every ``data/**/*.jsonl`` as :func:`load_data` does — the same errors, the same
+    cache of files validated before, the same workers — without making the models' parts:
+    ``scaleboard validate``. Raises :class:`BuildError` as it does."""
+    cache = cache if cache is not None else BuildCache(None)
+    found, problems, _ = scan(data_files(config.path("data_dir")), config.root, cache, _usable(workers, cache))
+    warnings = _warnings_or_raise(problems, strict)
+    records = sum(f.entry.records if f.entry is not None else len(f.records or ()) for f in found)
+    return Checked(len(found), records, warnings)
+
+
+def _usable(workers: Workers | None, cache: BuildCache) -> Workers | None:
+    """``workers`` where they can help: several, forking allowed, and a cache (where they leave
+    what they validate)."""
+    if workers is not None and (workers.jobs < 2 or not cache.enabled or not can_fork()):
+        return None
+    return workers
+
+
+def _warnings_or_raise(problems: list[Problem], strict: bool) -> list[str]:
+    """The warnings among ``problems``; raise if there are errors (with ``strict``, warnings too)."""
+    warnings = [str(p) for p in problems if p.severity == "warning"]
+    errors = [str(p) for p in problems if p.severity == "error"] + (warnings if strict else [])
+    if errors:
+        _raise(errors, strict)
+    return warnings
 
 
 def _bytes(held: dict[str, list[_File]], models: list[str]) -> int:
@@ -174,14 +209,16 @@ def scan(
     if workers is not None and fresh and sum(len(data) for _, data, _ in fresh) >= MIN_BYTES:
         texts = [data_workers.Text(found[i].name, data) for i, data, _ in fresh]
         verdicts, sizes = data_workers.validate(workers, texts)
-        for n, ((i, data, stat), (problems, bad, models, hashed)) in enumerate(zip(fresh, verdicts, strict=True)):
-            entry = cache.store_file(found[i].name, data, stat, problems, bad, models, hashed)
+        for n, ((i, data, stat), (problems, bad, models, hashed, count)) in enumerate(
+            zip(fresh, verdicts, strict=True)
+        ):
+            entry = cache.store_file(found[i].name, data, stat, problems, bad, models, hashed, count)
             found[i] = _File(found[i].path, found[i].name, entry, None, models, problems, new=n)
     else:
         for i, data, stat in fresh:
             records, problems, bad = data_workers.check(data_workers.Text(found[i].name, data))
             models = tuple(sorted({record["model"] for record, _ in records}))
-            entry = cache.store_file(found[i].name, data, stat, problems, bad, models)
+            entry = cache.store_file(found[i].name, data, stat, problems, bad, models, records=len(records))
             found[i] = _File(found[i].path, found[i].name, entry, records, models, problems)
     cache.forget_files_except(f.name for f in found)
     return found, [problem for file in found for problem in file.problems], sizes

@@ -329,3 +329,42 @@ def test_a_cached_page_only_touched_is_checked_and_reused(project, monkeypatch):
     checked.clear()
     third = build(project, out=project / "site")
     assert third.cache_misses == 0 and not checked  # their new times were kept
+
+
+def validate(project: Path, *args: str) -> None:
+    from scaleboard.cli import main
+
+    assert main(["validate", "-C", str(project), "-j", "1", *args]) == 0
+
+
+def test_validate_remembers_the_files_it_validated_for_itself_and_the_next_build(project, monkeypatch, capsys):
+    path = project / "data" / "model-b.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines) + "\n" + lines[4][:40])  # a truncated last line: no record, a warning
+    validate(project)
+    out, err = capsys.readouterr()
+    assert out == f"ok: 2 data files, {len(lines) * 2} records\n"  # both files hold as many records
+    assert "model-b.jsonl" in err and "truncated last line" in err
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("validated again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(data_workers, "check", refuse)
+        validate(project)  # nothing changed: the cache answers, with the same warning
+        assert capsys.readouterr() == (out, err)
+        result = build(project, out=project / "site")  # validated already: the build reads the files, trusted
+    assert "truncated last line" in " ".join(result.warnings)
+    build(project, out=project / "plain", use_cache=False)
+    assert site_files(project / "site") == site_files(project / "plain")
+    validate(project, "--no-cache")
+    assert capsys.readouterr().out == out
+
+
+def test_validate_keeps_what_the_builds_cached(project):
+    build(project, out=project / "site")
+    validate(project)
+    assert build(project, out=project / "site").cache_misses == 0  # its pages were not dropped
+    build(project, out=project / "site", base_url="/repo/")  # another configuration: its own index
+    validate(project)  # of the default configuration: does not write over that one
+    assert build(project, out=project / "site", base_url="/repo/").cache_misses == 0

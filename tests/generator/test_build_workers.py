@@ -182,6 +182,21 @@ for workers in (None, Workers(2, cache=open_cache(config, True))):
 assert rounds[-1] == "_validate", rounds
 assert len(messages) == 2 and messages[0] == messages[1] and "zz-bad.jsonl:2" in messages[0], messages
 bad.unlink()
+
+checked = []  # scaleboard validate: the records counted where they were validated, or by the cache
+for jobs in (1, 2, 2):
+    if len(checked) < 2:
+        shutil.rmtree(root / ".scaleboard-cache", ignore_errors=True)
+    rounds.clear()
+    cache = open_cache(config, True)
+    with Workers(jobs, cache=cache) as pool:
+        checked.append(data_module.check_data(config, cache=cache, workers=pool))
+    cache.save(prune=False)
+    assert rounds == (["_validate"] if len(checked) == 2 else []), rounds  # validated (or not), nothing made
+expected = sum(1 for path in (root / "data").glob("*.jsonl") for line in path.read_text().splitlines()
+               if line.endswith("}"))  # fmt: skip
+assert checked[0] == checked[1] == checked[2] and checked[0].records == expected and checked[0].files == 2, checked
+assert any("truncated" in w for w in checked[0].warnings)
 """
 
 
