@@ -45,7 +45,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     validate = commands.add_parser(
         "validate",
         help="check data/ and content/ without building",
-        description="Validate scaleboard.yaml, every data/**/*.jsonl line and the content/ files; build nothing.",
+        description="Validate scaleboard.yaml, every data/**/*.jsonl line and the content/ files, their chart and "
+        "leaderboard blocks drawn from the data as the build draws them: the errors and warnings the build would "
+        "give. Nothing is written but the build cache.",
     )
     add_project_option(validate)
     validate.add_argument("--strict", action="store_true", help="fail on warnings too")
@@ -79,22 +81,15 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from scaleboard.generator.build import load_site_content, open_cache
+    from scaleboard.generator.check import check_project
     from scaleboard.generator.config import load_config
-    from scaleboard.generator.data import check_data
     from scaleboard.generator.jsonout import fmt_count
-    from scaleboard.generator.workers import Workers
 
     config = load_config(Path(args.project))
-    cache = open_cache(config, not args.no_cache)
-    with Workers(args.jobs if args.jobs is not None else default_jobs()) as workers:
-        data = check_data(config, strict=args.strict, cache=cache, workers=workers)
-    cache.save(prune=False)  # what a build caches besides stays for the next build
-    for warning in data.warnings:
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    checked = check_project(config, strict=args.strict, jobs=jobs, use_cache=not args.no_cache)
+    for warning in checked.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    content = load_site_content(config, drafts=True)
-    checked = f"{fmt_count(data.files, 'data file')}, {fmt_count(data.records, 'record')}"
-    if content is not None:
-        checked += ", content/"
-    print(f"ok: {checked}")
+    found = f"{fmt_count(checked.files, 'data file')}, {fmt_count(checked.records, 'record')}"
+    print(f"ok: {found}" + (", content/" if checked.content else ""))
     return 0

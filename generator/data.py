@@ -36,6 +36,7 @@ class Data:
     warnings: list[str]
     files: int
     owners: dict[str, int] = field(default_factory=dict)  # model made in a worker → that worker
+    records: int = 0  # lines holding a valid record (warnings or not)
 
     @property
     def points(self) -> int:
@@ -99,7 +100,7 @@ def load_data(
             data = _make(model, held[model], baseline)
             parts[model] = Part(model, sources.get(model), summarize(data, with_digests=cache.enabled), data)
             parts[model].unsaved = model in sources  # saved by save_part once the site is made
-    return Data(dict(sorted(parts.items())), warnings, len(found), owners)
+    return Data(dict(sorted(parts.items())), warnings, len(found), owners, _records_in(found))
 
 
 @dataclass
@@ -119,9 +120,12 @@ def check_data(
     ``scaleboard validate``. Raises :class:`BuildError` as it does."""
     cache = cache if cache is not None else BuildCache(None)
     found, problems, _ = scan(data_files(config.path("data_dir")), config.root, cache, _usable(workers, cache))
-    warnings = _warnings_or_raise(problems, strict)
-    records = sum(f.entry.records if f.entry is not None else len(f.records or ()) for f in found)
-    return Checked(len(found), records, warnings)
+    return Checked(len(found), _records_in(found), _warnings_or_raise(problems, strict))
+
+
+def _records_in(found: list[_File]) -> int:
+    """How many valid records ``found`` hold: their cache entries say, or their records read."""
+    return sum(f.entry.records if f.entry is not None else len(f.records or ()) for f in found)
 
 
 def _usable(workers: Workers | None, cache: BuildCache) -> Workers | None:

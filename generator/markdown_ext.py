@@ -45,6 +45,16 @@ CODE_STYLE, CODE_STYLE_DARK = "friendly", "monokai"
 _FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)[^`]*$")
 
 
+def has_blocks(text: str) -> bool:
+    """Whether Markdown ``text`` holds a ``chart`` or ``leaderboard`` block (a fence opening with
+    one of :data:`BLOCK_KINDS`, as :class:`BlockPreprocessor` finds them; one shown inside another
+    fenced block counts too): rendering it needs the data."""
+    return any(
+        (found := _FENCE_OPEN.match(line)) is not None and found["info"].lower() in BLOCK_KINDS
+        for line in text.splitlines()
+    )
+
+
 class BlockError(Exception):
     """A ``chart`` / ``leaderboard`` block that cannot be rendered; the message says why."""
 

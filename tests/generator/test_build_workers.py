@@ -197,6 +197,24 @@ expected = sum(1 for path in (root / "data").glob("*.jsonl") for line in path.re
                if line.endswith("}"))  # fmt: skip
 assert checked[0] == checked[1] == checked[2] and checked[0].records == expected and checked[0].files == 2, checked
 assert any("truncated" in w for w in checked[0].warnings)
+
+from scaleboard.generator.check import check_project
+
+post = root / "content" / "posts" / "2026-01-01-a.md"  # a block: validate makes the parts, in the workers
+post.parent.mkdir(parents=True)
+post.write_text("---\\ntitle: A\\ndate: 2026-01-01\\n---\\n```chart\\nmodel: model-a\\nmachine: epyc-2c\\nmetric: latency_ms\\n"
+                "x: batch_size\\nseries: config\\n```\\n")  # fmt: skip
+shutil.rmtree(root / ".scaleboard-cache")
+rounds.clear()
+found = check_project(config, jobs=2)
+assert rounds == ["_validate", "_make"], rounds
+assert found.records == expected and not any("chart block" in w for w in found.warnings), found
+assert not list(root.glob(".scaleboard-cache/parts/*"))  # not kept: the build makes them where it makes pages
+rounds.clear()
+build(root, out=root / "site", jobs=2)
+assert rounds == ["_make", "_prepare_models"], rounds  # validated already; each part made where its pages are
+shutil.rmtree(post.parent.parent)
+build(root, out=root / "site", jobs=2)  # without the post, as the test builds it in one process
 """
 
 
