@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scaleboard.generator.cli_options import add_project_option
+from scaleboard.generator.cli_options import add_jobs_option, add_project_option, default_jobs
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,6 +24,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     serve.add_argument("--drafts", action="store_true", help="include drafts and future-dated posts")
     serve.add_argument("--strict", action="store_true", help="treat warnings (e.g. a bad chart block) as errors")
+    add_jobs_option(serve, "make the first build", "Rebuilds, made beside the server's threads, use one. ")
     serve.set_defaults(func=run_serve)
 
     new = commands.add_parser(
@@ -68,7 +69,8 @@ def _port(text: str) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from scaleboard.generator.serve import serve
 
-    return serve(args.project, host=args.host, port=args.port, drafts=args.drafts, strict=args.strict)
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    return serve(args.project, host=args.host, port=args.port, drafts=args.drafts, strict=args.strict, jobs=jobs)
 
 
 def run_new_post(args: argparse.Namespace) -> int:

@@ -17,15 +17,15 @@ def add_project_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_jobs_option(parser: argparse.ArgumentParser, work: str) -> None:
-    """``-j N``: how many processes do ``work``."""
+def add_jobs_option(parser: argparse.ArgumentParser, work: str, note: str = "") -> None:
+    """``-j N``: how many processes do ``work`` (``note``: a sentence more)."""
     parser.add_argument(
         "-j",
         "--jobs",
         type=_positive_int,
         metavar="N",
         help=f"{work} in N processes (default: the CPUs this may use on Linux, {default_jobs()} here; 1 "
-        "elsewhere). The result is the same; -j 1 leaves the other cores to other work",
+        f"elsewhere). {note}The result is the same; -j 1 leaves the other cores to other work",
     )
 
 

@@ -76,11 +76,13 @@ class BuildState:
             return {"version": self.version, "error": self.error}
 
 
-def default_build(root: Path, out: Path, *, drafts: bool, strict: bool) -> list[str]:
-    """Build the project at ``root`` into ``out`` with base URL ``/``; return the warnings."""
+def default_build(root: Path, out: Path, *, drafts: bool, strict: bool, jobs: int = 1) -> list[str]:
+    """Build the project at ``root`` into ``out`` with base URL ``/``; return the warnings.
+    ``jobs`` as ``build -j``: it forks only while this process runs no other thread (the first
+    build, before the server's threads start); later builds fall back to one process."""
     from scaleboard.generator.build import build
 
-    return list(build(root, out=out, base_url="/", drafts=drafts, strict=strict).warnings)
+    return list(build(root, out=out, base_url="/", drafts=drafts, strict=strict, jobs=jobs).warnings)
 
 
 class DevServer:
@@ -94,13 +96,14 @@ class DevServer:
         port: int = 8000,
         drafts: bool = False,
         strict: bool = False,
+        jobs: int = 1,
         build: Callable[[Path, Path], list[str] | None] | None = None,
         log: Callable[[str], None] | None = None,
     ):
         self.root = Path(root).resolve()
         self.out = Path(tempfile.mkdtemp(prefix="scaleboard-serve-")) / "site"
         self.state = BuildState()
-        self._build = build or partial(default_build, drafts=drafts, strict=strict)
+        self._build = build or partial(default_build, drafts=drafts, strict=strict, jobs=jobs)
         self._log = log or (lambda message: print(message, file=sys.stderr, flush=True))
         self._stop = threading.Event()
         handler = partial(LiveReloadHandler, directory=str(self.out), state=self.state)
@@ -258,14 +261,20 @@ def _inject(page: bytes) -> bytes:
 
 
 def serve(
-    root: str | Path = ".", *, host: str = "127.0.0.1", port: int = 8000, drafts: bool = False, strict: bool = False
+    root: str | Path = ".",
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    drafts: bool = False,
+    strict: bool = False,
+    jobs: int = 1,
 ) -> int:
-    """Run the preview server until Ctrl+C."""
+    """Run the preview server until Ctrl+C (``jobs``: see :func:`default_build`)."""
     from scaleboard.generator.config import require_project_dir
 
     require_project_dir(Path(root))  # a broken file is served around; a missing project is not
     try:
-        server = DevServer(root, host=host, port=port, drafts=drafts, strict=strict)
+        server = DevServer(root, host=host, port=port, drafts=drafts, strict=strict, jobs=jobs)
     except OSError as exc:
         raise ScaleboardError(f"cannot listen on {host}:{port}: {exc.strerror}; try --port {port + 1}") from None
     server.start()

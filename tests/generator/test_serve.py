@@ -120,3 +120,40 @@ def test_inputs_that_appear_later_are_watched(tmp_path):
         wait_for(lambda: "could not be drawn" not in fetch(dev.url + "blog/hello/")[1], "the chart drawn")
     finally:
         dev.stop()
+
+
+def test_jobs_reach_every_build_and_only_the_first_may_fork(tmp_path, monkeypatch):
+    """``serve -j N``: the first build runs before the server's threads and may fork workers;
+    a rebuild runs beside them, where the build falls back to one process (it checks)."""
+    from scaleboard.generator import build as build_module
+    from scaleboard.generator.render import can_fork
+
+    calls = []
+    real = build_module.build
+
+    def spy(*args, **kwargs):
+        calls.append((kwargs["jobs"], can_fork()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "build", spy)
+    write_records(tmp_path)
+    dev = DevServer(tmp_path, port=0, jobs=2, log=lambda message: None)
+    dev.start()
+    try:
+        write(tmp_path, "content/posts/2026-11-02-more.md", post("More", body="Second.\n"))
+        wait_for(lambda: status(dev)["version"] >= 2, "the rebuild")
+        assert "More" in fetch(dev.url + "blog/")[1]
+    finally:
+        dev.stop()
+    assert [jobs for jobs, _ in calls] == [2, 2]
+    assert calls[1][1] is False  # the server's threads run: no fork
+
+
+def test_the_serve_command_passes_its_options(tmp_path, monkeypatch):
+    from scaleboard.cli import main
+    from scaleboard.generator import serve as serve_module
+
+    seen = {}
+    monkeypatch.setattr(serve_module, "serve", lambda root, **options: seen.update(options, root=root) or 0)
+    assert main(["serve", "-C", str(tmp_path), "-j", "3", "--port", "0"]) == 0
+    assert seen == {"root": str(tmp_path), "host": "127.0.0.1", "port": 0, "drafts": False, "strict": False, "jobs": 3}
