@@ -1,4 +1,4 @@
-"""``scaleboard validate``: what a build would refuse or warn about, with nothing written.
+"""``scaleboard validate``: what a build would refuse or warn about, nothing written but the build cache.
 
 Every data file is validated as the build validates it (:func:`data.check_data`: the same
 errors, the build cache of files validated before, ``-j`` workers); ``content/`` is read, and
@@ -41,13 +41,12 @@ def check_project(config: SiteConfig, strict: bool = False, jobs: int = 1, use_c
     documents = [*content.posts, *content.pages] if content is not None else []
     cache = open_cache(config, use_cache)
     try:
+        embeds = any(has_blocks(doc.body) for doc in documents)  # drawn from the rows: made as a build makes them
         # The workers keep no summaries of the parts they make: a build after this one then
         # makes each model's part and pages in one worker, as a cold build does, instead of
         # finding summaries and making every page in its own process.
         with Workers(jobs, cache=BuildCache(None)) as workers:
-            if any(
-                has_blocks(doc.body) for doc in documents
-            ):  # drawn from the models' rows: made as a build makes them
+            if embeds:
                 loaded = load_data(config, strict, cache, workers)
                 parts, files, records, warnings = loaded.parts, loaded.files, loaded.records, loaded.warnings
             else:
