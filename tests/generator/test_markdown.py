@@ -162,3 +162,25 @@ def test_site_absolute_links_get_the_base_url():
     ).html
     assert 'href="/repo/leaderboard/"' in html and 'src="/repo/assets/x.png"' in html
     assert 'href="https://x.org/"' in html and 'href="../y/"' in html
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Plain text.\n",
+        "```chart\nmodel: gpt2\n```\n",
+        "~~~~ Leaderboard\nmachine: x\n~~~~\n",
+        "```python\nprint(1)\n```\n",
+        "```markdown\n```chart\nmodel: gpt2\n```\n",  # shown inside another block: counted, never missed
+        "  ```chart\n  model: gpt2\n  ```\n",  # indented: code, not a block
+        "```chart\nmodel: gpt2\n",  # not closed: still a block (a problem in it)
+    ],
+)
+def test_has_blocks_finds_every_block_render_finds(body):
+    from scaleboard.generator.markdown_ext import has_blocks
+
+    found = bool(render(body, source="x.md").blocks)
+    if body.startswith("```markdown"):  # an over-count costs validate time, never a missed block
+        assert has_blocks(body) and not found
+    else:
+        assert has_blocks(body) == found
