@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scaleboard.generator.cli_options import add_jobs_option, add_project_option, default_jobs
+from scaleboard.generator.cli_options import add_jobs_option, add_project_option
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,8 +69,7 @@ def _port(text: str) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from scaleboard.generator.serve import serve
 
-    jobs = args.jobs if args.jobs is not None else default_jobs()
-    return serve(args.project, host=args.host, port=args.port, drafts=args.drafts, strict=args.strict, jobs=jobs)
+    return serve(args.project, host=args.host, port=args.port, drafts=args.drafts, strict=args.strict, jobs=args.jobs)
 
 
 def run_new_post(args: argparse.Namespace) -> int:

@@ -46,14 +46,9 @@ def check_project(config: SiteConfig, strict: bool = False, jobs: int = 1, use_c
         # makes each model's part and pages in one worker, as a cold build does, instead of
         # finding summaries and making every page in its own process.
         with Workers(jobs, cache=BuildCache(None)) as workers:
-            if embeds:
-                loaded = load_data(config, strict, cache, workers)
-                parts, files, records, warnings = loaded.parts, loaded.files, loaded.records, loaded.warnings
-            else:
-                checked = check_data(config, strict, cache, workers)
-                parts, files, records, warnings = {}, checked.files, checked.records, checked.warnings
-        site = make_site(config, parts, content, True, warnings=list(warnings), strict=strict, cache=cache)
+            data = (load_data if embeds else check_data)(config, strict, cache, workers)
+        site = make_site(config, data.parts, content, True, warnings=list(data.warnings), strict=strict, cache=cache)
         blog.pages(site)  # each document rendered once, as the build does: its blocks' problems, the feed's
-        return Findings(files, records, content is not None, site.warnings)
+        return Findings(data.files, data.records, content is not None, site.warnings)
     finally:
         cache.save(prune=False)  # what a build caches besides stays for the next build

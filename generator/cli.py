@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from scaleboard.generator.cli_options import add_jobs_option, add_project_option, default_jobs
+from scaleboard.generator.cli_options import add_jobs_option, add_project_option
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,7 +71,7 @@ def run_build(args: argparse.Namespace) -> int:
         site_url=args.site_url,
         strict=args.strict,
         drafts=args.drafts,
-        jobs=args.jobs if args.jobs is not None else default_jobs(),
+        jobs=args.jobs,
         use_cache=not args.no_cache,
     )
     for warning in result.warnings:
@@ -86,8 +86,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from scaleboard.generator.jsonout import fmt_count
 
     config = load_config(Path(args.project))
-    jobs = args.jobs if args.jobs is not None else default_jobs()
-    checked = check_project(config, strict=args.strict, jobs=jobs, use_cache=not args.no_cache)
+    checked = check_project(config, strict=args.strict, jobs=args.jobs, use_cache=not args.no_cache)
     for warning in checked.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     found = f"{fmt_count(checked.files, 'data file')}, {fmt_count(checked.records, 'record')}"

@@ -23,6 +23,7 @@ def add_jobs_option(parser: argparse.ArgumentParser, work: str, note: str = "") 
         "-j",
         "--jobs",
         type=_positive_int,
+        default=default_jobs(),
         metavar="N",
         help=f"{work} in N processes (default: the CPUs this may use on Linux, {default_jobs()} here; 1 "
         f"elsewhere). {note}The result is the same; -j 1 leaves the other cores to other work",

@@ -32,15 +32,11 @@ MIN_MODELS = 2
 
 @dataclass
 class Data:
-    parts: dict[str, Part]  # model → its part, sorted by model
+    parts: dict[str, Part]  # model → its part, sorted by model (none from check_data)
     warnings: list[str]
     files: int
     owners: dict[str, int] = field(default_factory=dict)  # model made in a worker → that worker
     records: int = 0  # lines holding a valid record (warnings or not)
-
-    @property
-    def points(self) -> int:
-        return sum(part.summary.rows for part in self.parts.values())
 
 
 @dataclass
@@ -103,24 +99,15 @@ def load_data(
     return Data(dict(sorted(parts.items())), warnings, len(found), owners, _records_in(found))
 
 
-@dataclass
-class Checked:
-    """What :func:`check_data` found in valid data."""
-
-    files: int
-    records: int  # lines holding a valid record (warnings or not)
-    warnings: list[str]
-
-
 def check_data(
     config: SiteConfig, strict: bool = False, cache: BuildCache | None = None, workers: Workers | None = None
-) -> Checked:
+) -> Data:
     """Validate every ``data/**/*.jsonl`` as :func:`load_data` does — the same errors, the same
-    cache of files validated before, the same workers — without making the models' parts:
-    ``scaleboard validate``. Raises :class:`BuildError` as it does."""
+    cache of files validated before, the same workers — without making the models' parts (the
+    :class:`Data` holds none): ``scaleboard validate``. Raises :class:`BuildError` as it does."""
     cache = cache if cache is not None else BuildCache(None)
     found, problems, _ = scan(data_files(config.path("data_dir")), config.root, cache, _usable(workers, cache))
-    return Checked(len(found), _records_in(found), _warnings_or_raise(problems, strict))
+    return Data({}, _warnings_or_raise(problems, strict), len(found), records=_records_in(found))
 
 
 def _records_in(found: list[_File]) -> int:
