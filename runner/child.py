@@ -5,8 +5,10 @@ at a time from stdin (or ``{"probe": GroupSpec}``, answered with the planner's c
 writes each record as one JSON line to file descriptor ``N`` (a pipe to the parent, so
 nothing a library prints can corrupt the records), then a ``group_done`` line, and waits
 for the next group; it exits when stdin closes. Before importing torch it ties its life
-to the parent's and caps its own address space (``--memory-limit``), so an oversized
-batch fails an allocation here instead of taking the machine down.
+to the parent's. A request may carry ``"memory_limit"`` (bytes): the worker caps its own
+address space to it before measuring, so an oversized batch fails an allocation here
+instead of taking the machine down. The cap comes with the request, not at the start, so
+the parent can start a worker (5–7 s of imports) before it knows the device and the cap.
 
 Between groups it drops what the last group held: a garbage collection, then glibc's
 ``malloc_trim(0)`` returns freed heap pages to the system, so the next group's peak RSS
@@ -72,11 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--record-fd", type=int, required=True, help="file descriptor records are written to")
     parser.add_argument("--parent-pid", type=int, default=0, help="exit when this process is gone")
-    parser.add_argument("--memory-limit", type=int, default=None, help="address-space cap in bytes")
     parser.add_argument("--group", default=DEFAULT_GROUP, help="module:function that measures a group")
     args = parser.parse_args(argv)
     die_with_parent(args.parent_pid)
-    cap_memory(args.memory_limit)
     os.set_inheritable(args.record_fd, False)  # compile workers started later must not hold the pipe
 
     from scaleboard.runner.spec import GroupSpec
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         if not line.strip():
             continue
         message = json.loads(line)
+        cap_memory(message.get("memory_limit"))
         if "probe" in message:  # the planner's cost probe (see scaleboard.runner.group.probe)
             emit({PROBE_RESULT: module.probe(GroupSpec.from_dict(message["probe"]))})
             release_memory()

@@ -153,12 +153,24 @@ def run_command(args: argparse.Namespace) -> int:
     from scaleboard.extras import RUNNER_MODULES, require
 
     require("run", RUNNER_MODULES, "PyTorch and transformers")
+    if getattr(args, "executor", "local") == "ray":
+        return ray_run(args)
+    from scaleboard.runner.isolate import Worker
+
+    with Worker() as worker:
+        if not args.dry_run:
+            # Its imports (5–7 s) run beside this process's own (torch for the device and the
+            # environment, ~3 s): the first group starts that much sooner. If nothing is left to
+            # measure, or the suite is wrong, it is killed unused.
+            worker.start()
+        return _run_local(args, worker)
+
+
+def _run_local(args: argparse.Namespace, worker: Worker) -> int:
     from scaleboard.runner import environment, store
     from scaleboard.runner.progress import Progress
     from scaleboard.runner.sweep import build_groups, make_plan
 
-    if getattr(args, "executor", "local") == "ray":
-        return ray_run(args)
     suite = resolve_suite(args)
     device_type = environment.resolve_device(suite.device)
     device, env, machine = environment.collect(device_type, suite.machine)
@@ -168,12 +180,14 @@ def run_command(args: argparse.Namespace) -> int:
     progress = Progress(quiet=args.quiet)
     _report_problems(index, progress)
     plan = make_plan(groups, index, force=args.force)
+    if not plan.todo:
+        worker.close()  # started ahead for nothing: every point is recorded
     path = store.run_path(suite.out, suite.label, machine, run_id)
     if suite.time_budget_s is None:
         if args.dry_run:
             print_plan(plan, suite, device_type, machine, index, progress)
             return 0
-        return _measure(args, suite, plan, path, device_type, progress)
+        return _measure(args, suite, plan, path, device_type, progress, worker=worker)
     return _budgeted(
         args,
         suite,
@@ -181,6 +195,7 @@ def run_command(args: argparse.Namespace) -> int:
         path,
         device_type,
         progress,
+        worker,
         rebuild=lambda seq_len: make_plan(
             build_groups(suite.replace(seq_len=seq_len), run_id=run_id, machine=machine, device=device, env=env),
             index,
@@ -191,13 +206,12 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _budgeted(
     args: argparse.Namespace, suite: Suite, plan: Plan, path: Path, device_type: str, progress: Progress,
-    rebuild: Callable[[int], Plan],
+    worker: Worker, rebuild: Callable[[int], Plan],
 ) -> int:  # fmt: skip
     """Probe, plan to fit ``suite.time_budget_s``, print the plan, then (unless --dry-run) measure it."""
     import psutil
 
     from scaleboard.runner import planner
-    from scaleboard.runner.isolate import ChildOptions, Worker
     from scaleboard.runner.progress import format_duration
     from scaleboard.runner.suite import memory_limit_bytes
     from scaleboard.runner.sweep import Plan, probe_costs
@@ -207,35 +221,34 @@ def _budgeted(
         progress.message(f"suite {suite.label}: every point is already recorded under {suite.out}/")
         return 0
     limit = memory_limit_bytes(suite.memory_limit, psutil.virtual_memory().available)
-    options = ChildOptions(memory_limit_bytes=limit if device_type == "cpu" else None)
+    worker.options.memory_limit_bytes = limit if device_type == "cpu" else None  # for the probes
     progress.message(
         f"suite {suite.label} on {plan.todo[0].machine} [{device_type}]: planning {plan.todo_points} points "
         f"to fit a time budget of {format_duration(suite.time_budget_s)}"
     )
-    with Worker(options) as worker:
-        started = time.monotonic()
-        probes = probe_costs(worker, plan.todo, progress)
-        budget_s = suite.time_budget_s - (time.monotonic() - started)
-        plans = {plan.todo[0].seq_len: plan}
+    started = time.monotonic()
+    probes = probe_costs(worker, plan.todo, progress)
+    budget_s = suite.time_budget_s - (time.monotonic() - started)
+    plans = {plan.todo[0].seq_len: plan}
 
-        def todo_at(seq_len: int) -> list[GroupSpec]:
-            plans.setdefault(seq_len, rebuild(seq_len))
-            return plans[seq_len].todo
+    def todo_at(seq_len: int) -> list[GroupSpec]:
+        plans.setdefault(seq_len, rebuild(seq_len))
+        return plans[seq_len].todo
 
-        allocation = planner.plan_budget(plan.todo, probes, budget_s, adaptive=suite.adaptive, rebuild=todo_at)
-        seq_len = allocation.groups[0].seq_len if allocation.groups else plan.todo[0].seq_len
-        plan = plans.get(seq_len, plan)
-        suite = suite.replace(seq_len=seq_len)
-        print_budget_plan(Plan(plan.groups, allocation.groups, plan.existing), allocation, suite, budget_s, progress)
-        if args.dry_run:
-            return 0
-        # Each group may get any of its sizes: the plan is redone at its turn from what was measured.
-        full = [replace(g, batch_sizes=g.batch_sizes + allocation.left_out.get(g.label, ())) for g in allocation.groups]
-        return _measure(
-            args, suite, Plan(plan.groups, full, plan.existing), path, device_type, progress,
-            time_budget_s=budget_s, allocation=allocation, worker=worker, started=started,
-            replanner=planner.Replanner(full, probes),
-        )  # fmt: skip
+    allocation = planner.plan_budget(plan.todo, probes, budget_s, adaptive=suite.adaptive, rebuild=todo_at)
+    seq_len = allocation.groups[0].seq_len if allocation.groups else plan.todo[0].seq_len
+    plan = plans.get(seq_len, plan)
+    suite = suite.replace(seq_len=seq_len)
+    print_budget_plan(Plan(plan.groups, allocation.groups, plan.existing), allocation, suite, budget_s, progress)
+    if args.dry_run:
+        return 0
+    # Each group may get any of its sizes: the plan is redone at its turn from what was measured.
+    full = [replace(g, batch_sizes=g.batch_sizes + allocation.left_out.get(g.label, ())) for g in allocation.groups]
+    return _measure(
+        args, suite, Plan(plan.groups, full, plan.existing), path, device_type, progress,
+        time_budget_s=budget_s, allocation=allocation, worker=worker, started=started,
+        replanner=planner.Replanner(full, probes),
+    )  # fmt: skip
 
 
 def ray_run(args: argparse.Namespace) -> int:

@@ -274,7 +274,8 @@ def run_sweep(
         )
         own_worker = worker is None
         worker = worker or Worker(options)
-        worker.options = options
+        worker.options = options  # a worker started earlier keeps its process (same environment)
+        options.on_child(worker.proc)
         try:
             sweep.run(worker, interrupts)
         finally:

@@ -188,6 +188,35 @@ def test_a_worker_is_not_reused_after_an_oom(tmp_path, monkeypatch):
     assert [r["status"] for r in records] == ["ok", "oom", "ok"] * 2
 
 
+def test_a_worker_started_ahead_measures_the_first_group_under_the_cap_it_is_sent(tmp_path, monkeypatch):
+    """``start()`` spawns the process before anything is asked of it (``scaleboard run`` does so
+    while it imports torch itself); the cap set afterwards still applies, because it comes
+    with the request: the 2 GiB allocation fails against 1 GiB."""
+    monkeypatch.setenv("FAKE_MODE", "alloc@2")
+    monkeypatch.setenv("FAKE_PID_FILE", str(tmp_path / "child.pid"))
+    options = ChildOptions(extra_env={"PYTHONPATH": HERE}, group_function="fake_group:run_group")
+    with Worker(options) as worker:
+        worker.start()
+        assert worker.proc is not None and worker.started == 0  # started ahead, not yet used
+        ahead = worker.proc.pid
+        worker.start()  # already running: the same process
+        assert worker.proc.pid == ahead
+        worker.options.memory_limit_bytes = 1 << 30
+        records: list[dict] = []
+        worker.run(make_spec(), records.append)
+        assert int((tmp_path / "child.pid").read_text()) == ahead and worker.started == 1
+    assert statuses(records) == [(1, "ok"), (2, "oom"), (3, "ok")]
+
+
+def test_a_worker_started_ahead_and_never_used_is_not_counted(tmp_path):
+    options = ChildOptions(extra_env={"PYTHONPATH": HERE}, group_function="fake_group:run_group")
+    with Worker(options) as worker:
+        worker.start()
+        proc = worker.proc
+    assert proc is not None and proc.poll() is not None  # killed on close
+    assert worker.started == 0
+
+
 def test_a_worker_killed_with_its_owner_leaves_no_file_behind(tmp_path):
     """A Ray actor is killed, never closed: the worker's log must have no name on disk to leak.
     The owner runs a group that crashes (its reason reads the log), then SIGKILLs itself."""

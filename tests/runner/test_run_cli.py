@@ -94,7 +94,35 @@ def test_every_flag_has_help():
         assert action.help, f"{action.option_strings or action.dest} has no help"
 
 
-def test_dry_run_lists_points_and_writes_nothing(capsys, suite_file, tmp_path):
+@pytest.fixture
+def events(monkeypatch):
+    """The order in which ``scaleboard run`` starts its worker, resolves the device and measures."""
+    from scaleboard.runner import environment
+    from scaleboard.runner.isolate import Worker
+
+    seen: list[str] = []
+    real_start, real_run, real_device = Worker.start, Worker.run, environment.resolve_device
+
+    def start(self):
+        if self.proc is None:
+            seen.append("start")
+        real_start(self)
+
+    def run(self, spec, emit):
+        seen.append(f"run {spec.label} in {'no process yet' if self.proc is None else self.proc.pid}")
+        return real_run(self, spec, emit)
+
+    def resolve_device(name):
+        seen.append("device")
+        return real_device(name)
+
+    monkeypatch.setattr(Worker, "start", start)
+    monkeypatch.setattr(Worker, "run", run)
+    monkeypatch.setattr(environment, "resolve_device", resolve_device)
+    return seen
+
+
+def test_dry_run_lists_points_and_writes_nothing(capsys, suite_file, tmp_path, events):
     out_dir = tmp_path / "data"
     code, out, _ = run_cli(
         capsys, str(suite_file()), "--out", str(out_dir), "--batch-sizes", "1-4,8", "--precisions", "fp32,bf16",
@@ -105,6 +133,7 @@ def test_dry_run_lists_points_and_writes_nothing(capsys, suite_file, tmp_path):
     assert "batch sizes 1-4,8" in out
     assert "10 points to measure in 2 groups" in out and "rough estimate" in out
     assert not out_dir.exists()
+    assert events == ["device"]  # no measuring process for a dry run
 
 
 def test_compact_sizes_and_resume_command():
@@ -117,10 +146,15 @@ def test_compact_sizes_and_resume_command():
 
 
 @pytest.mark.slow
-def test_a_run_records_every_point_and_a_second_run_resumes(capsys, suite_file, tmp_path):
+def test_a_run_records_every_point_and_a_second_run_resumes(capsys, suite_file, tmp_path, events):
     out_dir = tmp_path / "data"
     code, out, _ = run_cli(capsys, str(suite_file()), "--out", str(out_dir))
     assert code == 0
+    # The measuring process is started before the device is resolved (torch imported) in this
+    # process, so that both import at once; the first group runs in it.
+    assert events[:2] == ["start", "device"] and events[2].startswith("run tiny-gpt2 eager/fp32/sdpa t1 in ")
+    assert events[2].split()[-1].isdigit() and len(events) == 3  # in the process started ahead
+    assert "1 measuring process(es) started" in out
     records = records_under(out_dir)
     assert [(r["batch_size"], r["status"]) for r in records] == [(1, "ok"), (2, "ok")]
     (path,) = data_files(out_dir)
@@ -131,6 +165,7 @@ def test_a_run_records_every_point_and_a_second_run_resumes(capsys, suite_file, 
     code, out, _ = run_cli(capsys, str(suite_file()), "--out", str(out_dir))
     assert code == 0 and "2 already recorded, 0 to measure" in out and "no new records" in out
     assert len(data_files(out_dir)) == 1
+    assert "0 measuring process(es) started" in out  # the one started ahead is killed unused
 
     code, out, _ = run_cli(capsys, str(suite_file()), "--out", str(out_dir), "--force", "--batch-sizes", "1")
     assert code == 0 and len(records_under(out_dir)) == 3
