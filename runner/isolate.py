@@ -142,6 +142,11 @@ class Worker:
         """End the current measuring process (if any): the next group starts a fresh one."""
         self._retire()
 
+    @property
+    def fresh(self) -> bool:
+        """No process yet, or one that has not been sent any work (started ahead)."""
+        return self.proc is None or not self._sent
+
     def start(self) -> None:
         """Start a measuring process now unless one is running, so that its imports (5–7 s)
         overlap the caller's own work; the first request finds it ready sooner."""

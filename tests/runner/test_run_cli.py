@@ -311,11 +311,14 @@ def test_a_time_budget_plans_measures_what_fits_and_records_the_rest_as_budget(c
     assert all(r["status"] == "ok" for r in newest.values() if r["batch_size"] <= 64)
 
 
-def test_repeats_measure_every_point_in_a_fresh_process_per_pass_and_resume(capsys, suite_file, tmp_path):
+def test_repeats_measure_every_point_in_a_fresh_process_per_pass_and_resume(capsys, suite_file, tmp_path, events):
     out_dir = tmp_path / "data"
     common = (str(suite_file()), "--out", str(out_dir), "--batch-sizes", "1,2", "--threads", "1", "--repeats", "2")
     code, out, _ = run_cli(capsys, *common, "--time-budget", "none")
     assert code == 0, out
+    # Pass 1 in the process started ahead (never used, so fresh), pass 2 in a new one.
+    runs = [e for e in events if e.startswith("run ")]
+    assert len(runs) == 2 and runs[0].split()[-1].isdigit() and runs[1].endswith("no process yet"), events
     records = records_under(out_dir)
     assert sorted((r["repeat"], r["batch_size"]) for r in records) == [(1, 1), (1, 2), (2, 1), (2, 2)]
     assert {r["status"] for r in records} == {"ok"}
