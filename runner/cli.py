@@ -161,7 +161,8 @@ def run_command(args: argparse.Namespace) -> int:
         if not args.dry_run:
             # Its imports (5–7 s) run beside this process's own (torch for the device and the
             # environment, ~3 s): the first group starts that much sooner. If nothing is left to
-            # measure, or the suite is wrong, it is killed unused.
+            # measure, or the suite is wrong, it is killed unused. A dry run starts it only
+            # where it will probe (see _run_local).
             worker.start()
         return _run_local(args, worker)
 
@@ -172,6 +173,8 @@ def _run_local(args: argparse.Namespace, worker: Worker) -> int:
     from scaleboard.runner.sweep import build_groups, make_plan
 
     suite = resolve_suite(args)
+    if args.dry_run and suite.time_budget_s is not None:
+        worker.start()  # a planned dry run measures its probes
     device_type = environment.resolve_device(suite.device)
     device, env, machine = environment.collect(device_type, suite.machine)
     run_id = store.new_run_id()

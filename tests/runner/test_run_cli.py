@@ -270,13 +270,14 @@ def test_the_documented_sweep_records_every_point(capsys, suite_file, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_time_budget_plans_measures_what_fits_and_records_the_rest_as_budget(capsys, suite_file, tmp_path):
+def test_a_time_budget_plans_measures_what_fits_and_records_the_rest_as_budget(capsys, suite_file, tmp_path, events):
     out_dir = tmp_path / "data"
     sizes = "1,2,4,8,16,32,64,128,256,512,1024"
     common = (str(suite_file()), "--out", str(out_dir), "--batch-sizes", sizes, "--threads", "1,2")
 
     code, out, _ = run_cli(capsys, *common, "--time-budget", "25s", "--dry-run")
     assert code == 0 and not out_dir.exists()
+    assert events[:2] == ["start", "device"]  # a planned dry run probes: its worker starts first
     assert "probing tiny-gpt2 fp32 at batch 1 on 2 threads" in out
     assert "tiny-gpt2 eager/fp32/sdpa t2" in out.split("tiny-gpt2 eager/fp32/sdpa t1")[0]  # most threads first
     assert "plan: " in out and "of the" in out and "left in the time budget" in out
