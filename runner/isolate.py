@@ -139,13 +139,10 @@ class Worker:
         self._close_log()
 
     def retire(self) -> None:
-        """End the current measuring process (if any): the next group starts a fresh one."""
-        self._retire()
-
-    @property
-    def fresh(self) -> bool:
-        """No process yet, or one that has not been sent any work (started ahead)."""
-        return self.proc is None or not self._sent
+        """Make the next group start in a process that has measured nothing: end the current one,
+        unless it has not been sent any work yet (one started ahead is as fresh as a new one)."""
+        if self.proc is not None and self._sent:
+            self._retire()
 
     def start(self) -> None:
         """Start a measuring process now unless one is running, so that its imports (5–7 s)

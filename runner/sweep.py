@@ -338,8 +338,7 @@ class _Sweep:
             return
         spec = self.limited(i, spec)
         if spec.repeat != self.repeat:  # a new pass of --repeats: its own measuring processes
-            if not worker.fresh:  # one started ahead and never used is as fresh as a new one
-                worker.retire()
+            worker.retire()
             self.repeat = spec.repeat
         if spec.batch_sizes:
             self.progress.group(spec)

@@ -217,6 +217,23 @@ def test_a_worker_started_ahead_and_never_used_is_not_counted(tmp_path):
     assert worker.started == 0
 
 
+def test_retire_ends_a_used_process_and_keeps_one_started_ahead(monkeypatch):
+    """``retire()`` (a new pass of --repeats) promises a process that has measured nothing: one
+    started ahead and never sent work already is one, so it is kept; a used one is ended."""
+    monkeypatch.setenv("FAKE_MODE", "ok")
+    options = ChildOptions(extra_env={"PYTHONPATH": HERE}, group_function="fake_group:run_group")
+    with Worker(options) as worker:
+        worker.start()
+        ahead = worker.proc
+        worker.retire()
+        assert worker.proc is ahead and ahead is not None and ahead.poll() is None
+        worker.run(make_spec(), lambda record: None)
+        worker.retire()
+        assert worker.proc is None and ahead.poll() is not None
+        worker.run(make_spec(), lambda record: None)
+        assert worker.started == 2
+
+
 def test_a_worker_killed_with_its_owner_leaves_no_file_behind(tmp_path):
     """A Ray actor is killed, never closed: the worker's log must have no name on disk to leak.
     The owner runs a group that crashes (its reason reads the log), then SIGKILLs itself."""
