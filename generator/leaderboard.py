@@ -9,10 +9,12 @@ threads and suite), latency at batch 1, speed-up over the baseline configuration
 the same model on the same machine, peak memory and tokens/s per GiB at the best
 point, first-call seconds and the correctness gate.
 
-Ranking rule: a configuration that fails the correctness gate (``quality.ok`` false
-on any of its points) is never ranked. It keeps its row, flagged, but it sorts below
-every passing row by default and gets no rank number; the page's "failing last"
-switch can mix it in when sorting by another column.
+Ranking rules: each task (forward, generate, train) is ranked on its own, its rows together
+(forward first): a forward pass's tokens/s and a generated token's are not the same thing,
+so the rank numbers start again at 1 for each task. A configuration that fails the
+correctness gate (``quality.ok`` false on any of its points) is never ranked. It keeps its
+row, flagged, but it sorts below every passing row of its task by default and gets no rank
+number; the page's "failing last" switch can mix it in when sorting by another column.
 
 ``leaderboard_html(site, spec)`` renders a table for a ```` ```leaderboard ```` block;
 its spec takes the chart filters (``model``, ``machine``, ``suite``, ``optimization``...)
@@ -40,6 +42,7 @@ from scaleboard.generator.frame import Row, quality_of
 from scaleboard.generator.parts import Part
 from scaleboard.generator.site import Site, config_order
 from scaleboard.generator.speedups import significant
+from scaleboard.record import TASKS
 
 GIB = 1024**3
 #: One leaderboard row: a configuration's best result (the keys of build_rows, CSV_FIELDS among
@@ -165,7 +168,7 @@ def _part_rows(site: Site, part: Part) -> list[BoardRow]:
 
 
 def build_rows(site: Site, rows: Iterable[Row] | None = None) -> list[BoardRow]:
-    """Leaderboard rows, passing configurations first, then by best tokens/s."""
+    """Leaderboard rows, ranked (:func:`rank`): each task's, passing configurations first, then by best tokens/s."""
     return rank(_unranked(site, site.rows if rows is None else rows))
 
 
@@ -219,19 +222,27 @@ def _unranked(site: Site, rows: Iterable[Row]) -> list[BoardRow]:
     return out
 
 
+def task_order(task: str) -> tuple[int, str]:
+    """Where a task's rows go in the table: forward, generate, train, then any other A→Z."""
+    return (TASKS.index(task), "") if task in TASKS else (len(TASKS), task)
+
+
 def rank(rows: list[BoardRow], sort: str = "tokens_per_s", descending: bool = True) -> list[BoardRow]:
-    """Sort (failing configurations always last) and number the passing rows."""
+    """Sort by task (:func:`task_order`), then failing configurations last, then by ``sort``;
+    number the passing rows of each task from 1. ``task_start`` marks the first row of each
+    task after the first (the table draws a line there)."""
     present = [r for r in rows if r[sort] is not None]
     missing = [r for r in rows if r[sort] is None]
     present.sort(key=lambda r: r[sort], reverse=descending)
     if sort == "tokens_per_s":  # rows imported without tokens/s rank among themselves by samples/s
         missing.sort(key=lambda r: _or(r["samples_per_s"]), reverse=descending)
-    ordered = sorted(present + missing, key=lambda r: r["quality"] == "fail")
-    position = 0
-    for r in ordered:
+    ordered = sorted(present + missing, key=lambda r: (task_order(r["task"]), r["quality"] == "fail"))
+    positions: dict[str, int] = {}
+    for i, r in enumerate(ordered):
         if r["quality"] != "fail":
-            position += 1
-        r["rank"] = position if r["quality"] != "fail" else None
+            positions[r["task"]] = positions.get(r["task"], 0) + 1
+        r["rank"] = positions[r["task"]] if r["quality"] != "fail" else None
+        r["task_start"] = i > 0 and r["task"] != ordered[i - 1]["task"]
     return ordered
 
 

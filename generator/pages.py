@@ -94,8 +94,8 @@ class Filter(NamedTuple):
 
 
 #: The leaderboard's filter menus: (column, label).
-FILTERS = (("model", "Model"), ("machine", "Machine"), ("optimization", "Optimization"), ("precision", "Precision"),
-           ("attention", "Attention"))  # fmt: skip
+FILTERS = (("task", "Task"), ("model", "Model"), ("machine", "Machine"), ("optimization", "Optimization"),
+           ("precision", "Precision"), ("attention", "Attention"))  # fmt: skip
 
 
 def filters(rows: list[BoardRow]) -> list[Filter]:

@@ -1,5 +1,6 @@
 // Leaderboard: filter and sort in the browser; the state lives in the query string
-// (?machine=...&sort=speedup&dir=asc) so that a view can be linked, and is restored on load.
+// (?machine=...&sort=speedup&dir=asc) so that a view can be linked, and is restored on load. Rows stay grouped by
+// task, each task ranked on its own.
 (function () {
   "use strict";
   var table = document.querySelector("table[data-leaderboard]");
@@ -13,6 +14,12 @@
   var failingLast = form.querySelector("input[name=failing]");
   var count = form.querySelector("[data-count]");
   var state = { sort: "tokens_per_s", dir: "desc" };
+  // Each task is ranked on its own, its rows together, in the order the page lists them (forward first).
+  var taskOrder = {};
+  rows.forEach(function (row) {
+    var task = row.getAttribute("data-task");
+    if (!(task in taskOrder)) taskOrder[task] = Object.keys(taskOrder).length;
+  });
 
   function columnIndex(key) {
     for (var i = 0; i < headers.length; i++) if (headers[i].getAttribute("data-sort") === key) return i + 1;
@@ -39,6 +46,8 @@
     var sorted = rows.slice();
     if (index > 0) {
       sorted.sort(function (a, b) {
+        var ta = taskOrder[a.getAttribute("data-task")], tb = taskOrder[b.getAttribute("data-task")];
+        if (ta !== tb) return ta - tb;
         if (failingLast.checked) {
           var fa = a.getAttribute("data-quality") === "fail", fb = b.getAttribute("data-quality") === "fail";
           if (fa !== fb) return fa ? 1 : -1;
@@ -51,16 +60,19 @@
       });
     }
     var query = search.value.trim().toLowerCase();
-    var shown = 0, rank = 0;
+    var shown = 0, ranks = {}, lastTask = null;
     sorted.forEach(function (row) {
       var visible = selects.every(function (s) { return !s.value || row.getAttribute("data-" + s.name) === s.value; });
       if (visible && query) visible = row.textContent.toLowerCase().indexOf(query) >= 0;
       row.hidden = !visible;
       if (visible) {
         shown++;
+        var task = row.getAttribute("data-task");
         var passing = row.getAttribute("data-quality") !== "fail";
-        if (passing) rank++;
-        row.cells[0].textContent = passing ? String(rank) : "—";
+        if (passing) ranks[task] = (ranks[task] || 0) + 1;
+        row.cells[0].textContent = passing ? String(ranks[task]) : "—";
+        row.classList.toggle("task-start", lastTask !== null && task !== lastTask);
+        lastTask = task;
       }
       body.appendChild(row);
     });

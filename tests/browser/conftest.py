@@ -51,6 +51,7 @@ Throughput grows with the batch until the cores are saturated.
 ```chart
 model: gpt2
 machine: epyc-2c
+suite: default
 metric: tokens_per_s
 x: batch_size
 series: optimization
@@ -80,7 +81,8 @@ int8 is fast and wrong: see the [first post](/blog/batching-gpt-2-on-two-cores/)
 
 
 def write_project(root: Path) -> Path:
-    """A small project: synthetic records (2 models × 2 machines × 6 configurations), two posts, a page."""
+    """A small project: synthetic records (2 models × 2 machines × 6 configurations, and a training
+    suite of one of them), two posts, a page."""
     records = synthetic.dataset(
         models=[("gpt2", 124_439_808), ("distilgpt2", 81_912_576)],
         machines=MACHINES,
@@ -90,6 +92,7 @@ def write_project(root: Path) -> Path:
         batch_sizes=(1, 2, 4, 8, 16, 64, 256, 1024),
     )
     synthetic.write_jsonl(records, root / "data" / "run.jsonl")
+    synthetic.write_jsonl(training_records(), root / "data" / "train.jsonl")
     posts = root / "content" / "posts"
     posts.mkdir(parents=True)
     (posts / "2026-11-20-batching-gpt-2-on-two-cores.md").write_text(POST, encoding="utf-8")
@@ -99,6 +102,14 @@ def write_project(root: Path) -> Path:
     (pages / "about.md").write_text("---\ntitle: About\n---\n\nWhat this site measures.\n", encoding="utf-8")
     (root / "scaleboard.yaml").write_text("title: ScaleBoard test site\nurl: https://example.github.io/scaleboard/\n")
     return root
+
+
+def training_records() -> list[dict]:
+    """A training suite of gpt2 on the CPU: two configurations, a third of the forward pass's throughput."""
+    forward = synthetic.dataset(models=[("gpt2", 124_439_808)], machines=MACHINES[:1], configs=CONFIGS[:2],
+                                suites=("train",), batch_sizes=(1, 2, 4))  # fmt: skip
+    return [{**r, "task": "train", "throughput": {k: v / 3 for k, v in r["throughput"].items()} if r["throughput"]
+             else None} for r in forward]  # fmt: skip
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 MODEL = "models/gpt2/epyc-2c/default/"
 ROWS_JS = """() => Array.from(document.querySelectorAll('table[data-leaderboard] tbody tr'))
   .filter(r => !r.hidden)
-  .map(r => ({machine: r.dataset.machine, config: r.dataset.optimization + ' ' + r.dataset.precision,
+  .map(r => ({task: r.dataset.task, machine: r.dataset.machine, config: r.dataset.optimization + ' ' + r.dataset.precision,
               quality: r.dataset.quality, speedup: r.cells[%d].dataset.value}))"""
 
 
@@ -85,12 +85,16 @@ def test_leaderboard_sort_and_filter_update_the_url_and_the_url_restores_them(ro
     assert shown and len(shown) < len(all_rows)
     assert page.inner_text("[data-count]") == f"{len(shown)} of {len(all_rows)} rows"
     assert {r["machine"] for r in shown} == {machines[1]}
-    # Configurations failing the correctness gate sort after every passing one, each part in order.
-    passing = [r["quality"] != "fail" for r in shown]
-    assert passing == sorted(passing, reverse=True) and not all(passing)
-    for part in (True, False):
-        speedups = [float(r["speedup"]) for r, ok in zip(shown, passing, strict=True) if ok == part and r["speedup"]]
-        assert speedups == sorted(speedups)
+    # In each task, configurations failing the correctness gate sort after every passing one, each part in order.
+    forward = [r for r in shown if r["task"] == "forward"]
+    assert [r["task"] for r in shown] == ["forward"] * len(forward) + ["train"] * (len(shown) - len(forward))
+    for rows in (forward, shown[len(forward) :]):
+        passing = [r["quality"] != "fail" for r in rows]
+        assert passing == sorted(passing, reverse=True)
+        for part in (True, False):
+            speedups = [float(r["speedup"]) for r, ok in zip(rows, passing, strict=True) if ok == part and r["speedup"]]
+            assert speedups == sorted(speedups)
+    assert not all(r["quality"] != "fail" for r in forward) and len(forward) < len(shown)
     assert len({r["speedup"] for r in shown}) > 2
     assert page.locator("th[data-sort=speedup]").get_attribute("aria-sort") == "ascending"
 
@@ -108,6 +112,43 @@ def test_leaderboard_search_narrows_the_rows(root_url, open_page):
     rows = page.evaluate(ROWS_JS % 1)
     assert rows and all(r["config"].startswith("torchscript") for r in rows)
     assert parse_qs(urlsplit(page.url).query)["q"] == ["torchscript"]
+    watched.assert_clean()
+
+
+TASK_ROWS_JS = """() => Array.from(document.querySelectorAll('table[data-leaderboard] tbody tr'))
+  .filter(r => !r.hidden)
+  .map(r => ({task: r.dataset.task, rank: r.cells[0].textContent, model: r.dataset.model, quality: r.dataset.quality,
+              start: r.classList.contains('task-start')}))"""
+
+
+def ranks_by_task(rows: list[dict]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        out.setdefault(r["task"], []).append(r["rank"])
+    return out
+
+
+def test_each_task_is_ranked_on_its_own_however_the_leaderboard_is_sorted_or_filtered(root_url, open_page):
+    """A training step's samples/s is never ranked against a forward pass's: the rows stay grouped by
+    task (forward first) whatever the sort, the ranks start at 1 in each, a line marks where a task starts."""
+    watched = open_page(root_url + "leaderboard/")
+    page = watched.page
+    for sort in (None, "model", "latency_b1_ms"):
+        if sort:
+            page.click(f"th[data-sort={sort}]")
+        rows = page.evaluate(TASK_ROWS_JS)
+        tasks = [r["task"] for r in rows]
+        assert tasks == sorted(tasks, key=["forward", "train"].index) and tasks[-1] == "train", (sort, tasks)
+        assert [r["start"] for r in rows] == [i > 0 and t != tasks[i - 1] for i, t in enumerate(tasks)]
+        for task, ranks in ranks_by_task(rows).items():
+            passing = [r for r in ranks if r != "—"]
+            assert passing == [str(n) for n in range(1, len(passing) + 1)], (sort, task, ranks)
+    assert len(ranks_by_task(page.evaluate(TASK_ROWS_JS))["train"]) == 2  # gpt2 eager fp32 and bf16 on the CPU
+    page.select_option("#leaderboard-filters select[name=task]", "train")
+    shown = page.evaluate(TASK_ROWS_JS)
+    assert [r["task"] for r in shown] == ["train", "train"] and [r["rank"] for r in shown] == ["1", "2"]
+    assert not any(r["start"] for r in shown)
+    assert parse_qs(urlsplit(page.url).query)["task"] == ["train"]
     watched.assert_clean()
 
 

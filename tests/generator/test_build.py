@@ -474,6 +474,18 @@ def test_the_leaderboard_never_ranks_a_training_step_against_a_forward_pass(tmp_
         (board["optimization"] == "eager") & (board["precision"] == "fp32") & (board["attention"] == "sdpa")
     ]
     assert sorted(baselines["speedup"]) == [1.0] * len(baselines)  # each workload has its own baseline
+    # each task ranked on its own, its rows together, forward first: the ranks start at 1 again
+    assert list(board["workload"]) == sorted(board["workload"], key=lambda w: not w.startswith("forward"))
+    for _, rows in board.groupby("workload", sort=False):
+        passing = rows["rank"].dropna().astype(int).tolist()
+        assert passing == list(range(1, len(passing) + 1)) and len(passing) > 1
+    page = lxml_html.fromstring((tmp_path / "site/leaderboard/index.html").read_bytes())
+    rows = page.xpath("//table[@data-leaderboard]/tbody/tr")
+    tasks = [r.get("data-task") for r in rows]
+    assert tasks == sorted(tasks, key=["forward", "train"].index) and {"forward", "train"} == set(tasks)
+    starts = [i for i, r in enumerate(rows) if "task-start" in (r.get("class") or "")]
+    assert starts == [tasks.index("train")] and rows[starts[0]].xpath("./td")[0].text_content() == "1"
+    assert "Each task is ranked on its own" in page.text_content()
 
 
 def test_a_training_page_says_steps_and_counts_break_even_in_steps(tmp_path):
