@@ -1,10 +1,12 @@
 """The compare page: one model across machines (hardware generations) and across suites.
 
-Each value is a configuration's best tokens/s (over batch sizes and threads).
-"Across machines" divides it by the baseline configuration's best on a reference
-machine chosen in the chart (or shows absolute tokens/s); "across suites" divides it
-by the baseline configuration's best in the machine's first suite, so a campaign
-that got faster reads as a rising line.
+Each value is a configuration's best tokens/s (over batch sizes and threads) for one workload
+(``forward · 128 tokens``, ``generate · 32 tokens + 16 new``...): a forward pass's tokens/s
+and a generated token's are never drawn against each other, so a model measured on several
+gets a "Workload" menu on both charts. "Across machines" divides the value by the baseline
+configuration's best on a reference machine chosen in the chart (or shows absolute tokens/s);
+"across suites" divides it by the baseline configuration's best in the machine's first suite
+of that workload, so a campaign that got faster reads as a rising line.
 """
 
 from __future__ import annotations
@@ -15,19 +17,33 @@ from typing import Any, TypedDict
 
 from scaleboard import compare as cmp
 from scaleboard.generator import verdicts
-from scaleboard.generator.charts import ChartBlock, ChartSpec, Figure, chart_block, chart_figure
-from scaleboard.generator.frame import Row
+from scaleboard.generator.charts import ChartBlock, ChartSpec, Figure, Selector, chart_block, chart_figure
+from scaleboard.generator.frame import Row, task_order
 from scaleboard.generator.site import Site
 
+#: (workload, machine, suite, config) → best tokens/s.
+Best = dict[tuple[str, str, str, str], float]
 
-def _best(rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], float]:
-    """(machine, suite, config) → best tokens/s."""
-    best: dict[tuple[Any, ...], float] = {}
+
+def _best(rows: list[dict[str, Any]]) -> Best:
+    """(workload, machine, suite, config) → best tokens/s."""
+    best: Best = {}
     for r in rows:
         if r["status"] == "ok" and r["tokens_per_s"] is not None:
-            key = (r["machine"], r["suite"], r["config"])
+            key = (r["workload"], r["machine"], r["suite"], r["config"])
             best[key] = max(best.get(key, 0.0), r["tokens_per_s"])
     return best
+
+
+def _workloads(rows: list[dict[str, Any]], best: Best) -> list[str]:
+    """The workloads ``best`` holds, forward first (:func:`~scaleboard.generator.frame.task_order`)."""
+    task = {r["workload"]: r["task"] for r in rows}
+    return sorted({w for w, _, _, _ in best}, key=lambda w: (task_order(task[w]), w))
+
+
+def _workload_menu(workloads: list[str]) -> list[Selector]:
+    """The "Workload" menu, where there are several (a figure's key then starts ``workload|``)."""
+    return [{"label": "Workload", "options": [(w, w) for w in workloads]}] if len(workloads) > 1 else []
 
 
 def _suite_order(rows: list[dict[str, Any]]) -> list[str]:
@@ -43,51 +59,67 @@ def _fig(site: Site, rows: list[Row], flagged: set[str], **spec: Any) -> Figure:
 
 def across_machines(site: Site, rows: list[Row], baseline: str, flagged: set[str]) -> ChartBlock:
     best = _best(rows)
-    per_machine: dict[tuple[Any, ...], float] = {}
-    for (machine, _, config), value in best.items():
-        per_machine[(machine, config)] = max(per_machine.get((machine, config), 0.0), value)
-    machines = sorted({m for m, _ in per_machine})
-    absolute = [{"machine": m, "config": c, "tokens_per_s": v} for (m, c), v in sorted(per_machine.items())]
-    figures = {"": _fig(site, absolute, flagged, metric="tokens_per_s", x="machine", series=("config",), type="bar",
-                        title="Best tokens/s per machine")}  # fmt: skip
-    options = [("", "absolute tokens/s")]
-    for ref in machines:
-        base = per_machine.get((ref, baseline))
-        if not base:
-            continue
-        relative = [{**p, "relative_tokens_per_s": p["tokens_per_s"] / base} for p in absolute]
-        figures[ref] = _fig(site, relative, flagged, metric="relative_tokens_per_s", x="machine", series=("config",),
-                            type="bar", title=f"Best tokens/s relative to {baseline} on {ref}")  # fmt: skip
-        options.append((ref, f"{baseline} on {ref} = 1×"))
-    return chart_block("Across machines", figures, [{"label": "Normalise to", "options": options}])
+    workloads = _workloads(rows, best)
+    several = len(workloads) > 1
+    figures: dict[str, Figure] = {}
+    options = {"": "absolute tokens/s"}  # reference machine → its menu entry, over every workload
+    for workload in workloads or [""]:
+        prefix, of = (f"{workload}|", f" · {workload}") if several else ("", "")
+        per_machine: dict[tuple[str, str], float] = {}
+        for (w, machine, _, config), value in best.items():
+            if w == workload:
+                per_machine[(machine, config)] = max(per_machine.get((machine, config), 0.0), value)
+        absolute: list[Row] = [
+            {"machine": m, "config": c, "tokens_per_s": v} for (m, c), v in sorted(per_machine.items())
+        ]
+        figures[prefix] = _fig(site, absolute, flagged, metric="tokens_per_s", x="machine", series=("config",),
+                               type="bar", title=f"Best tokens/s per machine{of}")  # fmt: skip
+        for ref in sorted({m for m, _ in per_machine}):
+            base = per_machine.get((ref, baseline))
+            if not base:
+                continue
+            relative = [{**p, "relative_tokens_per_s": p["tokens_per_s"] / base} for p in absolute]
+            figures[prefix + ref] = _fig(site, relative, flagged, metric="relative_tokens_per_s", x="machine",
+                                         series=("config",), type="bar",
+                                         title=f"Best tokens/s relative to {baseline} on {ref}{of}")  # fmt: skip
+            options[ref] = f"{baseline} on {ref} = 1×"
+    normalise: Selector = {"label": "Normalise to", "options": list(options.items())}
+    return chart_block("Across machines", figures, [*_workload_menu(workloads), normalise])
 
 
 def across_suites(site: Site, rows: list[Row], baseline: str, flagged: set[str]) -> ChartBlock | None:
-    if len({r["suite"] for r in rows}) < 2:
-        return None
+    """Each machine's suites of the same workload, in campaign order, where it has two or more."""
     suites = _suite_order(rows)
     best = _best(rows)
     rank = {s: i for i, s in enumerate(suites)}
-    figures, options = {}, []
-    for machine in sorted({m for m, _, _ in best}):
-        points = sorted(((s, c, v) for (m, s, c), v in best.items() if m == machine), key=lambda p: rank[p[0]])
-        base = next((v for s, c, v in points if c == baseline), None)
-        if not base:
-            continue
-        relative = [{"suite": s, "config": c, "relative_tokens_per_s": v / base} for s, c, v in points]
-        first = next(s for s, c, _ in points if c == baseline)
-        figure = _fig(site, relative, flagged, metric="relative_tokens_per_s", x="suite", series=("config",),
-                      type="line", title=f"{machine}: best tokens/s relative to {baseline} in {first}")  # fmt: skip
-        for trace in figure["data"]:  # connect the points in campaign order, not by name
-            pairs = sorted(zip(trace["x"], trace["y"], strict=True), key=lambda p: rank[p[0]])
-            trace["x"], trace["y"] = [p[0] for p in pairs], [p[1] for p in pairs]
-        figure["layout"]["xaxis"]["categoryorder"] = "array"
-        figure["layout"]["xaxis"]["categoryarray"] = suites
-        figures[machine] = figure
-        options.append((machine, machine))
-    if not figures:
+    drawn: dict[tuple[str, str], Figure] = {}  # (workload, machine) → its figure
+    for workload in _workloads(rows, best):
+        for machine in sorted({m for w, m, _, _ in best if w == workload}):
+            points = sorted(((s, c, v) for (w, m, s, c), v in best.items() if (w, m) == (workload, machine)),
+                            key=lambda p: rank[p[0]])  # fmt: skip
+            base = next((v for s, c, v in points if c == baseline), None)
+            if not base or len({s for s, _, _ in points}) < 2:
+                continue
+            relative = [{"suite": s, "config": c, "relative_tokens_per_s": v / base} for s, c, v in points]
+            first = next(s for s, c, _ in points if c == baseline)
+            figure = _fig(site, relative, flagged, metric="relative_tokens_per_s", x="suite", series=("config",),
+                          type="line", title=f"{machine}: best tokens/s relative to {baseline} in {first}")  # fmt: skip
+            for trace in figure["data"]:  # connect the points in campaign order, not by name
+                pairs = sorted(zip(trace["x"], trace["y"], strict=True), key=lambda p: rank[p[0]])
+                trace["x"], trace["y"] = [p[0] for p in pairs], [p[1] for p in pairs]
+            figure["layout"]["xaxis"]["categoryorder"] = "array"
+            figure["layout"]["xaxis"]["categoryarray"] = [s for s in suites if any(p[0] == s for p in points)]
+            drawn[(workload, machine)] = figure
+    if not drawn:
         return None
-    return chart_block("Across suites", figures, [{"label": "Machine", "options": options}])
+    workloads = list(dict.fromkeys(w for w, _ in drawn))  # in _workloads' order
+    several = len(workloads) > 1
+    if several:
+        for (workload, _), figure in drawn.items():
+            figure["layout"]["title"]["text"] += f" · {workload}"
+    figures = {(f"{w}|{m}" if several else m): figure for (w, m), figure in drawn.items()}
+    menu: Selector = {"label": "Machine", "options": [(m, m) for m in sorted({m for _, m in drawn})]}
+    return chart_block("Across suites", figures, [*_workload_menu(workloads), menu])
 
 
 class MachineRuns(TypedDict):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from scaleboard.columns import COLUMNS as REGISTRY
 from scaleboard.columns import NAMES
-from scaleboard.record import NOT_MEASURED, POINT_FIELDS, config_name, headline_latency
+from scaleboard.record import NOT_MEASURED, POINT_FIELDS, TASKS, config_name, headline_latency
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -128,6 +128,11 @@ def _labels(record: dict[str, Any], row: Row) -> tuple[str, str, str]:
     if found is None:
         found = _LABELS[key] = (sample_unit(record), workload(record), config_name(record))
     return found
+
+
+def task_order(task: str) -> tuple[int, str]:
+    """Where a task goes in a list of tasks or workloads: forward, generate, train, then any other A→Z."""
+    return (TASKS.index(task), "") if task in TASKS else (len(TASKS), task)
 
 
 def sample_unit(record: dict[str, Any]) -> str:

@@ -38,11 +38,10 @@ from scaleboard.generator.charts import (
     _as_list,
     _check_filter_values,
 )
-from scaleboard.generator.frame import Row, quality_of
+from scaleboard.generator.frame import Row, quality_of, task_order
 from scaleboard.generator.parts import Part
 from scaleboard.generator.site import Site, config_order
 from scaleboard.generator.speedups import significant
-from scaleboard.record import TASKS
 
 GIB = 1024**3
 #: One leaderboard row: a configuration's best result (the keys of build_rows, CSV_FIELDS among
@@ -220,11 +219,6 @@ def _unranked(site: Site, rows: Iterable[Row]) -> list[BoardRow]:
             }
         )
     return out
-
-
-def task_order(task: str) -> tuple[int, str]:
-    """Where a task's rows go in the table: forward, generate, train, then any other A→Z."""
-    return (TASKS.index(task), "") if task in TASKS else (len(TASKS), task)
 
 
 def rank(rows: list[BoardRow], sort: str = "tokens_per_s", descending: bool = True) -> list[BoardRow]:

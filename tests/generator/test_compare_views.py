@@ -83,6 +83,39 @@ def test_machines_are_compared_at_each_configurations_best_throughput(tmp_path):
     assert 2.3 < ratio < 2.7  # 10 ms against 4 ms per sample
 
 
+def _menus(figure) -> dict[str, list[str]]:
+    return {label.text.strip(): label.xpath(".//option/@value") for label in figure.xpath(".//label")}
+
+
+def test_compare_charts_never_draw_one_workload_against_another(tmp_path):
+    """A generate suite's decode tokens/s is neither a point of the forward suites' campaign line
+    nor a bar beside a forward pass's tokens/s: each workload has its own figures, under a menu."""
+    cpu = synthetic.DEFAULT_MACHINES[0]
+    forward = synthetic.dataset(models=[("gpt2", 124_439_808)], machines=[cpu], configs=synthetic.CONFIGS[:2],
+                                suites=("s1", "s2"), batch_sizes=(1, 2))  # fmt: skip
+    generate = [{**r, "task": "generate", "new_tokens": 16, "suite": "gen", "created_at": "2026-11-05T00:00:00Z",
+                 "throughput": {k: v / 4 for k, v in r["throughput"].items()}}
+                for r in forward if r["suite"] == "s1"]  # fmt: skip
+    synthetic.write_jsonl(forward + generate, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    page = lxml_html.fromstring((tmp_path / "site/compare/index.html").read_bytes())
+    machines, suites = page.xpath('//section[@class="compare-model"]//figure[@class="chart"]')[:2]
+    workloads = ["forward · 128 tokens", "generate · 128 tokens + 16 new"]
+    assert _menus(machines) == {"Workload": workloads, "Normalise to": ["", cpu["name"]]}
+    bars = json.loads(machines.xpath('.//script[@class="chart-data"]/text()')[0])
+    assert set(bars) == {f"{w}|{ref}" for w in workloads for ref in ("", cpu["name"])}
+    best = {w: max(r["throughput"]["tokens_per_s"] for r in records if r["optimization"] == "eager"
+                   and r["precision"] == "fp32") for w, records in zip(workloads, (forward, generate), strict=True)}  # fmt: skip
+    for w in workloads:
+        baseline = next(t for t in bars[f"{w}|"]["data"] if t["name"] == "eager · fp32 · sdpa")
+        assert abs(baseline["y"][0] / best[w] - 1) < 1e-4 and bars[f"{w}|"]["layout"]["title"]["text"].endswith(w)
+    # across suites: the forward pass's two campaigns only (generate has one suite: no line)
+    assert _menus(suites) == {"Machine": [cpu["name"]]}
+    (line,) = json.loads(suites.xpath('.//script[@class="chart-data"]/text()')[0]).values()
+    assert {tuple(t["x"]) for t in line["data"]} == {("s1", "s2")}
+    assert line["layout"]["xaxis"]["categoryarray"] == ["s1", "s2"]
+
+
 def test_the_best_point_is_the_fastest_with_raw_samples_the_first_among_equals():
     from scaleboard.generator.frame import flatten
 
