@@ -23,8 +23,8 @@ x: ``batch_size``, ``threads``, ``config``, ``optimization``, ``precision``, ``a
 ``config`` is ``optimization · precision · attention``, e.g. ``compile · bf16 · sdpa``.
 
 Filter keys (singular or plural, a value or a list): ``model``, ``machine``, ``suite``,
-``task``, ``optimization(s)``, ``precision(s)``, ``attention(s)``, ``config(s)``,
-``threads``, ``batch_size(s)``. When several points share one (series, x) cell, the
+``task``, ``workload(s)`` (``forward · 128 tokens``), ``optimization(s)``, ``precision(s)``,
+``attention(s)``, ``config(s)``, ``threads``, ``batch_size(s)``. When several points share one (series, x) cell, the
 best value is drawn and the hover names the configuration it came from.
 
 :func:`validate_spec` returns every problem as a message; :func:`parse_spec` raises
@@ -94,6 +94,8 @@ FILTERS = {
     "suite": "suite",
     "suites": "suite",
     "task": "task",
+    "workload": "workload",
+    "workloads": "workload",
     "optimization": "optimization",
     "optimizations": "optimization",
     "precision": "precision",

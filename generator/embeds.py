@@ -5,10 +5,11 @@ A block names what to show the way the model pages do (``model``, ``machine``,
 ``batch_size``); the chart component (``scaleboard.generator.charts``) and the leaderboard
 table draw it. Two rules keep a post honest as data/ grows:
 
-* ``model``, ``machine`` and ``suite`` may be left out only while the records
-  leave no choice (one machine has measured the model, say); once there are
-  several, the block must name one or put that dimension on ``x`` / ``series``,
-  otherwise points of different machines would be mixed in one line.
+* ``model``, ``machine``, ``suite`` and ``workload`` may be left out only while the
+  records leave no choice (one machine has measured the model, say); once there are
+  several, the block must name one (a workload by ``workload:`` or ``task:``) or put that
+  dimension on ``x`` / ``series``, otherwise points of different machines would be mixed
+  in one line, or a generated token's tokens/s with a forward pass's.
 * a block whose filters match no measured point is a problem, not an empty chart.
 
 Problems raise :class:`~scaleboard.generator.markdown_ext.BlockError`; the Markdown layer turns
@@ -26,7 +27,7 @@ from markupsafe import Markup
 from scaleboard.generator.markdown_ext import BlockError, BlockHandler
 
 #: Dimensions a block must pin down (or draw) once the records hold several values.
-PINNED = ("model", "machine", "suite")
+PINNED = ("model", "machine", "suite", "workload")
 
 
 def make_handler(site: Any, page_key: str) -> BlockHandler:
@@ -80,14 +81,16 @@ def leaderboard(site: Any, spec: Mapping[str, Any], element_id: str) -> str:
 
 
 def _check_ambiguity(matching: list[dict[str, Any]], filters: dict[str, tuple[Any, ...]], drawn: set[str]) -> None:
-    """Refuse to mix machines (suites, models) in one line when the block names none."""
+    """Refuse to mix machines (suites, models, workloads) in one line when the block names none."""
     for dim in PINNED:
         if dim in filters or dim in drawn:
             continue
         values = sorted({r[dim] for r in matching})
         if len(values) > 1:
             shown = ", ".join(values[:6]) + (" ..." if len(values) > 6 else "")
-            raise BlockError(f"several {dim}s match ({shown}); name one with '{dim}:' or draw it as x or series")
+            how = "with 'workload:' or 'task:', or draw it as series" if dim == "workload" else (
+                f"with '{dim}:' or draw it as x or series")  # fmt: skip
+            raise BlockError(f"several {dim}s match ({shown}); name one {how}")
 
 
 def _describe(filters: dict[str, tuple[Any, ...]]) -> str:

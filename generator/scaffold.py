@@ -32,7 +32,7 @@ excerpt on the blog index.
 
 The block below draws a live chart from the records in data/ (the same chart as
 the model pages). Keys: model, machine, suite, metric, x, series, and filters
-such as precision, optimization, threads or batch_size.
+such as task, precision, optimization, threads or batch_size.
 
 ```chart
 model: {model}

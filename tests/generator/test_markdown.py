@@ -127,6 +127,36 @@ def test_machine_may_be_left_out_only_when_one_machine_measured_the_model(tmp_pa
     assert sorted(t["name"] for t in figure["data"]) == sorted([MACHINE, "Other CPU"])
 
 
+def test_a_chart_never_mixes_workloads_unless_it_draws_them(tmp_path):
+    """A suite holding forward passes and generate calls: a block must pick one (by task or by
+    workload) or draw them apart, or a generated token's tokens/s would be a forward pass's point."""
+    from blog_fixtures import SUITE
+
+    from scaleboard.generator import synthetic
+
+    path = write_records(tmp_path)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    generate = [{**r, "task": "generate", "new_tokens": 16, "throughput": {k: v / 4 for k, v in r["throughput"].items()}}
+                for r in records if r["status"] == "ok"]  # fmt: skip
+    synthetic.write_jsonl(generate, tmp_path / "data" / "generate.jsonl")
+    assert {r["suite"] for r in generate} == {SUITE}  # one suite, two workloads
+    write(tmp_path, "content/posts/a.md", post("A", body=CHART))
+    write(tmp_path, "content/posts/b.md", post("B", body=CHART.replace("threads: 2", "threads: 2\ntask: generate")))
+    forward = "workload: forward · 128 tokens"
+    write(tmp_path, "content/posts/c.md", post("C", body=CHART.replace("threads: 2", f"threads: 2\n{forward}")))
+    write(tmp_path, "content/posts/d.md", post("D", body=CHART.replace("series: optimization", "series: workload")))
+    site, _, files = build_blog(tmp_path)
+    expected = "a.md:7: chart block: several workloads match (forward · 128 tokens, generate · 128 tokens + 16 new); "
+    assert any(expected + "name one with 'workload:' or 'task:'" in w for w in site.warnings), site.warnings
+    assert len([w for w in site.warnings if "chart block" in w]) == 1  # b, c and d are drawn
+    (decode,) = figures(text(files, "blog/b/index.html"))
+    (prefill,) = figures(text(files, "blog/c/index.html"))
+    eager = {f["name"]: f["y"] for f in decode["data"]}["eager"], {f["name"]: f["y"] for f in prefill["data"]}["eager"]
+    assert len(eager[0]) == 4 and all(abs(d * 4 / p - 1) < 1e-3 for d, p in zip(*eager, strict=True))
+    (both,) = figures(text(files, "blog/d/index.html"))
+    assert {t["name"] for t in both["data"]} == {"forward · 128 tokens", "generate · 128 tokens + 16 new"}
+
+
 def test_without_data_a_post_still_builds_with_a_warning(tmp_path):
     write(tmp_path, "content/posts/p.md", post("P", body=CHART))
     site, _, files = build_blog(tmp_path)
