@@ -24,8 +24,8 @@ x: ``batch_size``, ``threads``, ``config``, ``optimization``, ``precision``, ``a
 
 Filter keys (singular or plural, a value or a list): ``model``, ``machine``, ``suite``,
 ``task``, ``workload(s)`` (``forward · 128 tokens``), ``optimization(s)``, ``precision(s)``,
-``attention(s)``, ``config(s)``, ``threads``, ``batch_size(s)``. When several points share one (series, x) cell, the
-best value is drawn and the hover names the configuration it came from.
+``attention(s)``, ``config(s)``, ``threads``, ``batch_size(s)``. When several points share
+one (series, x) cell, the best value is drawn and the hover names the configuration it came from.
 
 :func:`validate_spec` returns every problem as a message; :func:`parse_spec` raises
 :class:`ChartSpecError` with them. Figures are plain dicts with compact, rounded data

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from scaleboard.generator import compare, csvout, leaderboard, model_page
 from scaleboard.generator.cache import key_of
-from scaleboard.generator.frame import COLUMNS, PageKey, Row
+from scaleboard.generator.frame import COLUMNS, PageKey, Row, task_order
 from scaleboard.generator.jsonout import dumps, script_safe
 from scaleboard.generator.leaderboard import BoardRow
 from scaleboard.generator.parts import PageInfo
@@ -165,11 +165,10 @@ def result_tables(site: Site, keys: dict[PageKey, PageInfo]) -> list[ResultTable
         for task in info.tasks:
             cells = by_task.setdefault(task, defaultdict(list))
             cells[(model, machine)].append((suite, site.model_url(model, machine, suite)))
-    order = list(TASK_TITLES)
     return [
         {"task": task, "title": TASK_TITLES.get(task, task), "cells": cells,
          "models": sorted({m for m, _ in cells}), "machines": sorted({m for _, m in cells})}
-        for task, cells in sorted(by_task.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 9, kv[0]))
+        for task, cells in sorted(by_task.items(), key=lambda kv: task_order(kv[0]))
     ]  # fmt: skip
 
 
