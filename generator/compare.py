@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 from scaleboard import compare as cmp
 from scaleboard.generator import verdicts
 from scaleboard.generator.charts import ChartBlock, ChartSpec, Figure, Selector, chart_block, chart_figure
-from scaleboard.generator.frame import Row, task_order
+from scaleboard.generator.frame import Row, workload_order
 from scaleboard.generator.site import Site
 
 #: (workload, machine, suite, config) → best tokens/s.
@@ -36,9 +36,10 @@ def _best(rows: list[dict[str, Any]]) -> Best:
 
 
 def _workloads(rows: list[dict[str, Any]], best: Best) -> list[str]:
-    """The workloads ``best`` holds, forward first (:func:`~scaleboard.generator.frame.task_order`)."""
-    task = {r["workload"]: r["task"] for r in rows}
-    return sorted({w for w, _, _, _ in best}, key=lambda w: (task_order(task[w]), w))
+    """The workloads ``best`` holds, forward first, shorter sequences first
+    (:func:`~scaleboard.generator.frame.workload_order`)."""
+    example = {r["workload"]: r for r in rows}
+    return sorted({w for w, _, _, _ in best}, key=lambda w: workload_order(example[w]))
 
 
 def _workload_menu(workloads: list[str]) -> list[Selector]:

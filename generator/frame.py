@@ -135,6 +135,12 @@ def task_order(task: str) -> tuple[int, str]:
     return (TASKS.index(task), "") if task in TASKS else (len(TASKS), task)
 
 
+def workload_order(row: Row) -> tuple[Any, ...]:
+    """Where a row's workload goes in a list of workloads: by task (:func:`task_order`), then
+    sequence length and new tokens as numbers (16 tokens before 128), then its name."""
+    return (*task_order(row["task"]), row["seq_len"] or 0, row["new_tokens"] or 0, row["workload"])
+
+
 def sample_unit(record: dict[str, Any]) -> str:
     """What ``samples_per_s`` counts: ``images`` for an image input, else ``samples``."""
     return "images" if (record.get("input") or {}).get("kind") == "pixels" else "samples"

@@ -9,12 +9,13 @@ threads and suite), latency at batch 1, speed-up over the baseline configuration
 the same model on the same machine, peak memory and tokens/s per GiB at the best
 point, first-call seconds and the correctness gate.
 
-Ranking rules: each task (forward, generate, train) is ranked on its own, its rows together
-(forward first): a forward pass's tokens/s and a generated token's are not the same thing,
-so the rank numbers start again at 1 for each task. A configuration that fails the
-correctness gate (``quality.ok`` false on any of its points) is never ranked. It keeps its
-row, flagged, but it sorts below every passing row of its task by default and gets no rank
-number; the page's "failing last" switch can mix it in when sorting by another column.
+Ranking rules: each workload is ranked on its own, its rows together (forward passes first,
+shorter sequences first): a forward pass's tokens/s and a generated token's are not the same
+thing, nor tokens/s at 16 tokens and at 128, so the rank numbers start again at 1 for each
+workload. A configuration that fails the correctness gate (``quality.ok`` false on any of
+its points) is never ranked. It keeps its row, flagged, but it sorts below every passing
+row of its workload by default and gets no rank number; the page's "failing last" switch
+can mix it in when sorting by another column.
 
 ``leaderboard_html(site, spec)`` renders a table for a ```` ```leaderboard ```` block;
 its spec takes the chart filters (``model``, ``machine``, ``suite``, ``optimization``...)
@@ -38,7 +39,7 @@ from scaleboard.generator.charts import (
     _as_list,
     _check_filter_values,
 )
-from scaleboard.generator.frame import Row, quality_of, task_order
+from scaleboard.generator.frame import Row, quality_of, workload_order
 from scaleboard.generator.parts import Part
 from scaleboard.generator.site import Site, config_order
 from scaleboard.generator.speedups import significant
@@ -167,7 +168,7 @@ def _part_rows(site: Site, part: Part) -> list[BoardRow]:
 
 
 def build_rows(site: Site, rows: Iterable[Row] | None = None) -> list[BoardRow]:
-    """Leaderboard rows, ranked (:func:`rank`): each task's, passing configurations first, then by best tokens/s."""
+    """Leaderboard rows, ranked (:func:`rank`): each workload's, passing configurations first, then by best tokens/s."""
     return rank(_unranked(site, site.rows if rows is None else rows))
 
 
@@ -195,6 +196,7 @@ def _unranked(site: Site, rows: Iterable[Row]) -> list[BoardRow]:
                 **dict(zip(KEY, key, strict=True)),
                 "config": top["config"],
                 "task": top["task"],
+                "workload_order": workload_order(top),
                 "color": site.color(top["config"]),
                 "tokens_per_s": top["tokens_per_s"],
                 "samples_per_s": top["samples_per_s"],
@@ -222,21 +224,22 @@ def _unranked(site: Site, rows: Iterable[Row]) -> list[BoardRow]:
 
 
 def rank(rows: list[BoardRow], sort: str = "tokens_per_s", descending: bool = True) -> list[BoardRow]:
-    """Sort by task (:func:`task_order`), then failing configurations last, then by ``sort``;
-    number the passing rows of each task from 1. ``task_start`` marks the first row of each
-    task after the first (the table draws a line there)."""
+    """Sort by workload (:func:`~scaleboard.generator.frame.workload_order`), then failing
+    configurations last, then by ``sort``; number the passing rows of each workload from 1.
+    ``workload_start`` marks the first row of each workload after the first (the table draws a
+    line there)."""
     present = [r for r in rows if r[sort] is not None]
     missing = [r for r in rows if r[sort] is None]
     present.sort(key=lambda r: r[sort], reverse=descending)
     if sort == "tokens_per_s":  # rows imported without tokens/s rank among themselves by samples/s
         missing.sort(key=lambda r: _or(r["samples_per_s"]), reverse=descending)
-    ordered = sorted(present + missing, key=lambda r: (task_order(r["task"]), r["quality"] == "fail"))
+    ordered = sorted(present + missing, key=lambda r: (r["workload_order"], r["quality"] == "fail"))
     positions: dict[str, int] = {}
     for i, r in enumerate(ordered):
         if r["quality"] != "fail":
-            positions[r["task"]] = positions.get(r["task"], 0) + 1
-        r["rank"] = positions[r["task"]] if r["quality"] != "fail" else None
-        r["task_start"] = i > 0 and r["task"] != ordered[i - 1]["task"]
+            positions[r["workload"]] = positions.get(r["workload"], 0) + 1
+        r["rank"] = positions[r["workload"]] if r["quality"] != "fail" else None
+        r["workload_start"] = i > 0 and r["workload"] != ordered[i - 1]["workload"]
     return ordered
 
 

@@ -1,6 +1,6 @@
 // Leaderboard: filter and sort in the browser; the state lives in the query string
 // (?machine=...&sort=speedup&dir=asc) so that a view can be linked, and is restored on load. Rows stay grouped by
-// task, each task ranked on its own.
+// workload, each workload ranked on its own.
 (function () {
   "use strict";
   var table = document.querySelector("table[data-leaderboard]");
@@ -14,11 +14,11 @@
   var failingLast = form.querySelector("input[name=failing]");
   var count = form.querySelector("[data-count]");
   var state = { sort: "tokens_per_s", dir: "desc" };
-  // Each task is ranked on its own, its rows together, in the order the page lists them (forward first).
-  var taskOrder = {};
+  // Each workload is ranked on its own, its rows together, in the order the page lists them (forward first).
+  var workloadOrder = {};
   rows.forEach(function (row) {
-    var task = row.getAttribute("data-task");
-    if (!(task in taskOrder)) taskOrder[task] = Object.keys(taskOrder).length;
+    var workload = row.getAttribute("data-workload");
+    if (!(workload in workloadOrder)) workloadOrder[workload] = Object.keys(workloadOrder).length;
   });
 
   function columnIndex(key) {
@@ -46,8 +46,8 @@
     var sorted = rows.slice();
     if (index > 0) {
       sorted.sort(function (a, b) {
-        var ta = taskOrder[a.getAttribute("data-task")], tb = taskOrder[b.getAttribute("data-task")];
-        if (ta !== tb) return ta - tb;
+        var wa = workloadOrder[a.getAttribute("data-workload")], wb = workloadOrder[b.getAttribute("data-workload")];
+        if (wa !== wb) return wa - wb;
         if (failingLast.checked) {
           var fa = a.getAttribute("data-quality") === "fail", fb = b.getAttribute("data-quality") === "fail";
           if (fa !== fb) return fa ? 1 : -1;
@@ -60,19 +60,19 @@
       });
     }
     var query = search.value.trim().toLowerCase();
-    var shown = 0, ranks = {}, lastTask = null;
+    var shown = 0, ranks = {}, lastWorkload = null;
     sorted.forEach(function (row) {
       var visible = selects.every(function (s) { return !s.value || row.getAttribute("data-" + s.name) === s.value; });
       if (visible && query) visible = row.textContent.toLowerCase().indexOf(query) >= 0;
       row.hidden = !visible;
       if (visible) {
         shown++;
-        var task = row.getAttribute("data-task");
+        var workload = row.getAttribute("data-workload");
         var passing = row.getAttribute("data-quality") !== "fail";
-        if (passing) ranks[task] = (ranks[task] || 0) + 1;
-        row.cells[0].textContent = passing ? String(ranks[task]) : "—";
-        row.classList.toggle("task-start", lastTask !== null && task !== lastTask);
-        lastTask = task;
+        if (passing) ranks[workload] = (ranks[workload] || 0) + 1;
+        row.cells[0].textContent = passing ? String(ranks[workload]) : "—";
+        row.classList.toggle("workload-start", lastWorkload !== null && workload !== lastWorkload);
+        lastWorkload = workload;
       }
       body.appendChild(row);
     });

@@ -474,18 +474,38 @@ def test_the_leaderboard_never_ranks_a_training_step_against_a_forward_pass(tmp_
         (board["optimization"] == "eager") & (board["precision"] == "fp32") & (board["attention"] == "sdpa")
     ]
     assert sorted(baselines["speedup"]) == [1.0] * len(baselines)  # each workload has its own baseline
-    # each task ranked on its own, its rows together, forward first: the ranks start at 1 again
-    assert list(board["workload"]) == sorted(board["workload"], key=lambda w: not w.startswith("forward"))
+    assert_ranked_per_workload(tmp_path, ["forward · 128 tokens", "train · 128 tokens"])
+
+
+def assert_ranked_per_workload(root, workloads: list[str]) -> None:
+    """The leaderboard of ``root``'s site (its CSV and its page) lists ``workloads`` in this order,
+    each a block of rows ranked from 1 (failing ones unranked, last), a line where each starts."""
+    board = pd.read_csv(root / "site/data/leaderboard.csv")
+    assert list(dict.fromkeys(board["workload"])) == workloads
+    assert list(board["workload"]) == sorted(board["workload"], key=workloads.index)
     for _, rows in board.groupby("workload", sort=False):
         passing = rows["rank"].dropna().astype(int).tolist()
         assert passing == list(range(1, len(passing) + 1)) and len(passing) > 1
-    page = lxml_html.fromstring((tmp_path / "site/leaderboard/index.html").read_bytes())
+        assert rows["rank"].isna().tolist() == sorted(rows["rank"].isna())  # failing ones last
+    page = lxml_html.fromstring((root / "site/leaderboard/index.html").read_bytes())
     rows = page.xpath("//table[@data-leaderboard]/tbody/tr")
-    tasks = [r.get("data-task") for r in rows]
-    assert tasks == sorted(tasks, key=["forward", "train"].index) and {"forward", "train"} == set(tasks)
-    starts = [i for i, r in enumerate(rows) if "task-start" in (r.get("class") or "")]
-    assert starts == [tasks.index("train")] and rows[starts[0]].xpath("./td")[0].text_content() == "1"
-    assert "Each task is ranked on its own" in page.text_content()
+    shown = [r.get("data-workload") for r in rows]
+    assert shown == list(board["workload"])
+    starts = [i for i, r in enumerate(rows) if "workload-start" in (r.get("class") or "")]
+    assert starts == [shown.index(w) for w in workloads[1:]]
+    assert all(rows[i].xpath("./td")[0].text_content() == "1" for i in starts)
+    assert "Each workload is ranked on its own" in page.text_content()
+
+
+def test_the_leaderboard_ranks_each_sequence_length_on_its_own_shorter_first(tmp_path):
+    from scaleboard.generator import synthetic
+
+    long = synthetic.dataset(models=[("gpt2", 124_439_808)], batch_sizes=(1, 2))
+    short = [{**r, "model": "distilgpt2", "seq_len": 16, "input": {"kind": "tokens", "shape": [16]}}
+             for r in synthetic.dataset(models=[("distilgpt2", 81_912_576)], batch_sizes=(1, 2))]  # fmt: skip
+    synthetic.write_jsonl(long + short, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    assert_ranked_per_workload(tmp_path, ["forward · 16 tokens", "forward · 128 tokens"])
 
 
 def test_a_training_page_says_steps_and_counts_break_even_in_steps(tmp_path):
