@@ -28,7 +28,7 @@ from scaleboard.generator.charts import (
     log2_axis,
     threads_label,
 )
-from scaleboard.generator.frame import PageKey, Row, quality_of
+from scaleboard.generator.frame import PageKey, Row, quality_of, workload_order
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import Site, config_order
 from scaleboard.record import OPTIMIZATIONS, Record
@@ -328,34 +328,40 @@ def _mark_walls(figure: dict[str, Any], found: Walls, device_memory_bytes: int |
 
 
 def break_even(site: Site, rows: list[Row]) -> list[BreakEven]:
-    """Per configuration at the smallest batch and most threads: iterations until compile pays off.
+    """Per workload and configuration, at the workload's smallest batch and most threads:
+    iterations until compile pays off.
 
     break-even iterations = first_call_s / (baseline latency − configuration latency),
-    both at the same batch size and thread count; none when it is not faster.
+    both at the same workload, batch size and thread count; none when it is not faster.
     """
-    if not rows:
-        return []
-    threads = max(r["threads"] for r in rows)
-    batch = min(r["batch_size"] for r in rows)
-    points = {r["config"]: r for r in rows if r["threads"] == threads and r["batch_size"] == batch}
     baseline = site.config.baseline.key
-    base = next((r for r in points.values() if (r["optimization"], r["precision"], r["attention"]) == baseline), None)
+    by_workload: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        by_workload[r["workload"]].append(r)
     out: list[BreakEven] = []
-    for name in sorted(points, key=config_order):
-        r = points[name]
-        saving_ms = (
-            base["latency_ms"] - r["latency_ms"]
-            if base and r["latency_ms"] and base["latency_ms"] and base["latency_stat"] == r["latency_stat"]
-            else None
-        )
-        iterations = (
-            r["first_call_s"] * 1000 / saving_ms
-            if saving_ms and saving_ms > 0 and r["first_call_s"] is not None
-            else None
-        )
-        out.append({"config": name, "color": site.color(name), "first_call_s": r["first_call_s"],
-                    "latency_ms": r["latency_ms"], "saving_ms": saving_ms, "iterations": iterations,
-                    "is_baseline": r is base, "batch_size": batch, "threads": threads})  # fmt: skip
+    for workload in sorted(by_workload, key=lambda w: workload_order(by_workload[w][0])):
+        mine = by_workload[workload]
+        threads = max(r["threads"] for r in mine)
+        batch = min(r["batch_size"] for r in mine)
+        points = {r["config"]: r for r in mine if r["threads"] == threads and r["batch_size"] == batch}
+        base = next((r for r in points.values() if (r["optimization"], r["precision"], r["attention"]) == baseline),
+                    None)  # fmt: skip
+        for name in sorted(points, key=config_order):
+            r = points[name]
+            saving_ms = (
+                base["latency_ms"] - r["latency_ms"]
+                if base and r["latency_ms"] and base["latency_ms"] and base["latency_stat"] == r["latency_stat"]
+                else None
+            )
+            iterations = (
+                r["first_call_s"] * 1000 / saving_ms
+                if saving_ms and saving_ms > 0 and r["first_call_s"] is not None
+                else None
+            )
+            out.append({"config": name, "color": site.color(name), "workload": workload,
+                        "first_call_s": r["first_call_s"], "latency_ms": r["latency_ms"], "saving_ms": saving_ms,
+                        "iterations": iterations, "is_baseline": r is base, "batch_size": batch,
+                        "threads": threads})  # fmt: skip
     return out
 
 
@@ -406,6 +412,7 @@ class BreakEven(TypedDict):
 
     config: str
     color: str
+    workload: str  # the baseline it is measured against ran the same workload
     first_call_s: float | None
     latency_ms: float | None
     saving_ms: float | None  # per call, against the baseline

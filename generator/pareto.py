@@ -4,7 +4,8 @@ Latency against throughput: every (configuration, batch size) point at the page'
 thread count; a point is on the frontier when no other point has both a lower latency and
 a higher throughput. Speed against quality: each configuration's best throughput against
 its top-1 agreement with fp32 eager (the correctness gate), as in a precision study; a
-configuration is on the frontier when no other is both faster and more faithful.
+configuration is on the frontier when no other is both faster and more faithful. Both are
+drawn per workload: a page whose suite ran two sequence lengths gets a Workload menu.
 Configurations failing the correctness gate are drawn but never on the frontier.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from scaleboard.generator.charts import ChartBlock, Points, Selector, chart_block
-from scaleboard.generator.frame import Row
+from scaleboard.generator.frame import Row, workload_order
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import config_order
 
@@ -58,7 +59,7 @@ def latency_throughput(
         if r["latency_ms"] and r[column]:
             by_workload[r["workload"]].append(r)
     figures = {}
-    for work, points in sorted(by_workload.items()):
+    for work, points in sorted(by_workload.items(), key=lambda item: workload_order(item[1][0])):
         traces = []
         by_config: dict[str, list[Row]] = defaultdict(list)
         for r in points:
@@ -97,8 +98,34 @@ def latency_throughput(
 
 
 def speed_quality(rows: list[dict[str, Any]], colors: Mapping[str, str], flagged: set[str]) -> ChartBlock | None:
-    """Each configuration's best throughput (x) against its top-1 agreement (y); None without two to compare."""
+    """Each configuration's best throughput (x) against its top-1 agreement (y), one figure per
+    workload (a Workload menu where there are several); None without two configurations to compare."""
     column, unit = _throughput(rows)
+    by_workload: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_workload[r["workload"]].append(r)
+    figures = {}
+    for work, mine in sorted(by_workload.items(), key=lambda item: workload_order(item[1][0])):
+        figure = _speed_quality(mine, column, unit, colors, flagged)
+        if figure is not None:
+            figures[work] = figure
+    if not figures:
+        return None
+    selectors: list[Selector] | None = (
+        [{"label": "Workload", "options": [(w, w) for w in figures]}] if len(figures) > 1 else None
+    )
+    if not selectors:
+        figures = {"": next(iter(figures.values()))}
+    return chart_block("Speed against quality", figures, selectors, id="pareto-quality-chart",
+                       caption="Agreement is the correctness gate's: the share of top-1 predictions equal to fp32 "
+                       "eager's (the lowest over the configuration's points). Dotted: the frontier of passing "
+                       "configurations, where nothing is both faster and more faithful.")  # fmt: skip
+
+
+def _speed_quality(
+    rows: list[dict[str, Any]], column: str, unit: str, colors: Mapping[str, str], flagged: set[str]
+) -> dict[str, Any] | None:
+    """The speed-against-quality figure of one workload's rows; None without two configurations."""
     best: dict[str, dict[str, Any]] = {}
     agreement: dict[str, float] = {}
     for r in rows:
@@ -125,15 +152,11 @@ def speed_quality(rows: list[dict[str, Any]], colors: Mapping[str, str], flagged
         edge = sorted(edge, key=lambda c: best[c][column])
         traces.append({**FRONTIER, "name": "Pareto frontier", "x": [rnd(best[c][column]) for c in edge],
                        "y": [rnd(agreement[c] * 100) for c in edge]})  # fmt: skip
-    figure = {"data": traces, "layout": {
+    return {"data": traces, "layout": {
         "title": {"text": "Speed against quality"},
         "xaxis": {"title": {"text": f"best throughput ({unit})"}, "type": "log"},
         "yaxis": {"title": {"text": "top-1 agreement with fp32 eager (%)"}, "ticksuffix": "%"},
     }}  # fmt: skip
-    return chart_block("Speed against quality", {"": figure}, id="pareto-quality-chart",
-                       caption="Agreement is the correctness gate's: the share of top-1 predictions equal to fp32 "
-                       "eager's (the lowest over the configuration's points). Dotted: the frontier of passing "
-                       "configurations, where nothing is both faster and more faithful.")  # fmt: skip
 
 
 def charts(

@@ -158,6 +158,38 @@ def test_model_pages_show_trade_offs_and_leave_failing_configurations_off_the_fr
     assert failing and not {(t["x"][0], t["y"][0]) for t in failing} & set(zip(edge["x"], edge["y"], strict=True))
 
 
+def test_a_page_with_two_sequence_lengths_keeps_them_apart_in_its_trade_offs_and_break_even(tmp_path):
+    """One suite, two workloads (16 and 128 tokens): the speed-against-quality points, the
+    latency-against-throughput lines and each break-even's baseline come from one workload each."""
+    configs = [c for c in synthetic.CONFIGS if c[:3] in {("eager", "fp32", "sdpa"), ("compile", "fp32", "sdpa"),
+                                                           ("eager", "int8-dynamic", "sdpa")}]  # fmt: skip
+    long = synthetic.dataset(models=[("gpt2", 124_439_808)], machines=[synthetic.DEFAULT_MACHINES[0]],
+                             configs=configs, batch_sizes=(1, 2))  # fmt: skip
+    short = [{**r, "seq_len": 16, "input": {"kind": "tokens", "shape": [16]},
+              "latency_ms": {k: v / 5 for k, v in r["latency_ms"].items()} if r["latency_ms"] else None,
+              "samples_ms": [v / 5 for v in r["samples_ms"]], "warmup": {**r["warmup"], "first_call_s": 7.0}}
+             for r in long]  # fmt: skip
+    synthetic.write_jsonl(long + short, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+    (path,) = (tmp_path / "site/models/gpt2").glob("*/*/index.html")
+    page = lxml_html.fromstring(path.read_bytes())
+    workloads = ["forward · 16 tokens", "forward · 128 tokens"]
+    assert list(_chart_data(page, "pareto-quality-chart")) == workloads
+    assert list(_chart_data(page, "pareto-latency-chart")) == workloads
+    table = next(t for t in page.xpath("//table") if "Break-even" in t.text_content())
+    cells = [[td.text_content().strip() for td in tr.xpath("td")] for tr in table.xpath("tbody/tr")]
+    assert [c[1] for c in cells] == [workloads[0]] * 3 + [workloads[1]] * 3
+    p50 = {(r["seq_len"], r["optimization"], r["precision"]): r["latency_ms"]["p50"] for r in long + short
+           if r["batch_size"] == 1 and r["threads"] == 2}  # fmt: skip
+    for row, seq in zip(cells, (16,) * 3 + (128,) * 3, strict=True):
+        opt, precision = row[0].split(" · ")[:2]
+        if (opt, precision) == ("eager", "fp32"):
+            assert row[4] == "baseline"
+        else:  # saved per call against the same workload's baseline
+            saved = p50[(seq, "eager", "fp32")] - p50[(seq, opt, precision)]
+            assert abs(float(row[4]) / saved - 1) < 0.01, (row, saved)  # shown to 3 significant digits
+
+
 def test_a_generate_page_draws_the_per_token_distribution_and_a_train_page_its_step(tmp_path):
     base = synthetic.dataset(models=[("gpt2", 124_439_808)], machines=[synthetic.DEFAULT_MACHINES[0]],
                              batch_sizes=(1, 2))  # fmt: skip
