@@ -60,16 +60,17 @@ def _index(rows: list[Row], column: str) -> dict[Any, list[Row]]:
     return groups
 
 
-#: (config, threads) → (batch size, status) of the first OOM / timeout.
-Walls = dict[tuple[str, int], tuple[int, str]]
+#: (config, threads, workload) → (batch size, status) of the first OOM / timeout.
+Walls = dict[tuple[str, int, str], tuple[int, str]]
 
 
 def walls(rows: list[Row]) -> Walls:
-    """(config, threads) → (batch size, status) of the first OOM / timeout."""
-    found: dict[tuple[str, int], tuple[int, str]] = {}
+    """(config, threads, workload) → (batch size, status) of the first OOM / timeout: a suite
+    that ran two sequence lengths hits a wall at each, at different batch sizes."""
+    found: Walls = {}
     for r in rows:
         if r["status"] in ("oom", "timeout"):
-            key = (r["config"], r["threads"])
+            key = (r["config"], r["threads"], r["workload"])
             if key not in found or r["batch_size"] < found[key][0]:
                 found[key] = (r["batch_size"], r["status"])
     return found
@@ -91,15 +92,17 @@ def _budget_note(rows: list[Row], name_threads: bool) -> str:
 
 def config_infos(site: Site, rows: list[dict[str, Any]]) -> list[ConfigInfo]:
     wall_of = walls(rows)
+    workloads = len({r["workload"] for r in rows}) > 1  # then a wall says which workload hit it
     infos = []
     for name, group in sorted(_index(rows, "config").items(), key=lambda kv: config_order(kv[0])):
         state, agreement, diff = quality_of(group)
         several = len({r["threads"] for r in group}) > 1  # then the notes say which thread count
-        hits = sorted((b, s, t) for (c, t), (b, s) in wall_of.items() if c == name)
+        hits = sorted((b, s, t, w) for (c, t, w), (b, s) in wall_of.items() if c == name)
         wall = ""
         if hits:  # the smallest batch that hit a wall
-            batch, status, threads = hits[0]
-            wall = f"{status} at batch {batch}" + (f" ({threads_label(threads)})" if several else "")
+            batch, status, threads, workload = hits[0]
+            which = [threads_label(threads)] * several + [workload] * workloads
+            wall = f"{status} at batch {batch}" + (f" ({', '.join(which)})" if which else "")
         points = sum(1 for r in group if r["status"] == "ok")
         budget = _budget_note(group, several)
         infos.append(ConfigInfo(name, site.color(name), state, agreement, diff, wall, points, budget))
@@ -297,8 +300,9 @@ class PageCharts:
 def _mark_walls(figure: dict[str, Any], found: Walls, device_memory_bytes: int | None) -> None:
     """Add the OOM / timeout wall: an × per configuration at the batch size that failed."""
     by_batch: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for (config, _), (batch, status) in sorted(found.items()):
-        by_batch[(batch, status)].append(config)
+    several = len({workload for _, _, workload in found}) > 1
+    for (config, _, workload), (batch, status) in sorted(found.items()):
+        by_batch[(batch, status)].append(f"{config} · {workload}" if several else config)
     if not by_batch:
         return
     top = max((y for t in figure["data"] for y in t["y"] if y is not None), default=1.0)

@@ -417,6 +417,32 @@ def test_budget_notes_and_walls_name_their_thread_count_when_a_configuration_ran
     assert "oom at batch 4 (2 threads)" in text
 
 
+def test_each_sequence_length_of_a_suite_has_its_own_wall_named_by_its_workload(tmp_path):
+    from scaleboard.generator.synthetic import make_record, write_jsonl
+    from scaleboard.record import no_measurement
+
+    def point(b, seq, status="ok"):
+        record = make_record(batch_size=b, seq_len=seq, input={"kind": "tokens", "shape": [seq]},
+                             precision="int8-dynamic")  # fmt: skip
+        if status == "oom":
+            record.update(status="oom", reason="out of memory", **no_measurement())
+        return record
+
+    # at 128 tokens the wall is at batch 8, at 16 tokens at batch 32
+    write_jsonl([point(1, 128), point(8, 128, "oom"), point(1, 16), point(8, 16), point(32, 16, "oom")],
+                tmp_path / "data" / "run.jsonl")  # fmt: skip
+    assert main(["build", "-C", str(tmp_path), "--strict"]) == 0
+    (page,) = (tmp_path / "site" / "models").rglob("index.html")
+    tree = lxml_html.fromstring(page.read_text())
+    text = " ".join(tree.text_content().split())
+    assert "oom at batch 8 (forward · 128 tokens)" in text  # the smallest, named
+    (memory,) = json.loads(tree.xpath('//figure[@id="memory-chart"]//script[@class="chart-data"]/text()')[0]).values()
+    (marks,) = [t for t in memory["data"] if t["name"] == "OOM / timeout wall"]
+    assert marks["x"] == [8, 32]
+    assert [t.split("<br>")[1] for t in marks["text"]] == ["eager · int8-dynamic · sdpa · forward · 128 tokens",
+                                                           "eager · int8-dynamic · sdpa · forward · 16 tokens"]  # fmt: skip
+
+
 def test_generate_records_get_a_generation_section(tmp_path):
     from scaleboard.generator.synthetic import make_record, write_jsonl
 
