@@ -110,6 +110,7 @@ class DevServer:
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self._threads: list[threading.Thread] = []
+        self._built_from_ns = 0  # when the last build began reading its inputs (file system clock)
 
     @property
     def url(self) -> str:
@@ -119,6 +120,7 @@ class DevServer:
     def rebuild(self, reason: str = "") -> bool:
         """Build once; on failure keep the last good site and remember the error."""
         started = time.perf_counter()
+        self._built_from_ns = time.time_ns()
         try:
             warnings = self._build(self.root, self.out) or []
         except Exception as exc:  # any broken edit (bad YAML, template syntax...) must not stop serving
@@ -138,8 +140,9 @@ class DevServer:
 
     def start(self) -> None:
         self.rebuild()
-        for target in (self.httpd.serve_forever, self._watch):
-            thread = threading.Thread(target=target, daemon=True)
+        paths = self.watch_paths()  # what the first build read: an input that appears later is a change
+        for target, args in ((self.httpd.serve_forever, ()), (self._watch, (paths,))):
+            thread = threading.Thread(target=target, args=args, daemon=True)
             thread.start()
             self._threads.append(thread)
         self._log(f"serving {self.url} (Ctrl+C to stop); watching {', '.join(self._display_paths())}")
@@ -166,10 +169,10 @@ class DevServer:
     def _display_paths(self) -> list[str]:
         return [str(p.relative_to(self.root)) if p.is_relative_to(self.root) else str(p) for p in self.watch_paths()]
 
-    def _watch(self) -> None:
+    def _watch(self, paths: list[Path]) -> None:
         # Every second without events the set of inputs is checked again, so a data/ directory
         # created by a first `scaleboard run`, or a new scaleboard.yaml, is picked up.
-        paths = self.watch_paths()
+        armed = False
         while not self._stop.is_set():
             if not paths:
                 self._stop.wait(1.0)
@@ -183,6 +186,10 @@ class DevServer:
                     yield_on_timeout=True,
                     raise_interrupt=False,
                 ):
+                    if not armed:  # watching from now on: an edit saved before this was not seen
+                        armed = True
+                        if not changes and (edited := self._edited_since_build(paths)):
+                            self.rebuild("changed while the watcher started: " + ", ".join(edited[:3]))
                     if changes:
                         self.rebuild(_changed(changes, self.root))
                     if self.watch_paths() != paths:
@@ -191,7 +198,21 @@ class DevServer:
             if current != paths and not self._stop.is_set():
                 added = sorted(set(current) - set(paths))
                 self.rebuild("appeared: " + ", ".join(p.name for p in added) if added else "inputs moved")
-                paths = current
+                paths, armed = current, False  # a new watcher: catch what is saved before it is ready
+
+    def _edited_since_build(self, paths: list[Path]) -> list[str]:
+        """The input files modified since the last build began (a first save can come before
+        the watcher is ready), as the log names them."""
+        found = []
+        for path in paths:
+            for file in [path] if path.is_file() else (p for p in path.rglob("*") if p.is_file()):
+                try:
+                    if file.stat().st_mtime_ns > self._built_from_ns:
+                        found.append(file.relative_to(self.root).as_posix() if file.is_relative_to(self.root)
+                                     else str(file))  # fmt: skip
+                except OSError:  # removed meanwhile
+                    continue
+        return sorted(found)
 
 
 def _changed(changes: set[tuple[watchfiles.Change, str]], root: Path) -> str:

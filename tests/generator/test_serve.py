@@ -122,6 +122,37 @@ def test_inputs_that_appear_later_are_watched(tmp_path):
         dev.stop()
 
 
+@pytest.mark.parametrize("where", ["an existing folder", "a folder that appears"])
+def test_a_save_before_the_watcher_is_ready_is_not_lost(tmp_path, monkeypatch, where):
+    """``start`` returns once the first build is served; the watcher gets ready in its own thread
+    a moment later (longer on a busy machine). A file saved in between makes a rebuild too."""
+    import threading
+
+    from scaleboard.generator import serve as serve_module
+
+    saved = threading.Event()
+    real_watch = serve_module.watchfiles.watch
+
+    def late_watch(*args, **kwargs):  # the watcher's thread starts only after the save
+        saved.wait(10)
+        yield from real_watch(*args, **kwargs)
+
+    monkeypatch.setattr(serve_module.watchfiles, "watch", late_watch)
+    write_records(tmp_path)
+    if where == "an existing folder":
+        write(tmp_path, "content/posts/2026-11-01-hello.md", post("Hello", body="First version.\n"))
+    dev = DevServer(tmp_path, port=0, log=lambda message: None)
+    dev.start()
+    try:
+        write(tmp_path, "content/posts/2026-11-02-more.md", post("More", body="Saved early.\n"))
+        saved.set()
+        wait_for(lambda: status(dev)["version"] >= 2, "the rebuild")
+        assert "Saved early." in fetch(dev.url + "blog/more/")[1]
+    finally:
+        saved.set()
+        dev.stop()
+
+
 def test_jobs_reach_every_build_and_only_the_first_may_fork(tmp_path, monkeypatch):
     """``serve -j N``: the first build runs before the server's threads and may fork workers;
     a rebuild runs beside them, where the build falls back to one process (it checks)."""
