@@ -86,11 +86,7 @@ def latency_throughput(
         }}  # fmt: skip
     if not figures:
         return None
-    selectors: list[Selector] | None = (
-        [{"label": "Workload", "options": [(w, w) for w in figures]}] if len(figures) > 1 else None
-    )
-    if not selectors:
-        figures = {"": next(iter(figures.values()))}
+    figures, selectors = _workload_menu(figures)
     return chart_block("Latency against throughput", figures, selectors, id="pareto-latency-chart",
                        caption="Each line is one configuration, its points the batch sizes (hover for each). "
                        "Dotted: the frontier, where nothing is both faster per call and higher in throughput; "
@@ -111,15 +107,18 @@ def speed_quality(rows: list[dict[str, Any]], colors: Mapping[str, str], flagged
             figures[work] = figure
     if not figures:
         return None
-    selectors: list[Selector] | None = (
-        [{"label": "Workload", "options": [(w, w) for w in figures]}] if len(figures) > 1 else None
-    )
-    if not selectors:
-        figures = {"": next(iter(figures.values()))}
+    figures, selectors = _workload_menu(figures)
     return chart_block("Speed against quality", figures, selectors, id="pareto-quality-chart",
                        caption="Agreement is the correctness gate's: the share of top-1 predictions equal to fp32 "
                        "eager's (the lowest over the configuration's points). Dotted: the frontier of passing "
                        "configurations, where nothing is both faster and more faithful.")  # fmt: skip
+
+
+def _workload_menu(figures: dict[str, Any]) -> tuple[dict[str, Any], list[Selector] | None]:
+    """Figures keyed by workload under a "Workload" menu, or the only one alone (key ``""``)."""
+    if len(figures) > 1:
+        return figures, [{"label": "Workload", "options": [(w, w) for w in figures]}]
+    return {"": next(iter(figures.values()))}, None
 
 
 def _speed_quality(
