@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 from scaleboard import compare as cmp
 from scaleboard.generator import verdicts
 from scaleboard.generator.charts import ChartBlock, ChartSpec, Figure, Selector, chart_block, chart_figure
-from scaleboard.generator.frame import Row, workload_order
+from scaleboard.generator.frame import Row, by_workload
 from scaleboard.generator.site import Site
 
 #: (workload, machine, suite, config) → best tokens/s.
@@ -38,8 +38,8 @@ def _best(rows: list[dict[str, Any]]) -> Best:
 def _workloads(rows: list[dict[str, Any]], best: Best) -> list[str]:
     """The workloads ``best`` holds, forward first, shorter sequences first
     (:func:`~scaleboard.generator.frame.workload_order`)."""
-    example = {r["workload"]: r for r in rows}
-    return sorted({w for w, _, _, _ in best}, key=lambda w: workload_order(example[w]))
+    held = {w for w, _, _, _ in best}
+    return [w for w in by_workload(rows) if w in held]
 
 
 def _workload_menu(workloads: list[str]) -> list[Selector]:

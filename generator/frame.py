@@ -141,6 +141,14 @@ def workload_order(row: Row) -> tuple[Any, ...]:
     return (*task_order(row["task"]), row["seq_len"] or 0, row["new_tokens"] or 0, row["workload"])
 
 
+def by_workload(rows: Iterable[Row]) -> dict[str, list[Row]]:
+    """``rows`` grouped by workload, the workloads in :func:`workload_order`."""
+    groups: dict[str, list[Row]] = {}
+    for r in rows:
+        groups.setdefault(r["workload"], []).append(r)
+    return dict(sorted(groups.items(), key=lambda item: workload_order(item[1][0])))
+
+
 def sample_unit(record: dict[str, Any]) -> str:
     """What ``samples_per_s`` counts: ``images`` for an image input, else ``samples``."""
     return "images" if (record.get("input") or {}).get("kind") == "pixels" else "samples"

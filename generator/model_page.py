@@ -28,7 +28,7 @@ from scaleboard.generator.charts import (
     log2_axis,
     threads_label,
 )
-from scaleboard.generator.frame import PageKey, Row, quality_of, workload_order
+from scaleboard.generator.frame import PageKey, Row, by_workload, quality_of
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import Site, config_order
 from scaleboard.record import OPTIMIZATIONS, Record
@@ -339,12 +339,8 @@ def break_even(site: Site, rows: list[Row]) -> list[BreakEven]:
     both at the same workload, batch size and thread count; none when it is not faster.
     """
     baseline = site.config.baseline.key
-    by_workload: dict[str, list[Row]] = defaultdict(list)
-    for r in rows:
-        by_workload[r["workload"]].append(r)
     out: list[BreakEven] = []
-    for workload in sorted(by_workload, key=lambda w: workload_order(by_workload[w][0])):
-        mine = by_workload[workload]
+    for workload, mine in by_workload(rows).items():
         threads = max(r["threads"] for r in mine)
         batch = min(r["batch_size"] for r in mine)
         points = {r["config"]: r for r in mine if r["threads"] == threads and r["batch_size"] == batch}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from scaleboard.generator.charts import ChartBlock, Points, Selector, chart_block
-from scaleboard.generator.frame import Row, workload_order
+from scaleboard.generator.frame import Row, by_workload
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import config_order
 
@@ -54,12 +54,8 @@ def latency_throughput(
         point = kept.get(name, {}).get(id(r))
         return rnd(r[name]) if point is None else point[0]
 
-    by_workload: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        if r["latency_ms"] and r[column]:
-            by_workload[r["workload"]].append(r)
     figures = {}
-    for work, points in sorted(by_workload.items(), key=lambda item: workload_order(item[1][0])):
+    for work, points in by_workload(r for r in rows if r["latency_ms"] and r[column]).items():
         traces = []
         by_config: dict[str, list[Row]] = defaultdict(list)
         for r in points:
@@ -97,11 +93,8 @@ def speed_quality(rows: list[dict[str, Any]], colors: Mapping[str, str], flagged
     """Each configuration's best throughput (x) against its top-1 agreement (y), one figure per
     workload (a Workload menu where there are several); None without two configurations to compare."""
     column, unit = _throughput(rows)
-    by_workload: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        by_workload[r["workload"]].append(r)
     figures = {}
-    for work, mine in sorted(by_workload.items(), key=lambda item: workload_order(item[1][0])):
+    for work, mine in by_workload(rows).items():
         figure = _speed_quality(mine, column, unit, colors, flagged)
         if figure is not None:
             figures[work] = figure

@@ -28,6 +28,7 @@ from typing import Any
 
 import watchfiles
 
+from scaleboard.diagnostics import display_path
 from scaleboard.errors import ScaleboardError
 
 STATUS_PATH = "/__scaleboard_build"
@@ -208,8 +209,7 @@ class DevServer:
             for file in [path] if path.is_file() else (p for p in path.rglob("*") if p.is_file()):
                 try:
                     if file.stat().st_mtime_ns > self._built_from_ns:
-                        found.append(file.relative_to(self.root).as_posix() if file.is_relative_to(self.root)
-                                     else str(file))  # fmt: skip
+                        found.append(display_path(file, self.root))
                 except OSError:  # removed meanwhile
                     continue
         return sorted(found)
