@@ -50,7 +50,7 @@ class ConfigInfo:
     max_abs_diff: float | None
     wall: str  # "oom at batch 256", "timeout at batch 1024 (2 threads)" or ""
     points: int
-    budget: str = ""  # "batch 64 and up not measured (budget)" or ""
+    budget: str = ""  # "batch 64–1024 (2 threads): not measured (budget)" or ""
 
 
 def _index(rows: list[Row], column: str) -> dict[Any, list[Row]]:
@@ -76,18 +76,19 @@ def walls(rows: list[Row]) -> Walls:
     return found
 
 
-def _budget_note(rows: list[Row], name_threads: bool) -> str:
-    """Which batch sizes the time plan left out, at the largest thread count that left any out
-    (named with ``name_threads``, when the configuration ran at several: the others may have
-    measured more or less)."""
-    left = [r for r in rows if r["status"] == "budget"]
-    if not left:
-        return ""
-    threads = max(r["threads"] for r in left)
-    sizes = sorted(r["batch_size"] for r in left if r["threads"] == threads)
-    what = f"batch {sizes[0]}" if len(sizes) == 1 else f"batch {sizes[0]}–{sizes[-1]}"
-    at = f" at {threads_label(threads)}" if name_threads else ""
-    return f"{what}{at}: not measured (budget)"
+def _budget_note(rows: list[Row], name_threads: bool, name_workload: bool) -> str:
+    """Which batch sizes the time plan left out of each workload (named with ``name_workload``,
+    when the page has several: each has its own sizes), at the largest thread count that left
+    any out (named with ``name_threads``, when the configuration ran at several: the others may
+    have measured more or less)."""
+    notes = []
+    for workload, left in by_workload(r for r in rows if r["status"] == "budget").items():
+        threads = max(r["threads"] for r in left)
+        sizes = sorted(r["batch_size"] for r in left if r["threads"] == threads)
+        what = f"batch {sizes[0]}" if len(sizes) == 1 else f"batch {sizes[0]}–{sizes[-1]}"
+        which = [threads_label(threads)] * name_threads + [workload] * name_workload
+        notes.append(what + (f" ({', '.join(which)})" if which else ""))
+    return f"{'; '.join(notes)}: not measured (budget)" if notes else ""
 
 
 def config_infos(site: Site, rows: list[dict[str, Any]]) -> list[ConfigInfo]:
@@ -104,7 +105,7 @@ def config_infos(site: Site, rows: list[dict[str, Any]]) -> list[ConfigInfo]:
             which = [threads_label(threads)] * several + [workload] * workloads
             wall = f"{status} at batch {batch}" + (f" ({', '.join(which)})" if which else "")
         points = sum(1 for r in group if r["status"] == "ok")
-        budget = _budget_note(group, several)
+        budget = _budget_note(group, several, workloads)
         infos.append(ConfigInfo(name, site.color(name), state, agreement, diff, wall, points, budget))
     return infos
 

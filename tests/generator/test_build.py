@@ -413,8 +413,30 @@ def test_budget_notes_and_walls_name_their_thread_count_when_a_configuration_ran
     assert main(["build", "-C", str(tmp_path), "--strict"]) == 0
     (page,) = (tmp_path / "site" / "models" / "distilgpt2").rglob("index.html")
     text = " ".join(lxml_html.fromstring(page.read_text()).text_content().split())
-    assert "batch 4–8 at 2 threads: not measured (budget)" in text
+    assert "batch 4–8 (2 threads): not measured (budget)" in text
     assert "oom at batch 4 (2 threads)" in text
+
+
+def test_budget_notes_name_each_workload_of_a_suite_that_ran_two_sequence_lengths(tmp_path):
+    from scaleboard.generator.synthetic import make_record, write_jsonl
+    from scaleboard.record import no_measurement
+
+    def point(b, seq, status="ok"):
+        record = make_record(batch_size=b, seq_len=seq, input={"kind": "tokens", "shape": [seq]})
+        if status != "ok":
+            record.update(status=status, reason="not measured (budget): the time plan left no room", **no_measurement())
+        return record
+
+    # at 16 tokens the plan measured up to batch 16 and left 32-64 out; at 128 tokens it left 4-64 out
+    records = [point(b, 16) for b in (1, 2, 4, 8, 16)] + [point(b, 16, "budget") for b in (32, 64)]
+    records += [point(b, 128) for b in (1, 2)] + [point(b, 128, "budget") for b in (4, 8, 16, 32, 64)]
+    write_jsonl(records, tmp_path / "data" / "run.jsonl")
+    assert main(["build", "-C", str(tmp_path), "--strict"]) == 0
+    (page,) = (tmp_path / "site" / "models").rglob("index.html")
+    text = " ".join(lxml_html.fromstring(page.read_text()).text_content().split())
+    assert (
+        "batch 32–64 (forward · 16 tokens); batch 4–64 (forward · 128 tokens): not measured (budget)" in text
+    )  # each workload's own sizes, the shorter sequence first; before, one range over both: batch 4–64
 
 
 def test_each_sequence_length_of_a_suite_has_its_own_wall_named_by_its_workload(tmp_path):
