@@ -298,8 +298,10 @@ class BuildCache:
             return compute()
         key = kind + ":" + key_of(args)
         self._used_memo.add(key)
+        counted = key in self._counted  # made or found already this build: no hit again
+        self._counted.add(key)
         if key in self.memo:
-            self.hits += key not in self._counted
+            self.hits += not counted
             found: T = self.memo[key]
             return found
         self.misses += 1

@@ -143,9 +143,16 @@ def board_with_cells(site: Site) -> tuple[list[BoardRow], list[str]]:
     pairs: list[tuple[BoardRow, str]] = []
     for part in site.parts.values():
         rows = model_rows(site, part)
-        pairs.extend((dict(r), c) for r, c in zip(rows, model_cells(site, part, rows), strict=True))
-    html = {id(r): c for r, c in pairs}
-    ranked = rank([r for r, _ in pairs])
+        pairs.extend(zip(rows, model_cells(site, part, rows), strict=True))
+    return ranked_with_cells(pairs)
+
+
+def ranked_with_cells(pairs: Iterable[tuple[BoardRow, str]]) -> tuple[list[BoardRow], list[str]]:
+    """Rows and their cells (:func:`model_cells`), the rows copied and ranked (:func:`rank`),
+    each keeping its cells: they do not depend on where it ranks."""
+    copies = [(dict(r), c) for r, c in pairs]  # copies: ranking numbers them
+    html = {id(r): c for r, c in copies}
+    ranked = rank([r for r, _ in copies])
     return ranked, [html[id(r)] for r in ranked]
 
 

@@ -440,6 +440,8 @@ class Context(TypedDict):
     latency_stats: list[str]  # "median" and / or "mean"
     model: str
     machine: str
+    model_url: str  # the model's page (models/<model>/), then its page on this machine
+    machine_url: str
     suite: str
     rows: list[Row]
     configs: list[ConfigInfo]
@@ -483,6 +485,8 @@ def context(site: Site, key: PageKey, rows: list[Row], raw: list[Record]) -> Con
         "latency_stats": sorted({r["latency_stat"] for r in ok_rows if r["latency_stat"]}),
         "model": model,
         "machine": machine,
+        "model_url": site.url(site.overview_path(model)),
+        "machine_url": site.url(site.overview_path(model, machine)),
         "suite": suite,
         "rows": rows,
         "configs": infos,

@@ -8,7 +8,7 @@ import json
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
-from scaleboard.generator import compare, csvout, leaderboard, model_page
+from scaleboard.generator import compare, csvout, leaderboard, model_overview, model_page
 from scaleboard.generator.cache import key_of
 from scaleboard.generator.frame import COLUMNS, PageKey, Row, task_order
 from scaleboard.generator.jsonout import dumps, script_safe
@@ -211,7 +211,8 @@ def _json_download(site: Site, key: PageKey) -> bytes:
 
 
 def model_pages(site: Site, keys: dict[PageKey, PageInfo], downloads: dict[PageKey, bytes] | None = None) -> list[Page]:
-    """Each (model, machine, suite) page and its CSV / JSON downloads. ``downloads``: the CSV
+    """Each (model, machine, suite) page and its CSV / JSON downloads, then the pages of each
+    model and of each machine it ran on (:mod:`~scaleboard.generator.model_overview`). ``downloads``: the CSV
     downloads made already (:func:`cached_download`); without them (in the workers of
     ``build -j N``), each is made when written, and kept in the cache then."""
     points = site.points
@@ -234,6 +235,7 @@ def model_pages(site: Site, keys: dict[PageKey, PageInfo], downloads: dict[PageK
         json_path = site.data_path(model, machine, suite, "json")
         json_key = key_of("json", key, info.digest) if info.digest else None
         pages.append(Page(json_path, make_body=functools.partial(_json_download, site, key), cache_key=json_key))
+    pages.extend(model_overview.overview_pages(site, keys))
     return pages
 
 
@@ -249,6 +251,7 @@ def pages(site: Site) -> list[Page]:
     found = [index_page(site, keys, board)]
     downloads = {key: cached_download(site, key, info) for key, info in keys.items()}
     found.extend(model_pages(site, keys, downloads))
+    found.append(model_overview.models_page(site, keys))
     lb_context: LeaderboardContext = {
         "rows": board,
         "columns": leaderboard.COLUMNS,

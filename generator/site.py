@@ -186,6 +186,11 @@ class Site:
     def model_url(self, model: str, machine: str, suite: str) -> str:
         return self.url(self.model_path(model, machine, suite))
 
+    def overview_path(self, model: str, machine: str | None = None) -> str:
+        """The page of a model (``models/<model>/``), or of a model on one machine."""
+        path = f"models/{self.slugs['model'][model]}/"
+        return path + f"{self.slugs['machine'][machine]}/" if machine is not None else path
+
     def data_path(self, model: str, machine: str, suite: str, ext: str) -> str:
         s = self.slugs
         return f"data/{s['model'][model]}/{s['machine'][machine]}/{s['suite'][suite]}.{ext}"

@@ -65,9 +65,13 @@ def test_every_internal_link_resolves(site):
 
 def test_index_links_every_model_page(site):
     index_links = set(links(site / "index.html"))
-    model_pages = {"/" + p.parent.relative_to(site).as_posix() + "/" for p in (site / "models").rglob("index.html")}
+    model_pages = {
+        "/" + p.parent.relative_to(site).as_posix() + "/" for p in (site / "models").glob("*/*/*/index.html")
+    }
     assert len(model_pages) == 6  # gpt2 × 2 machines × 2 suites, and the two hostile names
     assert model_pages <= index_links
+    overviews = {"/" + p.parent.relative_to(site).as_posix() + "/" for p in (site / "models").glob("*/index.html")}
+    assert len(overviews) == 3 and overviews <= index_links  # each model's name links its own page
 
 
 def test_plotly_js_is_written_once_and_never_from_a_cdn(site):
@@ -382,7 +386,7 @@ def test_budget_points_say_not_measured_never_a_wall_and_never_hide_a_measuremen
     assert [r["status"] for r in latest_per_point([*measured, later_budget])] == ["ok"] * 3
     write_jsonl([*measured, *left, later_budget], tmp_path / "data" / "run.jsonl")
     assert main(["build", "-C", str(tmp_path), "--strict"]) == 0
-    (page,) = (tmp_path / "site" / "models" / "distilgpt2").rglob("index.html")
+    (page,) = (tmp_path / "site" / "models" / "distilgpt2").glob("*/*/index.html")
     text = lxml_html.fromstring(page.read_text()).text_content()
     assert "batch 8–16: not measured (budget)" in text
     assert "Failures" not in text and "timeout" not in text.lower()
@@ -411,7 +415,7 @@ def test_budget_notes_and_walls_name_their_thread_count_when_a_configuration_ran
     records += oom
     write_jsonl(records, tmp_path / "data" / "run.jsonl")
     assert main(["build", "-C", str(tmp_path), "--strict"]) == 0
-    (page,) = (tmp_path / "site" / "models" / "distilgpt2").rglob("index.html")
+    (page,) = (tmp_path / "site" / "models" / "distilgpt2").glob("*/*/index.html")
     text = " ".join(lxml_html.fromstring(page.read_text()).text_content().split())
     assert "batch 4–8 (2 threads): not measured (budget)" in text
     assert "oom at batch 4 (2 threads)" in text
@@ -432,7 +436,7 @@ def test_budget_notes_name_each_workload_of_a_suite_that_ran_two_sequence_length
     records += [point(b, 128) for b in (1, 2)] + [point(b, 128, "budget") for b in (4, 8, 16, 32, 64)]
     write_jsonl(records, tmp_path / "data" / "run.jsonl")
     assert main(["build", "-C", str(tmp_path), "--strict"]) == 0
-    (page,) = (tmp_path / "site" / "models").rglob("index.html")
+    (page,) = (tmp_path / "site" / "models").glob("*/*/*/index.html")
     text = " ".join(lxml_html.fromstring(page.read_text()).text_content().split())
     assert (
         "batch 32–64 (forward · 16 tokens); batch 4–64 (forward · 128 tokens): not measured (budget)" in text
@@ -454,7 +458,7 @@ def test_each_sequence_length_of_a_suite_has_its_own_wall_named_by_its_workload(
     write_jsonl([point(1, 128), point(8, 128, "oom"), point(1, 16), point(8, 16), point(32, 16, "oom")],
                 tmp_path / "data" / "run.jsonl")  # fmt: skip
     assert main(["build", "-C", str(tmp_path), "--strict"]) == 0
-    (page,) = (tmp_path / "site" / "models").rglob("index.html")
+    (page,) = (tmp_path / "site" / "models").glob("*/*/*/index.html")
     tree = lxml_html.fromstring(page.read_text())
     text = " ".join(tree.text_content().split())
     assert "oom at batch 8 (forward · 128 tokens)" in text  # the smallest, named
@@ -475,8 +479,8 @@ def test_generate_records_get_a_generation_section(tmp_path):
     ]
     write_jsonl([*records, make_record(model="fwd")], tmp_path / "data" / "run.jsonl")
     assert main(["build", "-C", str(tmp_path), "--strict"]) == 0
-    (gen,) = (tmp_path / "site" / "models" / "gen").rglob("index.html")
-    (fwd,) = (tmp_path / "site" / "models" / "fwd").rglob("index.html")
+    (gen,) = (tmp_path / "site" / "models" / "gen").glob("*/*/index.html")
+    (fwd,) = (tmp_path / "site" / "models" / "fwd").glob("*/*/index.html")
     assert 'id="generation-chart"' in gen.read_text() and "Decode throughput" in gen.read_text()
     assert 'id="generation"' not in fwd.read_text()
 

@@ -117,7 +117,7 @@ def test_an_unreadable_cache_is_ignored_and_a_theme_change_invalidates_pages(pro
     (templates / "model.html").write_text('{% extends "base.html" %}{% block content %}overridden{% endblock %}')
     result = build(project, out=project / "site")
     assert result.cache_hits == 0  # another theme: nothing made with the old one is reused
-    page = next((project / "site" / "models").rglob("index.html"))
+    page = next((project / "site" / "models").glob("*/*/*/index.html"))
     assert "overridden" in page.read_text()
 
 
@@ -271,11 +271,14 @@ def cached_inodes(project: Path) -> set[int]:
 
 
 def heavy_files(out: Path) -> list[Path]:
-    """The model pages and their downloads: the files the cache keeps."""
-    pages = list((out / "models").rglob("index.html"))
+    """The model pages, their downloads and the pages of each model and model on a machine: the
+    files the cache keeps (not /models/, made from every model)."""
+    pages = list((out / "models").glob("*/*/*/index.html"))
     downloads = [p for p in (out / "data").rglob("*.*") if p.parent != out / "data"]  # not records.csv & co
     assert pages and len(downloads) == 2 * len(pages)
-    return pages + downloads
+    overviews = [*(out / "models").glob("*/index.html"), *(out / "models").glob("*/*/index.html")]
+    assert len(overviews) == 2 + len({p.parent.parent for p in pages})  # each model, each model × machine
+    return pages + downloads + overviews
 
 
 def test_a_rebuild_links_the_pages_it_reuses_and_makes_again_a_site_file_edited_in_place(project):
