@@ -61,6 +61,7 @@ class Baseline:
 
 DEFAULT_NAV = (
     NavItem("Home", "/"),
+    NavItem("Models", "/models/"),
     NavItem("Leaderboard", "/leaderboard/"),
     NavItem("Compare", "/compare/"),
     NavItem("Blog", "/blog/"),
