@@ -132,3 +132,21 @@ def test_a_changed_record_remakes_its_models_pages_and_keeps_the_others(tmp_path
     assert build(tmp_path, out=tmp_path / "plain", use_cache=False) is not None
     for page in ("models/index.html", "models/gpt2/index.html", "models/distilgpt2/epyc-2c/index.html"):
         assert (tmp_path / "plain" / page).read_bytes() == (tmp_path / "site" / page).read_bytes()
+
+
+def test_a_model_without_a_measured_point_says_so_and_links_no_empty_leaderboard(tmp_path):
+    from scaleboard.record import no_measurement
+
+    failed = [synthetic.make_record(batch_size=b, model="org/big model") for b in (1, 2)]
+    for record in failed:
+        record.update(status="oom", reason="out of memory", **no_measurement())
+    synthetic.write_jsonl([*failed, synthetic.make_record(model="fine")], tmp_path / "data" / "x.jsonl")
+    build(tmp_path, base_url="/repo/")
+    page = _page(tmp_path / "site/models/org-big-model/index.html")
+    assert "No point of org/big model was measured" in _words(page)
+    assert not page.xpath('//table[contains(@class, "leaderboard")]') and not page.xpath(
+        '//a[text()="On the leaderboard"]'
+    )
+    assert page.xpath("//main//table//a/@href")[0] == "/repo/models/org-big-model/epyc-2c/default/"  # why: its page
+    fine = _page(tmp_path / "site/models/fine/index.html")
+    assert fine.xpath('//a[text()="On the leaderboard"]/@href') == ["/repo/leaderboard/?model=fine"]
