@@ -108,6 +108,8 @@ def test_a_scalebench_pages_breadcrumbs_lead_to_the_model_and_machine_pages(site
     home = _page(site / "index.html")
     assert "/models/gpt2/" in home.xpath('//table[@class="index-table"]//th/a/@href')
     assert "/models/" in _page(site / "404.html").xpath("//main//a/@href")
+    compare = _page(site / "compare/index.html")
+    assert compare.xpath('//section[@id="model-gpt2"]//a[text()="gpt2\'s page"]/@href') == ["/models/gpt2/"]
 
 
 def test_a_changed_record_remakes_its_models_pages_and_keeps_the_others(tmp_path):
