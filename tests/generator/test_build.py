@@ -636,6 +636,18 @@ def test_the_leaderboard_filters_hold_what_jinjas_select_unique_sort_gives():
     assert [menu.key for menu in filters(rows)] == [key for key, _ in FILTERS]
 
 
+def test_the_leaderboard_shows_a_filter_menu_only_where_it_has_two_values_to_choose_from(tmp_path):
+    from scaleboard.generator.synthetic import DEFAULT_MACHINES, dataset, write_jsonl
+
+    records = dataset(machines=DEFAULT_MACHINES[:1], batch_sizes=(1, 2))  # gpt2 and distilgpt2 on one machine
+    write_jsonl(records, tmp_path / "data" / "run.jsonl")
+    assert main(["build", "-C", str(tmp_path)]) == 0
+    page = lxml_html.fromstring((tmp_path / "site/leaderboard/index.html").read_bytes())
+    menus = page.xpath('//form[@id="leaderboard-filters"]//select/@name')
+    assert "model" in menus and "optimization" in menus
+    assert "machine" not in menus and "task" not in menus  # one machine, one task: "all" is the only choice
+
+
 def test_the_index_counts_in_the_singular_where_there_is_one(tmp_path):
     root = make_project(tmp_path)
     machine = json.loads((root / "data" / "gpt2.jsonl").read_text().splitlines()[0])["machine"]
