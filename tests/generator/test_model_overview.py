@@ -97,14 +97,19 @@ def test_a_models_page_on_one_machine_shows_that_machine_alone(site):
     assert all(link.startswith("/models/gpt2/nvidia-t4/") for link in page.xpath("//td/a/@href") if "/models/" in link)
     listed = page.xpath('//h2[@id="pages"]/following-sibling::div[1]//tbody/tr')
     assert len(listed) == 1 and _words(listed[0].xpath("td[1]")[0]) == "default"
-    crumbs = page.xpath("//main/p[1]//a/@href")
+    crumbs = page.xpath("//nav[@aria-label='Breadcrumb']//a/@href")
     assert crumbs == ["/", "/models/", "/models/gpt2/"]
     assert "and on epyc-2c" in _words(page.xpath('//p[@class="lede"]')[0])  # the model's other machine, linked
 
 
 def test_a_scalebench_pages_breadcrumbs_lead_to_the_model_and_machine_pages(site):
     page = _page(site / "models/gpt2/epyc-2c/later/index.html")
-    assert page.xpath("//main/p[1]//a/@href") == ["/", "/models/", "/models/gpt2/", "/models/gpt2/epyc-2c/"]
+    assert page.xpath("//nav[@aria-label='Breadcrumb']//a/@href") == [
+        "/",
+        "/models/",
+        "/models/gpt2/",
+        "/models/gpt2/epyc-2c/",
+    ]
     home = _page(site / "index.html")
     assert "/models/gpt2/" in home.xpath('//table[@class="index-table"]//th/a/@href')
     assert "/models/" in _page(site / "404.html").xpath("//main//a/@href")
