@@ -651,6 +651,12 @@ class ChartBlock(TypedDict):
     caption: str | None
 
 
+def workload_menu(workloads: list[str]) -> list[Selector]:
+    """The "Workload" menu of a block drawing several workloads (its figures' keys then start
+    ``workload|``, or are the workload where it is the only menu); none for one workload."""
+    return [{"label": "Workload", "options": [(w, w) for w in workloads]}] if len(workloads) > 1 else []
+
+
 def chart_block(
     title: str,
     figures: Mapping[str, Figure],

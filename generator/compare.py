@@ -17,7 +17,15 @@ from typing import Any, TypedDict
 
 from scaleboard import compare as cmp
 from scaleboard.generator import verdicts
-from scaleboard.generator.charts import ChartBlock, ChartSpec, Figure, Selector, chart_block, chart_figure
+from scaleboard.generator.charts import (
+    ChartBlock,
+    ChartSpec,
+    Figure,
+    Selector,
+    chart_block,
+    chart_figure,
+    workload_menu,
+)
 from scaleboard.generator.frame import Row, by_workload
 from scaleboard.generator.site import Site
 
@@ -40,11 +48,6 @@ def _workloads(rows: list[dict[str, Any]], best: Best) -> list[str]:
     (:func:`~scaleboard.generator.frame.workload_order`)."""
     held = {w for w, _, _, _ in best}
     return [w for w in by_workload(rows) if w in held]
-
-
-def _workload_menu(workloads: list[str]) -> list[Selector]:
-    """The "Workload" menu, where there are several (a figure's key then starts ``workload|``)."""
-    return [{"label": "Workload", "options": [(w, w) for w in workloads]}] if len(workloads) > 1 else []
 
 
 def _suite_order(rows: list[dict[str, Any]]) -> list[str]:
@@ -85,7 +88,7 @@ def across_machines(site: Site, rows: list[Row], baseline: str, flagged: set[str
                                          title=f"Best tokens/s relative to {baseline} on {ref}{of}")  # fmt: skip
             options[ref] = f"{baseline} on {ref} = 1×"
     normalise: Selector = {"label": "Normalise to", "options": list(options.items())}
-    return chart_block("Across machines", figures, [*_workload_menu(workloads), normalise])
+    return chart_block("Across machines", figures, [*workload_menu(workloads), normalise])
 
 
 def across_suites(site: Site, rows: list[Row], baseline: str, flagged: set[str]) -> ChartBlock | None:
@@ -120,7 +123,7 @@ def across_suites(site: Site, rows: list[Row], baseline: str, flagged: set[str])
             figure["layout"]["title"]["text"] += f" · {workload}"
     figures = {(f"{w}|{m}" if several else m): figure for (w, m), figure in drawn.items()}
     menu: Selector = {"label": "Machine", "options": [(m, m) for m in sorted({m for _, m in drawn})]}
-    return chart_block("Across suites", figures, [*_workload_menu(workloads), menu])
+    return chart_block("Across suites", figures, [*workload_menu(workloads), menu])
 
 
 class MachineRuns(TypedDict):

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from scaleboard.generator.charts import ChartBlock, Points, Selector, chart_block
+from scaleboard.generator.charts import ChartBlock, Points, chart_block, workload_menu
 from scaleboard.generator.frame import Row, by_workload
 from scaleboard.generator.jsonout import rnd
 from scaleboard.generator.site import config_order
@@ -80,13 +80,10 @@ def latency_throughput(
             "xaxis": {"title": {"text": "latency of one call (ms, median)"}, "type": "log"},
             "yaxis": {"title": {"text": f"throughput ({unit})"}, "type": "log"},
         }}  # fmt: skip
-    if not figures:
-        return None
-    figures, selectors = _workload_menu(figures)
-    return chart_block("Latency against throughput", figures, selectors, id="pareto-latency-chart",
-                       caption="Each line is one configuration, its points the batch sizes (hover for each). "
-                       "Dotted: the frontier, where nothing is both faster per call and higher in throughput; "
-                       "configurations failing the correctness gate (⚠) are left off it.")  # fmt: skip
+    return _by_workload_block("Latency against throughput", figures, id="pareto-latency-chart",
+                              caption="Each line is one configuration, its points the batch sizes (hover for each). "
+                              "Dotted: the frontier, where nothing is both faster per call and higher in throughput; "
+                              "configurations failing the correctness gate (⚠) are left off it.")  # fmt: skip
 
 
 def speed_quality(rows: list[dict[str, Any]], colors: Mapping[str, str], flagged: set[str]) -> ChartBlock | None:
@@ -98,20 +95,19 @@ def speed_quality(rows: list[dict[str, Any]], colors: Mapping[str, str], flagged
         figure = _speed_quality(mine, column, unit, colors, flagged)
         if figure is not None:
             figures[work] = figure
+    return _by_workload_block("Speed against quality", figures, id="pareto-quality-chart",
+                              caption="Agreement is the correctness gate's: the share of top-1 predictions equal to "
+                              "fp32 eager's (the lowest over the configuration's points). Dotted: the frontier of "
+                              "passing configurations, where nothing is both faster and more faithful.")  # fmt: skip
+
+
+def _by_workload_block(title: str, figures: dict[str, Any], *, id: str, caption: str) -> ChartBlock | None:
+    """The block of figures keyed by workload: under a "Workload" menu, or the only one alone
+    (key ``""``); None without any."""
     if not figures:
         return None
-    figures, selectors = _workload_menu(figures)
-    return chart_block("Speed against quality", figures, selectors, id="pareto-quality-chart",
-                       caption="Agreement is the correctness gate's: the share of top-1 predictions equal to fp32 "
-                       "eager's (the lowest over the configuration's points). Dotted: the frontier of passing "
-                       "configurations, where nothing is both faster and more faithful.")  # fmt: skip
-
-
-def _workload_menu(figures: dict[str, Any]) -> tuple[dict[str, Any], list[Selector] | None]:
-    """Figures keyed by workload under a "Workload" menu, or the only one alone (key ``""``)."""
-    if len(figures) > 1:
-        return figures, [{"label": "Workload", "options": [(w, w) for w in figures]}]
-    return {"": next(iter(figures.values()))}, None
+    menu = workload_menu(list(figures))
+    return chart_block(title, figures if menu else {"": next(iter(figures.values()))}, menu, id=id, caption=caption)
 
 
 def _speed_quality(
