@@ -101,6 +101,11 @@ def _by_model(keys: dict[PageKey, PageInfo]) -> dict[str, dict[PageKey, PageInfo
     return grouped
 
 
+def _machines(site: Site, model: str, own: dict[PageKey, PageInfo]) -> list[Link]:
+    """The machines a model ran on (A→Z regardless of case), each with its page."""
+    return [Link(m, site.url(site.overview_path(model, m))) for m in sorted({k[1] for k in own}, key=_blind)]
+
+
 def overview_pages(site: Site, keys: dict[PageKey, PageInfo]) -> list[Page]:
     """The page of each model among ``keys`` and of each machine it ran on. Like the model pages
     they come from the model's records alone (its leaderboard rows and page list), the slugs,
@@ -108,18 +113,20 @@ def overview_pages(site: Site, keys: dict[PageKey, PageInfo]) -> list[Page]:
     pages = []
     for model, own in _by_model(keys).items():
         source = site.parts[model].source
-        machines = sorted({machine for _, machine, _ in own}, key=_blind)
+        machines = _machines(site, model, own)
         board = _Board(site, model)
-        for machine in (None, *machines):
+        for machine in (None, *(link.name for link in machines)):
             path = site.overview_path(model, machine)
             title = model if machine is None else f"{model} on {machine}"
             cache_key = key_of(path, title, source, site.slugs, site.colors, site.points) if source else None
-            make = functools.partial(_context, site, board, machine, own)
+            make = functools.partial(_context, site, board, machine, own, machines)
             pages.append(Page(path, "overview.html", title=title, make_context=make, cache_key=cache_key))
     return pages
 
 
-def _context(site: Site, board: _Board, machine: str | None, keys: dict[PageKey, PageInfo]) -> OverviewContext:
+def _context(
+    site: Site, board: _Board, machine: str | None, keys: dict[PageKey, PageInfo], machines: list[Link]
+) -> OverviewContext:
     model = board.model
     rows, cells = board.on(machine)
     shown = [key for key in keys if machine is None or key[1] == machine]
@@ -127,7 +134,7 @@ def _context(site: Site, board: _Board, machine: str | None, keys: dict[PageKey,
         "model": model,
         "machine": machine,
         "model_url": site.url(site.overview_path(model)),
-        "machines": [Link(m, site.url(site.overview_path(model, m))) for m in sorted({k[1] for k in keys}, key=_blind)],
+        "machines": machines,
         "rows": rows,
         "cells": cells,
         "columns": leaderboard.COLUMNS,
@@ -147,11 +154,10 @@ def models_page(site: Site, keys: dict[PageKey, PageInfo]) -> Page:
     """``/models/``: every model, the machines it ran on, its suites, tasks and points."""
     entries = []
     for model, own in sorted(_by_model(keys).items(), key=lambda item: _blind(item[0])):
-        machines = sorted({machine for _, machine, _ in own}, key=_blind)
         entries.append(ModelEntry(
             model,
             site.url(site.overview_path(model)),
-            [Link(m, site.url(site.overview_path(model, m))) for m in machines],
+            _machines(site, model, own),
             len({suite for _, _, suite in own}),
             sorted({task for info in own.values() for task in info.tasks}, key=task_order),
             site.parts[model].summary.points_ok,
