@@ -146,7 +146,8 @@ class DevServer:
             thread = threading.Thread(target=target, args=args, daemon=True)
             thread.start()
             self._threads.append(thread)
-        self._log(f"serving {self.url} (Ctrl+C to stop); watching {', '.join(self._display_paths())}")
+        watching = ", ".join(display_path(p, self.root) for p in paths)
+        self._log(f"serving {self.url} (Ctrl+C to stop); watching {watching}")
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
@@ -166,9 +167,6 @@ class DevServer:
         except ScaleboardError:  # a broken config: watch the usual places until it is fixed
             dirs = [self.root / name for name in ("data", "content", "templates")]
         return [p for p in (*dirs, self.root / CONFIG_FILE) if p.exists()]
-
-    def _display_paths(self) -> list[str]:
-        return [str(p.relative_to(self.root)) if p.is_relative_to(self.root) else str(p) for p in self.watch_paths()]
 
     def _watch(self, paths: list[Path]) -> None:
         # Every second without events the set of inputs is checked again, so a data/ directory
