@@ -25,8 +25,11 @@ serve:
 ## test: set up, then every check: lint, format, tests
 test: setup-dev check
 
+# The tests run in up to 4 processes (pytest-xdist), a test file per process: its fixtures
+# (a built site, a wheel, a Ray cluster) are made once. PYTEST_ARGS='-n 0' runs them in one.
+PYTEST_ARGS ?= -n auto --maxprocesses 4 --dist loadfile
 check: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint:
 	$(BIN)/ruff check .
