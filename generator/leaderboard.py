@@ -77,6 +77,9 @@ COLUMNS = (
     Column("tokens_per_s_per_gib", "Tokens/s per GiB"),
     Column("first_call_s", "First call (s)", higher_is_better=False),
 )
+#: The columns of a model's leaderboard rows on its own pages: the suite where each best was
+#: measured in place of the model's name, which every row would repeat.
+MODEL_PAGE_COLUMNS = (Column("suite", "Suite", False), *COLUMNS[1:])
 SORT_KEYS = tuple(c.key for c in COLUMNS)
 SPEC_KEYS = ("sort", "order", "limit", "title")
 
@@ -138,8 +141,9 @@ def model_rows(site: Site, part: Part) -> list[BoardRow]:
 
 
 def board_with_cells(site: Site) -> tuple[list[BoardRow], list[str]]:
-    """:func:`board_rows` and each row's table cells as HTML (the ``row_cells`` macro, rank
-    aside): a row's cells do not depend on where it ranks, so the cache keeps each model's."""
+    """:func:`board_rows` and each row's table cells as HTML after the model's (the ``row_cells``
+    macro; the table writes the first cell, rank aside): a row's cells do not depend on where it
+    ranks, so the cache keeps each model's."""
     pairs: list[tuple[BoardRow, str]] = []
     for part in site.parts.values():
         rows = model_rows(site, part)
@@ -158,7 +162,9 @@ def ranked_with_cells(pairs: Iterable[tuple[BoardRow, str]]) -> tuple[list[Board
 
 def model_cells(site: Site, part: Part, rows: list[BoardRow]) -> list[str]:
     """The cells of the model's rows (:func:`model_rows`) as HTML, kept by the cache as those
-    rows are (a build with workers makes them there, with the model's other pages)."""
+    rows are (a build with workers makes them there, with the model's other pages). The first
+    column is left out: the leaderboard names the model there, a model's own pages the suite
+    (:data:`MODEL_PAGE_COLUMNS`), each linking the row's result page."""
     make = functools.partial(_cells, site, rows)
     if part.source is None:
         return make()
@@ -167,7 +173,7 @@ def model_cells(site: Site, part: Part, rows: list[BoardRow]) -> list[str]:
 
 def _cells(site: Site, rows: list[BoardRow]) -> list[str]:
     macro = site.env.get_template("_leaderboard.html").module.row_cells  # type: ignore[attr-defined]
-    return [Markup(macro(r, COLUMNS, True)) for r in rows]  # HTML: never escaped again
+    return [Markup(macro(r, COLUMNS[1:], True)) for r in rows]  # HTML: never escaped again
 
 
 def _part_rows(site: Site, part: Part) -> list[BoardRow]:

@@ -137,7 +137,7 @@ def _context(
         "machines": machines,
         "rows": rows,
         "cells": cells,
-        "columns": leaderboard.COLUMNS,
+        "columns": leaderboard.MODEL_PAGE_COLUMNS,
         "pages": [_result_page(site, k, keys[k]) for k in sorted(shown, key=lambda k: (_blind(k[1]), _blind(k[2])))],
         "compare_url": site.url(f"compare/?model={site.slugs['model'][model]}"),
         "leaderboard_url": site.url("leaderboard/?" + urlencode({"model": model})),
