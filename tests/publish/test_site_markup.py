@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -103,6 +104,33 @@ def test_tables_have_captions_header_scopes_and_scroll_boxes(published_site):
         problems.extend(f"{file.relative_to(published_site)}:{p}" for p in page.problems)
     assert tables >= 8, "the fixture site should hold model, leaderboard, index and post tables"
     assert not problems, "\n".join(problems)
+
+
+def _nav_marks(file: Path) -> dict[str, str]:
+    """The main navigation's marked links: title → its aria-current."""
+    nav = re.search(r'<nav class="site-nav" aria-label="Main">(.*?)</nav>', file.read_text(), re.S)
+    assert nav, f"{file}: no main navigation"
+    return {title: mark for mark, title in re.findall(r'<a href="[^"]*" aria-current="(\w+)">([^<]*)</a>', nav[1])}
+
+
+def test_the_main_navigation_marks_the_page_and_the_section_it_is_in(published_site):
+    """The link to the page itself is the current page; a link whose address starts the page's is
+    the current location (Models on a model's pages, Blog on a post); Home, which starts every
+    address, only on the home page. The site is under /scaleboard/, as on GitHub Pages."""
+    model_pages = [p for p in published_site.glob("models/**/index.html") if p.parent != published_site / "models"]
+    assert len(model_pages) >= 3  # the model's page, its machine's and its result page
+    expected = {
+        "index.html": {"Home": "page"},
+        "models/index.html": {"Models": "page"},
+        "leaderboard/index.html": {"Leaderboard": "page"},
+        "blog/index.html": {"Blog": "page"},
+        "blog/links/index.html": {"Blog": "true"},
+        "tags/gpt2/index.html": {},
+        "about/index.html": {},
+        "404.html": {},
+    }
+    assert {name: _nav_marks(published_site / name) for name in expected} == expected
+    assert all(_nav_marks(p) == {"Models": "true"} for p in model_pages)
 
 
 def test_the_audit_reports_what_it_checks(tmp_path):
