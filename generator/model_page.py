@@ -402,6 +402,18 @@ def present(rows: list[dict[str, Any]], site: Site) -> dict[str, bool]:
     }
 
 
+def weights_note(rows: list[dict[str, Any]]) -> str:
+    """What the page's weights were: ``random weights (built from the config)``, ``pretrained
+    weights``, both, or nothing where no record says (an import). Speed does not depend on it;
+    the correctness gate's agreement with fp32 does."""
+    kinds = sorted({r["weights"] for r in rows if r["weights"]}, key=lambda w: w != "random")
+    if not kinds:
+        return ""
+    if kinds == ["random"]:
+        return "random weights (built from the config)"
+    return f"{' and '.join(kinds)} weights"
+
+
 def _missing_note(rows: list[dict[str, Any]]) -> str:
     """`` (imported from packrat, which does not report it)``, or nothing for ScaleBoard's own records."""
     sources = sorted({r["source"] for r in rows if r["source"] != "scaleboard"})
@@ -443,6 +455,7 @@ class Context(TypedDict):
     model_url: str  # the model's page (models/<model>/), then its page on this machine
     machine_url: str
     suite: str
+    weights: str  # weights_note()
     rows: list[Row]
     configs: list[ConfigInfo]
     flagged: list[ConfigInfo]  # failing the correctness gate
@@ -488,6 +501,7 @@ def context(site: Site, key: PageKey, rows: list[Row], raw: list[Record]) -> Con
         "model_url": site.url(site.overview_path(model)),
         "machine_url": site.url(site.overview_path(model, machine)),
         "suite": suite,
+        "weights": weights_note(rows),
         "rows": rows,
         "configs": infos,
         "flagged": [i for i in infos if i.quality == "fail"],

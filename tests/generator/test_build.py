@@ -669,3 +669,29 @@ def test_the_index_counts_in_the_singular_where_there_is_one(tmp_path):
 def test_counts_are_written_with_their_noun_in_the_singular_or_plural():
     assert fmt_count(1, "point") == "1 point"
     assert [fmt_count(n, "record") for n in (0, 2, 35520)] == ["0 records", "2 records", "35,520 records"]
+
+
+def test_a_model_page_says_whether_its_weights_were_random_or_pretrained(tmp_path):
+    """Random weights run as fast as trained ones, but the correctness gate's agreement with fp32
+    depends on them: the page says which it measured; an import that does not say, nothing."""
+    from scaleboard.generator import synthetic
+
+    records = synthetic.dataset(models=[("gpt2", 124_439_808)], machines=[synthetic.machine("epyc-2c", "cpu", 8, 1.0)],
+                                suites=("random", "trained", "imported", "mixed"), batch_sizes=(1, 2))  # fmt: skip
+    for r in records:
+        if r["suite"] == "trained" or (r["suite"] == "mixed" and r["batch_size"] == 2):
+            r["weights"] = "pretrained"
+        elif r["suite"] == "imported":
+            r["weights"] = None
+            r["source"] = {"tool": "packrat", "version": "1"}
+    synthetic.write_jsonl(records, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+
+    def lede(suite: str) -> str:
+        page = lxml_html.fromstring((tmp_path / "site/models/gpt2/epyc-2c" / suite / "index.html").read_bytes())
+        return " ".join(page.xpath('//p[@class="lede"]')[0].text_content().split())
+
+    assert "· random weights (built from the config) ·" in lede("random")
+    assert "· pretrained weights ·" in lede("trained")
+    assert "weights" not in lede("imported")
+    assert "· random and pretrained weights ·" in lede("mixed")
