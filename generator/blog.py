@@ -223,10 +223,10 @@ def _tag_pages(posts: list[Entry]) -> list[Page]:
             by_path.setdefault(path, (tag, []))[1].append(entry)
     tags = sorted(((name, path, entries) for path, (name, entries) in by_path.items()), key=lambda t: t[0].lower())
     found = [
-        Page(path, "tag.html", TagContext(tag=name, entries=entries), title=f"Posts tagged {name}")
+        Page(path, "tag.html", TagContext(tag=name, entries=entries), title=f"Posts tagged {name}", section="blog/")
         for name, path, entries in tags
     ]
-    found.append(Page("tags/", "tags.html", TagsContext(tags=tags), title="Tags"))
+    found.append(Page("tags/", "tags.html", TagsContext(tags=tags), title="Tags", section="blog/"))
     return found
 
 

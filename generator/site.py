@@ -52,6 +52,9 @@ class Page:
     context: Mapping[str, Any] = field(default_factory=dict)  # a page kind's TypedDict, made where that kind is built
     body: str | bytes | None = None
     title: str = ""
+    #: The path of the site section the page belongs to where that is not a prefix of ``path``
+    #: (the tag pages belong to the blog): the header marks that section's link as current.
+    section: str = ""
     make_context: Callable[[], Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
     make_body: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
     #: A hash of everything the page is made from: the build may reuse its bytes from the cache.

@@ -115,7 +115,8 @@ def _nav_marks(file: Path) -> dict[str, str]:
 
 def test_the_main_navigation_marks_the_page_and_the_section_it_is_in(published_site):
     """The link to the page itself is the current page; a link whose address starts the page's is
-    the current location (Models on a model's pages, Blog on a post); Home, which starts every
+    the current location (Models on a model's pages, Blog on a post); a tag's page and the
+    list of tags belong to the blog, though their addresses are not below it; Home, which starts every
     address, only on the home page. The site is under /scaleboard/, as on GitHub Pages."""
     model_pages = [p for p in published_site.glob("models/**/index.html") if p.parent != published_site / "models"]
     assert len(model_pages) >= 3  # the model's page, its machine's and its result page
@@ -125,7 +126,8 @@ def test_the_main_navigation_marks_the_page_and_the_section_it_is_in(published_s
         "leaderboard/index.html": {"Leaderboard": "page"},
         "blog/index.html": {"Blog": "page"},
         "blog/links/index.html": {"Blog": "true"},
-        "tags/gpt2/index.html": {},
+        "tags/gpt2/index.html": {"Blog": "true"},
+        "tags/index.html": {"Blog": "true"},
         "about/index.html": {},
         "404.html": {},
     }
