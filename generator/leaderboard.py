@@ -28,7 +28,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
@@ -78,8 +78,10 @@ COLUMNS = (
     Column("first_call_s", "First call (s)", higher_is_better=False),
 )
 #: The columns of a model's leaderboard rows on its own pages: the suite where each best was
-#: measured in place of the model's name, which every row would repeat.
+#: measured in place of the model's name, which every row would repeat; on the page of one
+#: machine, without the machine too.
 MODEL_PAGE_COLUMNS = (Column("suite", "Suite", False), *COLUMNS[1:])
+MACHINE_PAGE_COLUMNS = (MODEL_PAGE_COLUMNS[0], *COLUMNS[2:])
 SORT_KEYS = tuple(c.key for c in COLUMNS)
 SPEC_KEYS = ("sort", "order", "limit", "title")
 
@@ -147,7 +149,7 @@ def board_with_cells(site: Site) -> tuple[list[BoardRow], list[str]]:
     pairs: list[tuple[BoardRow, str]] = []
     for part in site.parts.values():
         rows = model_rows(site, part)
-        pairs.extend(zip(rows, model_cells(site, part, rows), strict=True))
+        pairs.extend((r, c.machine + c.rest) for r, c in zip(rows, model_cells(site, part, rows), strict=True))
     return ranked_with_cells(pairs)
 
 
@@ -160,20 +162,30 @@ def ranked_with_cells(pairs: Iterable[tuple[BoardRow, str]]) -> tuple[list[Board
     return ranked, [html[id(r)] for r in ranked]
 
 
-def model_cells(site: Site, part: Part, rows: list[BoardRow]) -> list[str]:
-    """The cells of the model's rows (:func:`model_rows`) as HTML, kept by the cache as those
-    rows are (a build with workers makes them there, with the model's other pages). The first
-    column is left out: the leaderboard names the model there, a model's own pages the suite
-    (:data:`MODEL_PAGE_COLUMNS`), each linking the row's result page."""
+class RowCells(NamedTuple):
+    """A leaderboard row's table cells as HTML after the first column (the leaderboard names the
+    model there, a model's own pages the suite, each linking the row's result page): the
+    Machine cell, which the page of one machine leaves out, and the cells after it."""
+
+    machine: str
+    rest: str
+
+
+def model_cells(site: Site, part: Part, rows: list[BoardRow]) -> list[RowCells]:
+    """The cells of the model's rows (:func:`model_rows`), kept by the cache as those rows are
+    (a build with workers makes them there, with the model's other pages)."""
     make = functools.partial(_cells, site, rows)
     if part.source is None:
         return make()
     return site.cache.remember("board-cells", (part.model, part.source, site.slugs, site.colors), make)
 
 
-def _cells(site: Site, rows: list[BoardRow]) -> list[str]:
+def _cells(site: Site, rows: list[BoardRow]) -> list[RowCells]:
     macro = site.env.get_template("_leaderboard.html").module.row_cells  # type: ignore[attr-defined]
-    return [Markup(macro(r, COLUMNS[1:], True)) for r in rows]  # HTML: never escaped again
+    machine, rest = COLUMNS[1:2], COLUMNS[2:]
+    return [
+        RowCells(Markup(macro(r, machine, True)), Markup(macro(r, rest, True))) for r in rows
+    ]  # never escaped again
 
 
 def _part_rows(site: Site, part: Part) -> list[BoardRow]:

@@ -79,14 +79,17 @@ class _Board:
         self.site, self.model = site, model
 
     @functools.cached_property
-    def pairs(self) -> list[tuple[BoardRow, str]]:
+    def pairs(self) -> list[tuple[BoardRow, leaderboard.RowCells]]:
         part = self.site.parts[self.model]
         rows = leaderboard.model_rows(self.site, part)
         return list(zip(rows, leaderboard.model_cells(self.site, part, rows), strict=True))
 
     def on(self, machine: str | None) -> tuple[list[BoardRow], list[str]]:
-        """The rows (on ``machine`` alone, if given), ranked, and their cells."""
-        return leaderboard.ranked_with_cells(p for p in self.pairs if machine is None or p[0]["machine"] == machine)
+        """The rows (on ``machine`` alone, if given), ranked, and their cells: on one machine's
+        page without the Machine cell (:data:`leaderboard.MACHINE_PAGE_COLUMNS`)."""
+        if machine is None:
+            return leaderboard.ranked_with_cells((r, c.machine + c.rest) for r, c in self.pairs)
+        return leaderboard.ranked_with_cells((r, c.rest) for r, c in self.pairs if r["machine"] == machine)
 
 
 def _blind(name: str) -> tuple[str, str]:
@@ -137,7 +140,7 @@ def _context(
         "machines": machines,
         "rows": rows,
         "cells": cells,
-        "columns": leaderboard.MODEL_PAGE_COLUMNS,
+        "columns": leaderboard.MODEL_PAGE_COLUMNS if machine is None else leaderboard.MACHINE_PAGE_COLUMNS,
         "pages": [_result_page(site, k, keys[k]) for k in sorted(shown, key=lambda k: (_blind(k[1]), _blind(k[2])))],
         "compare_url": site.url(f"compare/?model={site.slugs['model'][model]}"),
         "leaderboard_url": site.url("leaderboard/?" + urlencode({"model": model})),
