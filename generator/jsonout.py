@@ -165,3 +165,12 @@ def fmt_pct(value: float | None) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     return f"{value * 100:.1f} %"
+
+
+def fmt_signed_pct(value: float | None) -> str:
+    """A change as a signed percentage: ``0.021`` → ``+2.1 %``, ``-0.0004`` → ``+0.0 %`` (no
+    "-0.0"); None → ``—``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    shown = round(value * 100, 1)
+    return f"{shown + 0.0:+.1f} %"  # + 0.0 turns -0.0 into 0.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from scaleboard.generator import pareto
@@ -51,6 +51,8 @@ class ConfigInfo:
     wall: str  # "oom at batch 256", "timeout at batch 1024 (2 threads)" or ""
     points: int
     budget: str = ""  # "batch 64–1024 (2 threads): not measured (budget)" or ""
+    perplexity: float | None = None  # _perplexity(): pretrained causal LMs only
+    perplexity_change: float | None = None  # against the baseline's, as a fraction (+0.02: 2 % higher)
 
 
 def _index(rows: list[Row], column: str) -> dict[Any, list[Row]]:
@@ -91,6 +93,15 @@ def _budget_note(rows: list[Row], name_threads: bool, name_workload: bool) -> st
     return f"{'; '.join(notes)}: not measured (budget)" if notes else ""
 
 
+def _perplexity(group: list[Row]) -> float | None:
+    """The perplexity of the gate's fixed input under a configuration, recorded only with
+    pretrained weights: its point with the largest batch, which holds the most of the input's
+    rows (the gate compares ``min(batch, 4)``), so configurations measured at batch 4 or more
+    are compared on the same four rows."""
+    found = [r for r in group if r["status"] == "ok" and r["perplexity"] is not None]
+    return max(found, key=lambda r: r["batch_size"])["perplexity"] if found else None
+
+
 def config_infos(site: Site, rows: list[dict[str, Any]]) -> list[ConfigInfo]:
     wall_of = walls(rows)
     workloads = len({r["workload"] for r in rows}) > 1  # then a wall says which workload hit it
@@ -106,7 +117,13 @@ def config_infos(site: Site, rows: list[dict[str, Any]]) -> list[ConfigInfo]:
             wall = f"{status} at batch {batch}" + (f" ({', '.join(which)})" if which else "")
         points = sum(1 for r in group if r["status"] == "ok")
         budget = _budget_note(group, several, workloads)
-        infos.append(ConfigInfo(name, site.color(name), state, agreement, diff, wall, points, budget))
+        infos.append(ConfigInfo(name, site.color(name), state, agreement, diff, wall, points, budget,
+                                _perplexity(group)))  # fmt: skip
+    base = next((i.perplexity for i in infos if i.name == site.config.baseline.name), None)
+    if base:
+        infos = [
+            replace(i, perplexity_change=i.perplexity / base - 1) if i.perplexity is not None else i for i in infos
+        ]
     return infos
 
 

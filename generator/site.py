@@ -230,6 +230,7 @@ def make_env(config: SiteConfig, cache: BuildCache | None = None) -> jinja2.Envi
         counted=jsonout.fmt_count,
         bytes=jsonout.fmt_bytes,
         pct=jsonout.fmt_pct,
+        signed_pct=jsonout.fmt_signed_pct,
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":")}
     return env

@@ -695,3 +695,46 @@ def test_a_model_page_says_whether_its_weights_were_random_or_pretrained(tmp_pat
     assert "· pretrained weights ·" in lede("trained")
     assert "weights" not in lede("imported")
     assert "· random and pretrained weights ·" in lede("mixed")
+
+
+def test_a_model_page_shows_each_configurations_perplexity_where_the_records_hold_one(tmp_path):
+    """With pretrained weights the runner records the perplexity of the gate's fixed input: the
+    Configurations table shows it, from each configuration's largest batch (which holds all four
+    of the input's rows), and its change from the baseline's; with random weights, no column."""
+    from scaleboard.generator import synthetic
+
+    records = synthetic.dataset(models=[("gpt2", 124_439_808)], machines=[synthetic.machine("epyc-2c", "cpu", 8, 1.0)],
+                                suites=("trained", "random"), batch_sizes=(1, 2, 4))  # fmt: skip
+    base = {"reference": "fp32 eager", "max_abs_diff": 0.0, "rel_error": 0.0, "next_token_agreement": 1.0, "ok": True}
+    for r in records:
+        if r["suite"] == "trained" and r["status"] == "ok":
+            r["weights"] = "pretrained"
+            worse = 1.1 if r["precision"] == "int8-dynamic" else 1.0
+            r["quality"] = {**(r["quality"] or base), "perplexity": 200.0 * worse * (1 + r["batch_size"] % 4)}
+    synthetic.write_jsonl(records, tmp_path / "data" / "runs.jsonl")
+    build(tmp_path)
+
+    def table(suite: str) -> dict[str, dict[str, str]]:
+        page = lxml_html.fromstring((tmp_path / "site/models/gpt2/epyc-2c" / suite / "index.html").read_bytes())
+        (found,) = page.xpath('//h2[@id="configurations"]/following-sibling::div[1]//table')
+        heads = [" ".join(th.text_content().split()) for th in found.xpath("thead/tr/th")]
+        rows = [dict(zip(heads, (" ".join(td.text_content().split()) for td in tr.xpath("td")), strict=True))
+                for tr in found.xpath("tbody/tr")]  # fmt: skip
+        return {row["Configuration"]: row for row in rows}
+
+    trained = table("trained")
+    assert trained["eager · fp32 · sdpa"]["Perplexity"] == "200"  # batch 4, not batch 1's 400 or batch 2's 600
+    int8 = [row["Perplexity"] for name, row in trained.items() if "int8-dynamic" in name]
+    assert int8 and all(p == "220 (+10.0 %)" for p in int8)
+    others = [
+        row["Perplexity"] for name, row in trained.items() if "int8" not in name and name != "eager · fp32 · sdpa"
+    ]
+    assert others and all(p == "200 (+0.0 %)" for p in others)
+    assert "Perplexity" not in next(iter(table("random").values()))
+
+
+def test_a_change_is_written_as_a_signed_percentage_without_a_negative_zero():
+    from scaleboard.generator.jsonout import fmt_signed_pct
+
+    assert [fmt_signed_pct(v) for v in (0.021, -0.021, 0.0, -0.0004, None, float("nan"))] == [
+        "+2.1 %", "-2.1 %", "+0.0 %", "+0.0 %", "—", "—"]  # fmt: skip
