@@ -738,3 +738,23 @@ def test_a_change_is_written_as_a_signed_percentage_without_a_negative_zero():
 
     assert [fmt_signed_pct(v) for v in (0.021, -0.021, 0.0, -0.0004, None, float("nan"))] == [
         "+2.1 %", "-2.1 %", "+0.0 %", "+0.0 %", "—", "—"]  # fmt: skip
+
+
+def test_an_untested_speed_up_is_shown_as_measured_not_as_none_significant(tmp_path):
+    """Points of three samples have no 95% interval: a 2x speed-up on them is not "none
+    significant" (that would say it was tested) but the biggest speed-up measured, untested."""
+    from scaleboard.generator.synthetic import make_record, write_jsonl
+
+    def point(optimization, ms):
+        samples = [ms, ms * 1.01, ms * 1.02]
+        latency = dict.fromkeys(("p50", "p90", "p95", "p99", "mean", "std", "min", "max"), ms * 1.01)
+        return make_record(optimization=optimization, samples_ms=samples, latency_ms=latency,
+                           throughput={"samples_per_s": 1000 / latency["p50"], "tokens_per_s": 128000 / latency["p50"]})  # fmt: skip
+
+    write_jsonl([point("eager", 100.0), point("compile", 50.0)], tmp_path / "data" / "r.jsonl")
+    build(tmp_path)
+    page = lxml_html.fromstring((tmp_path / "site/index.html").read_bytes())
+    card = next(c for c in page.xpath('//div[@class="card"]') if "speed-up" in c.text_content().lower())
+    text = " ".join(card.text_content().split())
+    assert "Biggest speed-up measured" in text and "2× untested" in text and "compile" in text
+    assert "none significant" not in text and "no 95% interval (it needs 6 samples a point)" in text
