@@ -33,7 +33,8 @@ OVERRIDES = (
         "models",
         "NAMES",
         "comma-separated models: presets (gpt2, gpt2-medium, gpt2-large, gpt2-xl, "
-        "distilgpt2, tiny-gpt2), local directories or cached Hugging Face ids",
+        "distilgpt2, tiny-gpt2), local directories or cached Hugging Face ids; LABEL=SOURCE "
+        "measures SOURCE under the name LABEL (my-gpt2=./checkpoints/step-500)",
     ),
     (
         "--optimizations",
@@ -353,7 +354,7 @@ def apply_overrides(suite: Suite, args: argparse.Namespace) -> Suite:
     from scaleboard.errors import ConfigError
     from scaleboard.record import ATTENTIONS, OPTIMIZATIONS, PRECISIONS, TASKS
     from scaleboard.runner import suite as s
-    from scaleboard.runner.models import check_model
+    from scaleboard.runner.models import entry_problems
 
     parsers: dict[str, Callable[[str], Any]] = {
         "models": lambda v: s.parse_names(v, None, "model"),
@@ -384,9 +385,8 @@ def apply_overrides(suite: Suite, args: argparse.Namespace) -> Suite:
             continue
         try:
             value = parsers.get(name, str)(raw)
-            if name == "models":
-                for model in value:
-                    check_model(model)
+            if name == "models" and (found := entry_problems(value)):
+                raise ConfigError("; ".join(message for _, message in found))
         except (ValueError, ConfigError) as exc:
             problems.append(f"{flag}: {exc}")
             continue

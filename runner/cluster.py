@@ -440,7 +440,7 @@ class RaySweep:
         node = self.nodes.get(task.node or "") or next(iter(self.nodes.values()))
         spec = replace(task.spec, machine=node["machine"], env=node["env"], device=node["device"])
         record = base_record(
-            spec, batch_size, status, reason, weights="random" if spec.model in PRESETS else "pretrained"
+            spec, batch_size, status, reason, weights="random" if spec.source in PRESETS else "pretrained"
         )
         record["duration_s"] = 0.0
         return record

@@ -192,7 +192,7 @@ def prepared(spec: GroupSpec) -> dict[str, Any]:
     """:func:`_setup` for ``spec``, reusing the last group's when model, attention, precision,
     sequence length and device are the same. Nothing a group does changes it: a trace, a
     freeze and ``torch.compile`` build new callables around the model."""
-    key = (spec.model, spec.attention, spec.precision, spec.seq_len, spec.device["type"], spec.task, spec.new_tokens)
+    key = (spec.source, spec.attention, spec.precision, spec.seq_len, spec.device["type"], spec.task, spec.new_tokens)
     if key not in _KEPT:
         _KEPT.clear()
         gc.collect()
@@ -205,7 +205,7 @@ def _setup(spec: GroupSpec) -> dict[str, Any]:
     import torch
 
     device = spec.device["type"]
-    loaded = models.load_model(spec.model, spec.attention, device)
+    loaded = models.load_model(spec.source, spec.attention, device)
     family = families.FAMILIES[spec.family]
     quality_ids = quality.quality_input(family, loaded.model.config, spec.seq_len, device)
     new_tokens = spec.new_tokens if spec.task == "generate" else None
@@ -384,7 +384,7 @@ def peak_tflops(device_name: str, precision: str) -> float | None:
 
 def _model_fields(spec: GroupSpec, state: dict[str, Any]) -> dict[str, Any]:
     if not state:  # the model failed to load: say what it would have been
-        return {"weights": "random" if spec.model in models.PRESETS else "pretrained"}
+        return {"weights": "random" if spec.source in models.PRESETS else "pretrained"}
     return {"weights": state["weights"], "params": state["params"]}
 
 

@@ -372,7 +372,7 @@ class _Group:
     def _record(self, batch_size: int, status: str, reason: str) -> dict[str, Any]:
         from scaleboard.runner.models import PRESETS
 
-        weights = self.info.get("weights") or ("random" if self.spec.model in PRESETS else "pretrained")
+        weights = self.info.get("weights") or ("random" if self.spec.source in PRESETS else "pretrained")
         record = base_record(self.spec, batch_size, status, reason, weights=weights, params=self.info.get("params"))
         record["isolation"] = self.isolation
         return record

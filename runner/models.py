@@ -89,6 +89,39 @@ class LoadedModel:
     key: dict[str, Any] | None = None  # what identifies these weights, for the caches (None: not identifiable)
 
 
+def split_entry(entry: str) -> tuple[str, str]:
+    """A suite's model entry as (label, source). ``LABEL=SOURCE`` measures the model at
+    ``SOURCE`` (a preset, a local directory or a cached Hugging Face id) under the name
+    ``LABEL``, which its records and pages show (a checkpoint's path is rarely a name to
+    publish); any other entry is its own label. A local directory whose own name holds ``=``
+    is taken as it is."""
+    label, sep, source = entry.partition("=")
+    if not sep or _local_dir(entry) is not None:
+        return entry, entry
+    label, source = label.strip(), source.strip()
+    if not label or not source:
+        raise ConfigError(f"model {entry!r}: a label is written LABEL=SOURCE, e.g. my-gpt2=./checkpoints/step-500")
+    return label, source
+
+
+def entry_problems(entries: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(index, message) for each entry (:func:`split_entry`) that is malformed, whose source is
+    not a model (:func:`check_model`), or whose label an earlier entry already uses."""
+    problems = []
+    seen: dict[str, str] = {}
+    for i, entry in enumerate(entries):
+        try:
+            label, source = split_entry(entry)
+            check_model(source)
+        except ConfigError as exc:
+            problems.append((i, str(exc)))
+            continue
+        if label in seen:
+            problems.append((i, f"model {entry!r}: the name {label!r} is already given to {seen[label]!r}"))
+        seen.setdefault(label, entry)
+    return problems
+
+
 def check_model(name: str) -> None:
     """Raise ConfigError unless ``name`` is a preset, a local model directory or a cached HF id. Cheap."""
     if name in PRESETS or _local_dir(name) is not None or _in_hf_cache(name):

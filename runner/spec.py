@@ -57,6 +57,13 @@ class GroupSpec:
     repeat: int | None = None
     #: One image's shape (channels, height, width) for an image model; None: tokens of seq_len.
     image_shape: tuple[int, ...] | None = None
+    #: What ``model`` is loaded from when the suite gave it a label (``LABEL=SOURCE``); None: ``model``.
+    model_source: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The preset, local directory or Hugging Face id to load."""
+        return self.model_source or self.model
 
     @property
     def label(self) -> str:
@@ -109,6 +116,7 @@ def base_record(
         "suite": spec.suite,
         "machine": spec.machine,
         "model": spec.model,
+        "model_source": spec.model_source,
         "weights": weights,
         "params": params,
         "family": spec.family,

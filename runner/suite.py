@@ -10,7 +10,8 @@ suite file is reported at once, each naming the file and line::
 Keys (only ``label`` and ``models`` are required)::
 
     label: cpu-default            # campaign label in every record (the scalebench "revision")
-    models: [gpt2]                # presets, local directories or cached Hugging Face ids
+    models: [gpt2]                # presets, local directories or cached Hugging Face ids;
+                                  # LABEL=SOURCE names one: my-gpt2=./checkpoints/step-500
     optimizations: [eager]        # eager, torchscript, compile, compile-reduce-overhead, compile-max-autotune
     precisions: [fp32]            # fp32, tf32, fp16, bf16, amp-fp16, amp-bf16, int8-dynamic
     attention: [sdpa]             # sdpa, eager
@@ -348,15 +349,12 @@ def _per_item(
 
 
 def _models(value: Any, node: yaml.Node, problems: Problems) -> tuple[str, ...]:
-    from scaleboard.runner.models import check_model  # lazily: the model table may import torch
+    from scaleboard.runner.models import entry_problems  # lazily: the model table may import torch
 
     names = _per_item(lambda v: parse_names(v, None, "model"), value, node, problems)
     lines = [yaml_line(n) for n in node.value] if isinstance(node, yaml.SequenceNode) else []
-    for i, name in enumerate(names):
-        try:
-            check_model(name)
-        except ConfigError as exc:
-            problems.add(lines[i] if i < len(lines) else yaml_line(node), str(exc))
+    for i, message in entry_problems(names):
+        problems.add(lines[i] if i < len(lines) else yaml_line(node), message)
     return names
 
 

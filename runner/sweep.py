@@ -100,13 +100,15 @@ def build_groups(
     layers has one group where the suite lists several attention implementations (``attention`` None)."""
     from scaleboard.runner import models
 
-    inputs = {model: models.input_of(model) for model in suite.models}
+    named = {label: source for label, source in map(models.split_entry, suite.models)}
+    inputs = {label: models.input_of(source) for label, source in named.items()}
     groups = [
         GroupSpec(
             run_id=run_id,
             suite=suite.label,
             machine=machine,
             model=model,
+            model_source=named[model] if named[model] != model else None,
             optimization=optimization,
             precision=precision,
             attention=attention,
@@ -121,7 +123,7 @@ def build_groups(
             family=inputs[model]["family"],
             image_shape=inputs[model]["image_shape"],
         )
-        for model in suite.models
+        for model in named
         for optimization in suite.optimizations
         for precision in suite.precisions
         for attention in (suite.attention if inputs[model]["attention"] else (None,))
@@ -378,7 +380,7 @@ def _not_measured(spec: GroupSpec, batch_size: int, reason: str) -> dict[str, An
     from scaleboard.runner.models import PRESETS
 
     record = base_record(
-        spec, batch_size, "budget", reason, weights="random" if spec.model in PRESETS else "pretrained"
+        spec, batch_size, "budget", reason, weights="random" if spec.source in PRESETS else "pretrained"
     )
     record["duration_s"] = 0.0
     return record
@@ -387,7 +389,7 @@ def _not_measured(spec: GroupSpec, batch_size: int, reason: str) -> dict[str, An
 def _unsupported(spec: GroupSpec, batch_size: int, reason: str) -> dict[str, Any]:
     from scaleboard.runner.models import PRESETS
 
-    weights = "random" if spec.model in PRESETS else "pretrained"
+    weights = "random" if spec.source in PRESETS else "pretrained"
     record = base_record(spec, batch_size, "unsupported", reason, weights=weights)
     record["duration_s"] = 0.0
     return record

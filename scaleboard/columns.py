@@ -60,6 +60,7 @@ COLUMNS: tuple[Column, ...] = (
     _top("suite", "str", "campaign label"),
     _top("machine", "str", "machine label"),
     _top("model", "str", "model name"),
+    _top("model_source", "str", "where the model was loaded from, when `model` is a label for it"),
     _top("weights", "str", "`random` (built from config) or `pretrained`"),
     _top("params", "int", "parameter count"),
     _top("task", "str", "`forward`, `generate` or `train`"),

@@ -110,6 +110,7 @@ FIELDS: dict[str, Field] = {
     "suite": Field((str,)),
     "machine": Field((str,)),
     "model": Field((str,)),
+    "model_source": Field((str,), nullable=True, required=False),
     "weights": Field((str,), nullable=True, choices=WEIGHTS),
     "params": Field((int,), nullable=True),
     "family": Field((str,), nullable=True, required=False, choices=FAMILIES),
@@ -213,7 +214,11 @@ DOCS: dict[str, str] = {
     "created_at": "ISO-8601 UTC time the point finished, e.g. `2026-11-23T01:02:03Z`",
     "suite": 'campaign label (the original scalebench "revision")',
     "machine": "machine label (defaults to the device name)",
-    "model": "model name: a preset (`gpt2`) or a Hugging Face id / local directory",
+    "model": "model name: a preset (`gpt2`) or a Hugging Face id / local directory, or the label given to one",
+    "model_source": (
+        "where the model was loaded from when a suite gave it a label (`LABEL=SOURCE`: a local "
+        "directory or Hugging Face id, as written); null or absent: `model` itself"
+    ),
     "weights": "`random` (preset built from config) or `pretrained`",
     "family": "`causal-lm`, `masked-lm` or `image-classification` (null: imported without saying)",
     "input": (

@@ -63,3 +63,24 @@ def test_unknown_model_lists_the_presets():
 def test_a_directory_without_a_model_is_unknown(tmp_path):
     with pytest.raises(ConfigError, match="not a local directory with a config.json"):
         models.check_model(str(tmp_path))
+
+
+def test_a_model_entry_may_name_its_source(tmp_path):
+    """LABEL=SOURCE measures SOURCE under the name LABEL; a plain entry is its own label, and
+    so is a local directory whose own path holds '='."""
+    saved = models.load_model("tiny-gpt2", "sdpa", "cpu").model
+    saved.save_pretrained(tmp_path / "lr=3e-4")
+    local = str(tmp_path / "lr=3e-4")
+    assert models.split_entry("gpt2") == ("gpt2", "gpt2")
+    assert models.split_entry(f" mini = {local}") == ("mini", local)
+    assert models.split_entry(local) == (local, local)
+    assert models.entry_problems(("tiny-gpt2", f"mini={local}", f"other={local}")) == []
+
+
+def test_a_model_entrys_problems_are_each_reported_with_its_position(tmp_path):
+    problems = models.entry_problems(("=gpt2", "tiny-gpt2", "tiny-gpt2=gpt2", "x=no-such-model", "mine="))
+    assert [i for i, _ in problems] == [0, 2, 3, 4]
+    messages = dict(problems)
+    assert "a label is written LABEL=SOURCE" in messages[0] and "a label is written LABEL=SOURCE" in messages[4]
+    assert messages[2] == "model 'tiny-gpt2=gpt2': the name 'tiny-gpt2' is already given to 'tiny-gpt2'"
+    assert "unknown model 'no-such-model'" in messages[3]

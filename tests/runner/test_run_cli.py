@@ -61,6 +61,10 @@ def records_under(path: Path) -> list[dict]:
         (("batch_sizes: 1-2", "batch_sizes: abc"), "suite.yaml:6: 'abc' is not a batch size"),
         (("[eager]", "[eagre]"), "suite.yaml:3: unknown optimization 'eagre' (did you mean 'eager'?)"),
         (("[tiny-gpt2]", "[gpt3]"), "suite.yaml:2: unknown model 'gpt3': not a preset (gpt2, gpt2-medium"),
+        (
+            ("[tiny-gpt2]", "[tiny-gpt2, tiny-gpt2=gpt2]"),
+            "suite.yaml:2: model 'tiny-gpt2=gpt2': the name 'tiny-gpt2' is already given to 'tiny-gpt2'",
+        ),
     ],
 )
 def test_suite_errors_name_file_and_line_and_exit_1(capsys, suite_file, monkeypatch, edit, expected):
@@ -169,6 +173,31 @@ def test_a_run_records_every_point_and_a_second_run_resumes(capsys, suite_file, 
 
     code, out, _ = run_cli(capsys, str(suite_file()), "--out", str(out_dir), "--force", "--batch-sizes", "1")
     assert code == 0 and len(records_under(out_dir)) == 3
+
+
+@pytest.mark.slow
+def test_a_local_model_measured_under_a_label_keeps_its_source_in_the_records(capsys, suite_file, tmp_path):
+    """--models mini=DIR: the records and the site name the model 'mini', each record says where
+    it was loaded from, its weights are the directory's (pretrained), and a second run resumes."""
+    from scaleboard.generator.build import build
+    from scaleboard.runner import models
+
+    models.load_model("tiny-gpt2", "sdpa", "cpu").model.save_pretrained(tmp_path / "checkpoints" / "step-500")
+    source = str(tmp_path / "checkpoints" / "step-500")
+    out_dir = tmp_path / "data"
+    argv = (str(suite_file()), "--models", f"mini={source}", "--out", str(out_dir))
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0
+    records = records_under(out_dir)
+    assert [(r["model"], r["model_source"], r["weights"], r["status"]) for r in records] == [
+        ("mini", source, "pretrained", "ok")] * 2  # fmt: skip
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0 and "2 already recorded, 0 to measure" in out
+    build(tmp_path)
+    assert (tmp_path / "site" / "models" / "mini" / "index.html").is_file()
+    assert source not in (tmp_path / "site" / "index.html").read_text()
+    csv_header = (tmp_path / "site" / "data" / "records.csv").read_text().splitlines()[0].split(",")
+    assert csv_header[2:4] == ["model", "model_source"]
 
 
 @pytest.mark.slow
