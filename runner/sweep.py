@@ -100,7 +100,7 @@ def build_groups(
     layers has one group where the suite lists several attention implementations (``attention`` None)."""
     from scaleboard.runner import models
 
-    named = {label: source for label, source in map(models.split_entry, suite.models)}
+    named = dict(map(models.split_entry, suite.models))  # label → source, in the suite's order
     inputs = {label: models.input_of(source) for label, source in named.items()}
     groups = [
         GroupSpec(
