@@ -435,13 +435,11 @@ class RaySweep:
 
     def _failed(self, task: _Task, batch_size: int, status: str, reason: str) -> dict[str, Any]:
         """A record for a point no node measured: the environment of the node it ran on when known."""
-        from scaleboard.runner.models import PRESETS
+        from scaleboard.runner.models import weights_of
 
         node = self.nodes.get(task.node or "") or next(iter(self.nodes.values()))
         spec = replace(task.spec, machine=node["machine"], env=node["env"], device=node["device"])
-        record = base_record(
-            spec, batch_size, status, reason, weights="random" if spec.source in PRESETS else "pretrained"
-        )
+        record = base_record(spec, batch_size, status, reason, weights=weights_of(spec.source))
         record["duration_s"] = 0.0
         return record
 

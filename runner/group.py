@@ -384,7 +384,7 @@ def peak_tflops(device_name: str, precision: str) -> float | None:
 
 def _model_fields(spec: GroupSpec, state: dict[str, Any]) -> dict[str, Any]:
     if not state:  # the model failed to load: say what it would have been
-        return {"weights": "random" if spec.source in models.PRESETS else "pretrained"}
+        return {"weights": models.weights_of(spec.source)}
     return {"weights": state["weights"], "params": state["params"]}
 
 

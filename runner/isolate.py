@@ -370,9 +370,9 @@ class _Group:
         return f"{what}; last output:\n{tail}" if tail else what
 
     def _record(self, batch_size: int, status: str, reason: str) -> dict[str, Any]:
-        from scaleboard.runner.models import PRESETS
+        from scaleboard.runner.models import weights_of
 
-        weights = self.info.get("weights") or ("random" if self.spec.source in PRESETS else "pretrained")
+        weights = self.info.get("weights") or weights_of(self.spec.source)
         record = base_record(self.spec, batch_size, status, reason, weights=weights, params=self.info.get("params"))
         record["isolation"] = self.isolation
         return record

@@ -122,6 +122,13 @@ def entry_problems(entries: tuple[str, ...]) -> list[tuple[int, str]]:
     return problems
 
 
+def weights_of(name: str) -> str:
+    """What the records of ``name`` say of its weights, loaded or not (a point that failed or
+    was left out): ``random`` for a preset, built from its config; ``pretrained`` for a model
+    loaded from files."""
+    return "random" if name in PRESETS else "pretrained"
+
+
 def check_model(name: str) -> None:
     """Raise ConfigError unless ``name`` is a preset, a local model directory or a cached HF id. Cheap."""
     if name in PRESETS or _local_dir(name) is not None or _in_hf_cache(name):

@@ -377,19 +377,17 @@ class _Sweep:
 
 
 def _not_measured(spec: GroupSpec, batch_size: int, reason: str) -> dict[str, Any]:
-    from scaleboard.runner.models import PRESETS
+    from scaleboard.runner.models import weights_of
 
-    record = base_record(
-        spec, batch_size, "budget", reason, weights="random" if spec.source in PRESETS else "pretrained"
-    )
+    record = base_record(spec, batch_size, "budget", reason, weights=weights_of(spec.source))
     record["duration_s"] = 0.0
     return record
 
 
 def _unsupported(spec: GroupSpec, batch_size: int, reason: str) -> dict[str, Any]:
-    from scaleboard.runner.models import PRESETS
+    from scaleboard.runner.models import weights_of
 
-    weights = "random" if spec.source in PRESETS else "pretrained"
+    weights = weights_of(spec.source)
     record = base_record(spec, batch_size, "unsupported", reason, weights=weights)
     record["duration_s"] = 0.0
     return record
