@@ -149,7 +149,7 @@ def board_with_cells(site: Site) -> tuple[list[BoardRow], list[str]]:
     pairs: list[tuple[BoardRow, str]] = []
     for part in site.parts.values():
         rows = model_rows(site, part)
-        pairs.extend((r, c.machine + c.rest) for r, c in zip(rows, model_cells(site, part, rows), strict=True))
+        pairs.extend((r, c.all) for r, c in zip(rows, model_cells(site, part, rows), strict=True))
     return ranked_with_cells(pairs)
 
 
@@ -169,6 +169,11 @@ class RowCells(NamedTuple):
 
     machine: str
     rest: str
+
+    @property
+    def all(self) -> str:
+        """Every cell after the first column: the leaderboard's, and a model's page on every machine."""
+        return Markup(self.machine + self.rest)
 
 
 def model_cells(site: Site, part: Part, rows: list[BoardRow]) -> list[RowCells]:

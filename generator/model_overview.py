@@ -88,7 +88,7 @@ class _Board:
         """The rows (on ``machine`` alone, if given), ranked, and their cells: on one machine's
         page without the Machine cell (:data:`leaderboard.MACHINE_PAGE_COLUMNS`)."""
         if machine is None:
-            return leaderboard.ranked_with_cells((r, c.machine + c.rest) for r, c in self.pairs)
+            return leaderboard.ranked_with_cells((r, c.all) for r, c in self.pairs)
         return leaderboard.ranked_with_cells((r, c.rest) for r, c in self.pairs if r["machine"] == machine)
 
 
